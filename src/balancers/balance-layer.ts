@@ -1,0 +1,45 @@
+import type { RequestContext } from '../context.js';
+import { ErrorCode, TrellisError } from '../errors.js';
+import type { Layer, MeshResponse, Service, ServiceHandle } from '../stack/layer.js';
+
+/** The layer name of {@link balanceLayer}. */
+export const BALANCE_LAYER = 'balance';
+
+/**
+ * Picks an endpoint for each attempt with the service's balancer, counts the attempt in flight
+ * on that endpoint, and tells the balancer how long the endpoint took to answer (time to
+ * response headers) and whether the answer was a success (not a 5xx, not a transport error).
+ */
+export function balanceLayer(): Layer {
+  return {
+    name: BALANCE_LAYER,
+    wrap(next: Service, service: ServiceHandle): Service {
+      const balancer = service.balancer;
+      const observe = balancer.observe?.bind(balancer);
+      return async function balance(ctx: RequestContext): Promise<MeshResponse> {
+        const endpoint = balancer.pick(ctx);
+        if (endpoint === undefined) {
+          throw new TrellisError(
+            ErrorCode.NoEndpoints,
+            `Service '${service.name}' has no endpoints: its resolver has published none (yet). ` +
+              'Check the discovery configuration, or listen to the mesh "discoveryError" event.',
+            { details: { service: service.name } },
+          );
+        }
+        ctx.endpoint = endpoint;
+        endpoint.inflight++;
+        const started = performance.now();
+        try {
+          const response = await next(ctx);
+          observe?.(endpoint, performance.now() - started, response.statusCode < 500);
+          return response;
+        } catch (err) {
+          observe?.(endpoint, performance.now() - started, false);
+          throw err;
+        } finally {
+          endpoint.inflight--;
+        }
+      };
+    },
+  };
+}

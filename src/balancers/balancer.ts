@@ -1,0 +1,46 @@
+import type { RequestContext } from '../context.js';
+import type { EndpointState, MeshEndpoint } from '../service/mesh-endpoint.js';
+
+/** What a balancer reports about one endpoint (for the demo, tooling and metrics). */
+export interface EndpointSnapshot {
+  /** `host:port`. */
+  id: string;
+  /** Health and lifecycle state. */
+  state: EndpointState;
+  /** Requests in flight. */
+  inflight: number;
+  /** Discovery weight. */
+  weight: number;
+  /** The balancer's latency estimate in ms, for balancers that keep one. */
+  latencyMs?: number;
+}
+
+/**
+ * Chooses an endpoint for each request. One instance serves one service; the mesh calls
+ * `update` whenever discovery changes the endpoint set, and `pick` on every request.
+ */
+export interface Balancer {
+  /** Algorithm name, e.g. `round-robin`. */
+  readonly name: string;
+  /** Replaces the endpoint set. Called off the request path; may precompute. */
+  update(endpoints: readonly MeshEndpoint[]): void;
+  /**
+   * Chooses an endpoint, preferring `active` ones, or returns `undefined` when the set is
+   * empty. Must be O(1) or close to it: it runs on every request.
+   */
+  pick(ctx: RequestContext): MeshEndpoint | undefined;
+  /** Learns from a finished attempt: latency to the response headers, and whether it succeeded. */
+  observe?(endpoint: MeshEndpoint, latencyMs: number, ok: boolean): void;
+  /** Per-endpoint view of the balancer's state. */
+  snapshot(): EndpointSnapshot[];
+}
+
+/** Creates a fresh {@link Balancer} for each service that uses it. */
+export interface BalancerFactory {
+  /** Algorithm name, e.g. `round-robin`. */
+  readonly name: string;
+  /** Problems with the factory's own options, reported at `build()`. */
+  validate?(): string[];
+  /** A new balancer for the named service. */
+  create(service: string): Balancer;
+}

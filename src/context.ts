@@ -1,0 +1,96 @@
+import type { EventEmitter } from 'node:events';
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { getHeader, type HeaderBag } from './headers.js';
+import type { MeshEndpoint } from './service/mesh-endpoint.js';
+
+/** A request body the transport can send. Streams are sent as they are read, never buffered. */
+export type RequestBody =
+  | string
+  | Buffer
+  | Uint8Array
+  | Readable
+  | AsyncIterable<Uint8Array>
+  | null
+  | undefined;
+
+/** Methods RFC 9110 (section 9.2.2) defines as idempotent. */
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+/** True for a method RFC 9110 calls idempotent. */
+export function isIdempotentMethod(method: string): boolean {
+  return IDEMPOTENT_METHODS.has(method);
+}
+
+/** What a caller sets on a {@link RequestContext} when creating one. */
+export interface RequestContextInit {
+  /** Logical service name. */
+  service: string;
+  /** HTTP method; `GET` by default. */
+  method?: string;
+  /** Path with query string, starting with `/`. */
+  path: string;
+  /** Request headers. */
+  headers?: HeaderBag;
+  /** Request body. */
+  body?: RequestBody;
+  /** Cancels the request when aborted. */
+  signal?: AbortSignal | EventEmitter;
+  /** Absolute deadline in `performance.now()` milliseconds; `Infinity` for none. */
+  deadline?: number;
+  /** Time limit for the whole request in ms, from now (ignored when `deadline` is given). */
+  timeout?: number;
+  /** Overrides idempotency detection (method and `Idempotency-Key`). */
+  idempotent?: boolean;
+}
+
+/**
+ * Everything about one request that the layers of a stack may read or change: the logical
+ * service, the HTTP request itself, its deadline, the attempt number, whether it is idempotent,
+ * and the endpoint the balancer chose.
+ *
+ * The context doubles as undici's request options object (its HTTP fields have undici's names),
+ * so the transport hands it to the connection pool without copying.
+ */
+export class RequestContext {
+  /** Logical service name. */
+  service: string;
+  /** HTTP method (upper case). */
+  method: Dispatcher.HttpMethod;
+  /** Path with query string. */
+  path: string;
+  /** Request headers; replace, do not mutate, when a layer adds one (see `withHeader`). */
+  headers: HeaderBag;
+  /** Request body. */
+  body: RequestBody;
+  /** The caller's cancellation signal, if any. */
+  signal: AbortSignal | EventEmitter | undefined;
+  /** Absolute deadline in `performance.now()` milliseconds; `Infinity` when there is none. */
+  deadline: number;
+  /** Whether the request may be sent more than once (RFC 9110 method, `Idempotency-Key`, or the caller's say). */
+  idempotent: boolean;
+  /** 1 for the first attempt, 2 for the first retry, ... */
+  attempt = 1;
+  /** The endpoint chosen for the current attempt (set by the balance layer). */
+  endpoint: MeshEndpoint | undefined = undefined;
+  /** Per-attempt limit on waiting for response headers, in ms (undici's option). */
+  headersTimeout: number | undefined = undefined;
+  /** Per-attempt limit on gaps between body chunks, in ms (undici's option). */
+  bodyTimeout: number | undefined = undefined;
+
+  /** @param init - the request as the caller described it */
+  constructor(init: RequestContextInit) {
+    this.service = init.service;
+    this.method = (init.method ?? 'GET') as Dispatcher.HttpMethod;
+    this.path = init.path;
+    this.headers = init.headers;
+    this.body = init.body;
+    this.signal = init.signal;
+    this.deadline =
+      init.deadline ??
+      (init.timeout === undefined ? Number.POSITIVE_INFINITY : performance.now() + init.timeout);
+    this.idempotent =
+      init.idempotent ??
+      (IDEMPOTENT_METHODS.has(this.method) || getHeader(init.headers, 'idempotency-key') !== undefined);
+  }
+}

@@ -1,0 +1,110 @@
+import { isIP } from 'node:net';
+import { ErrorCode, TrellisError } from '../errors.js';
+
+/**
+ * One endpoint as discovery describes it, after validation. Resolvers publish these; the mesh
+ * turns each into a live {@link MeshEndpoint}.
+ */
+export interface Endpoint {
+  /** Stable identity: `host:port`, with IPv6 hosts in brackets. */
+  readonly id: string;
+  /** IP address or host name, without brackets. */
+  readonly host: string;
+  /** TCP port, 1 to 65535. */
+  readonly port: number;
+  /** Relative weight for weighted balancers; 1 when discovery gives none. */
+  readonly weight: number;
+  /** Locality zone, when discovery knows it. */
+  readonly zone: string | undefined;
+  /** Free-form labels from discovery (version, canary, ...). */
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** What a resolver may publish for one endpoint: `'host:port'`, `'[::1]:port'`, or an object. */
+export type EndpointInput = string | EndpointRecord;
+
+/** An endpoint described field by field, as structured discovery sources publish it. */
+export interface EndpointRecord {
+  /** IP address or host name (IPv6 without brackets). */
+  host: string;
+  /** TCP port, 1 to 65535. */
+  port: number;
+  /** Relative weight, >= 0; 1 by default. */
+  weight?: number;
+  /** Locality zone. */
+  zone?: string;
+  /** Free-form string labels. */
+  metadata?: Record<string, string>;
+}
+
+const HOSTNAME = /^(?=.{1,253}$)[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,62})(\.[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,62}))*\.?$/;
+const EMPTY_METADATA: Readonly<Record<string, string>> = Object.freeze({});
+
+function invalid(input: unknown, why: string): TrellisError {
+  return new TrellisError(
+    ErrorCode.InvalidDiscoveryData,
+    `Invalid endpoint ${JSON.stringify(input)}: ${why}. Use 'host:port', '[ipv6]:port' or { host, port }.`,
+    { details: { input } },
+  );
+}
+
+function checkHost(host: unknown, input: unknown): string {
+  if (typeof host !== 'string' || host.length === 0) throw invalid(input, 'the host is empty');
+  if (isIP(host) !== 0 || HOSTNAME.test(host)) return host;
+  throw invalid(input, `'${host}' is neither an IP address nor a valid host name`);
+}
+
+function checkPort(port: unknown, input: unknown): number {
+  if (typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535) return port;
+  throw invalid(input, `the port must be an integer from 1 to 65535, not ${JSON.stringify(port)}`);
+}
+
+function splitAddress(input: string): [string, string] {
+  if (input.startsWith('[')) {
+    const close = input.indexOf(']');
+    if (close < 0 || input[close + 1] !== ':')
+      throw invalid(input, 'an IPv6 address needs the form [addr]:port');
+    return [input.slice(1, close), input.slice(close + 2)];
+  }
+  const colon = input.lastIndexOf(':');
+  if (colon < 0) throw invalid(input, 'the port is missing');
+  if (input.indexOf(':') !== colon) throw invalid(input, 'IPv6 addresses must be written in brackets');
+  return [input.slice(0, colon), input.slice(colon + 1)];
+}
+
+/** The `host:port` identity of an endpoint, with IPv6 hosts in brackets. */
+export function endpointId(host: string, port: number): string {
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * Validates one endpoint description and returns its normalized form.
+ *
+ * @throws `TrellisError` `TRELLIS_INVALID_DISCOVERY_DATA` naming what is wrong.
+ */
+export function parseEndpoint(input: EndpointInput): Endpoint {
+  if (typeof input === 'string') {
+    const [rawHost, rawPort] = splitAddress(input.trim());
+    const host = checkHost(rawHost, input);
+    const port = checkPort(/^\d{1,5}$/.test(rawPort) ? Number(rawPort) : rawPort, input);
+    return { id: endpointId(host, port), host, port, weight: 1, zone: undefined, metadata: EMPTY_METADATA };
+  }
+  if (input === null || typeof input !== 'object') throw invalid(input, 'expected a string or an object');
+  const host = checkHost(input.host, input);
+  const port = checkPort(input.port, input);
+  const weight = input.weight ?? 1;
+  if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) {
+    throw invalid(input, 'the weight must be a finite number >= 0');
+  }
+  if (input.zone !== undefined && typeof input.zone !== 'string')
+    throw invalid(input, 'the zone must be a string');
+  const metadata = input.metadata ?? EMPTY_METADATA;
+  if (
+    typeof metadata !== 'object' ||
+    metadata === null ||
+    Object.values(metadata).some((v) => typeof v !== 'string')
+  ) {
+    throw invalid(input, 'metadata must map strings to strings');
+  }
+  return { id: endpointId(host, port), host, port, weight, zone: input.zone, metadata };
+}

@@ -1,0 +1,111 @@
+import { EventEmitter } from 'node:events';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { MeshResponse } from '../stack/layer.js';
+
+function rawHeaders(headers: IncomingHttpHeaders | Record<string, string>): Buffer[] {
+  const raw: Buffer[] = [];
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) raw.push(Buffer.from(name), Buffer.from(one));
+  }
+  return raw;
+}
+
+/**
+ * Feeds a mesh response (status, headers, streaming body) into an undici dispatch handler, so
+ * `fetch` and anything else built on undici's `Dispatcher` API can run on the mesh. Speaks both
+ * handler generations: `onResponseStart`/`onResponseData`/... (undici 7) and the older
+ * `onConnect`/`onHeaders`/`onData`/... that Node 20's built-in fetch still uses.
+ */
+export class HandlerBridge implements Dispatcher.DispatchController {
+  readonly #handler: Dispatcher.DispatchHandler;
+  readonly #modern: boolean;
+  /** Cancels the request in the pool until a response exists (undici accepts an EventEmitter). */
+  readonly signal = new EventEmitter();
+  #response: MeshResponse | undefined;
+  #aborted = false;
+  #paused = false;
+  #reason: Error | null = null;
+
+  /** @param handler - the handler undici's caller passed to `dispatch` */
+  constructor(handler: Dispatcher.DispatchHandler) {
+    this.#handler = handler;
+    this.#modern = typeof handler.onResponseStart === 'function';
+  }
+
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  get reason(): Error | null {
+    return this.#reason;
+  }
+
+  abort(reason: Error): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    if (this.#response) this.#response.body.destroy(reason);
+    else this.signal.emit('abort');
+  }
+
+  pause(): void {
+    this.#paused = true;
+    this.#response?.body.pause();
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#response?.body.resume();
+  }
+
+  /** Tells the handler the request has started and how to abort it. */
+  start(): void {
+    if (this.#modern) this.#handler.onRequestStart?.(this, {});
+    else this.#handler.onConnect?.((err?: Error) => this.abort(err ?? new Error('aborted')));
+  }
+
+  /** Streams the response into the handler. */
+  readonly respond = (response: MeshResponse): void => {
+    if (this.#aborted) {
+      response.body.destroy(this.#reason ?? undefined);
+      return;
+    }
+    this.#response = response;
+    const handler = this.#handler;
+    const body = response.body;
+    if (this.#modern) {
+      handler.onResponseStart?.(this, response.statusCode, response.headers, response.statusText);
+      body.on('data', (chunk: Buffer) => handler.onResponseData?.(this, chunk));
+      body.on('end', () => handler.onResponseEnd?.(this, response.trailers));
+    } else {
+      const resume = () => this.resume();
+      const go = handler.onHeaders?.(
+        response.statusCode,
+        rawHeaders(response.headers),
+        resume,
+        response.statusText,
+      );
+      if (go === false) this.pause();
+      body.on('data', (chunk: Buffer) => {
+        if (handler.onData?.(chunk) === false) this.pause();
+      });
+      body.on('end', () => handler.onComplete?.(rawHeaders(response.trailers).map(String)));
+    }
+    body.on('error', this.fail);
+    if (this.#paused) body.pause();
+  };
+
+  /** Reports a failure (before or during the response) to the handler. */
+  readonly fail = (err: Error): void => {
+    const error = this.#aborted && this.#reason ? this.#reason : err;
+    if (this.#modern) this.#handler.onResponseError?.(this, error);
+    else this.#handler.onError?.(error);
+  };
+}

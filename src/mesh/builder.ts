@@ -1,0 +1,175 @@
+import type { BalancerFactory } from '../balancers/balancer.js';
+import { roundRobin } from '../balancers/round-robin.js';
+import { ErrorCode, TrellisError } from '../errors.js';
+import type { ServiceConfig } from '../service/service-runtime.js';
+import { defaultStack } from '../stack/default-stack.js';
+import type { Stack } from '../stack/stack.js';
+import { type TransportOptions, validateTransport } from '../transport/transport-options.js';
+import { Mesh } from './mesh.js';
+import { ServiceBuilder, type ServiceDraft, type StackEdit } from './service-builder.js';
+
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
+
+/** The balancer services get when they name none. */
+function defaultBalancer(): BalancerFactory {
+  return roundRobin();
+}
+
+/**
+ * Configures a {@link Mesh}. Nothing is validated until {@link MeshBuilder.build}, which lists
+ * every problem in one error.
+ *
+ * @example
+ * ```ts
+ * const mesh = Mesh.builder()
+ *   .service('users', (s) => s.discovery(staticEndpoints(['127.0.0.1:3001'])).balancer(roundRobin()))
+ *   .build();
+ * ```
+ */
+export class MeshBuilder {
+  readonly #services: ServiceBuilder[] = [];
+  readonly #problems: string[] = [];
+  readonly #stackEdits: StackEdit[] = [];
+  #transport: TransportOptions = {};
+  #closeTimeoutMs = DEFAULT_CLOSE_TIMEOUT_MS;
+
+  /**
+   * Adds a service reachable as `http://<name>/...` and by `service: name`.
+   *
+   * @param name - logical name: lower-case letters, digits, `-` and `.`, as in a host name
+   * @param configure - sets discovery, balancer, stack and transport for the service
+   */
+  service(name: string, configure?: (service: ServiceBuilder) => unknown): this {
+    const builder = new ServiceBuilder(name);
+    try {
+      configure?.(builder);
+    } catch (err) {
+      this.#problems.push(`service '${name}': its configure function threw: ${(err as Error).message}`);
+    }
+    this.#services.push(builder);
+    return this;
+  }
+
+  /** Edits the stack of every service (service-level edits apply after this one). */
+  stack(edit: StackEdit): this {
+    this.#stackEdits.push(edit);
+    return this;
+  }
+
+  /** Connection settings for every service (a service's own settings win). */
+  transport(options: TransportOptions): this {
+    this.#transport = { ...this.#transport, ...options };
+    return this;
+  }
+
+  /** How long `close()` lets requests in flight finish, in ms (default 10 000). */
+  closeTimeout(ms: number): this {
+    this.#closeTimeoutMs = ms;
+    return this;
+  }
+
+  /**
+   * Validates the whole configuration and starts the mesh (discovery begins at once).
+   *
+   * @throws {@link TrellisError} `TRELLIS_INVALID_CONFIG` listing every problem found.
+   */
+  build(): Mesh {
+    const problems = [...this.#problems];
+    if (!(Number.isInteger(this.#closeTimeoutMs) && this.#closeTimeoutMs >= 0)) {
+      problems.push(
+        `closeTimeout must be an integer number of ms >= 0, got ${JSON.stringify(this.#closeTimeoutMs)}`,
+      );
+    }
+    problems.push(...validateTransport(this.#transport, 'mesh'));
+    const base = this.#applyEdits(defaultStack(), this.#stackEdits, 'mesh', problems);
+    const owners = new Map<string, string>();
+    const configs: ServiceConfig[] = [];
+    for (const { draft } of this.#services) {
+      const config = this.#serviceConfig(draft, base, owners, problems);
+      if (config) configs.push(config);
+    }
+    if (problems.length > 0) {
+      throw new TrellisError(
+        ErrorCode.InvalidConfig,
+        `Invalid mesh configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
+          problems.map((p) => `  - ${p}`).join('\n'),
+        { details: { problems } },
+      );
+    }
+    return new Mesh(configs, { closeTimeoutMs: this.#closeTimeoutMs });
+  }
+
+  #applyEdits(
+    stack: Stack | undefined,
+    edits: StackEdit[],
+    where: string,
+    problems: string[],
+  ): Stack | undefined {
+    for (const edit of edits) {
+      if (stack === undefined) return undefined;
+      try {
+        stack = edit(stack);
+      } catch (err) {
+        problems.push(`${where}: stack edit failed: ${(err as Error).message}`);
+        return undefined;
+      }
+    }
+    return stack;
+  }
+
+  #claim(host: string, service: string, owners: Map<string, string>, problems: string[]): void {
+    if (typeof host !== 'string' || !HOST_NAME.test(host)) {
+      problems.push(
+        `service '${service}': '${host}' is not a valid host name (lower-case letters, digits, '-' and '.')`,
+      );
+      return;
+    }
+    const owner = owners.get(host);
+    if (owner !== undefined) {
+      problems.push(
+        owner === service
+          ? `service '${service}' is defined twice: configure it in one .service() call`
+          : `host '${host}' is claimed by both '${owner}' and '${service}': a host can address one service`,
+      );
+      return;
+    }
+    owners.set(host, service);
+  }
+
+  #serviceConfig(
+    draft: ServiceDraft,
+    base: Stack | undefined,
+    owners: Map<string, string>,
+    problems: string[],
+  ): ServiceConfig | undefined {
+    const where = `service '${draft.name}'`;
+    const before = problems.length;
+    for (const host of [draft.name, ...draft.hosts]) this.#claim(host, draft.name, owners, problems);
+    if (draft.resolver === undefined) {
+      problems.push(`${where} has no discovery: call .discovery(staticEndpoints([...])) or another resolver`);
+    } else if (typeof draft.resolver.resolve !== 'function') {
+      problems.push(`${where}: .discovery() needs a resolver such as staticEndpoints([...])`);
+    } else {
+      for (const problem of draft.resolver.validate?.() ?? []) problems.push(`${where}: ${problem}`);
+    }
+    const factory = draft.balancer ?? defaultBalancer();
+    if (typeof factory.create !== 'function') {
+      problems.push(`${where}: .balancer() needs a balancer factory such as roundRobin()`);
+    } else {
+      for (const problem of factory.validate?.() ?? []) problems.push(`${where}: ${problem}`);
+    }
+    const transport = { ...this.#transport, ...draft.transport };
+    problems.push(...validateTransport(draft.transport, where));
+    const stack = this.#applyEdits(base, draft.stackEdits, where, problems);
+    if (problems.length > before || stack === undefined || draft.resolver === undefined) return undefined;
+    return {
+      name: draft.name,
+      hosts: draft.hosts,
+      resolver: draft.resolver,
+      balancer: factory.create(draft.name),
+      stack,
+      transport,
+    };
+  }
+}

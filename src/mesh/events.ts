@@ -1,0 +1,9 @@
+import type { Endpoint } from '../discovery/endpoint.js';
+
+/** Events a mesh emits (typed, via eventemitter3). Handlers run off the request path. */
+export interface MeshEvents {
+  /** Discovery changed a service's endpoint set. */
+  endpoints: (service: string, endpoints: readonly Endpoint[]) => void;
+  /** A resolver failed or published malformed data; the last good set stays in force. */
+  discoveryError: (service: string, error: Error) => void;
+}

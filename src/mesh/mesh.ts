@@ -1,0 +1,172 @@
+import { EventEmitter } from 'eventemitter3';
+import type { Response } from 'undici';
+import type { EndpointSnapshot } from '../balancers/balancer.js';
+import { RequestContext, type RequestContextInit } from '../context.js';
+import { ErrorCode, TrellisError } from '../errors.js';
+import { MeshDispatcher } from '../frontends/dispatcher.js';
+import { type FetchInit, type FetchInput, type FetchLike, fetchVia, routeFetch } from '../frontends/fetch.js';
+import { hostOf } from '../frontends/origin.js';
+import { type ServiceConfig, ServiceRuntime } from '../service/service-runtime.js';
+import type { MeshResponse } from '../stack/layer.js';
+import { MeshBuilder } from './builder.js';
+import type { MeshEvents } from './events.js';
+
+/** Options for {@link Mesh.request}: the request, addressed by logical service name. */
+export type MeshRequestOptions = RequestContextInit;
+
+/** Mesh-wide settings the builder passes on. */
+export interface MeshOptions {
+  /** How long `close()` waits for requests in flight before cutting them, in ms. */
+  closeTimeoutMs: number;
+}
+
+/** Origin lookups are cached; the cache is dropped when it grows past this many origins. */
+const ORIGIN_CACHE_LIMIT = 1024;
+
+/**
+ * An in-process service mesh: a set of logical services, each with discovery, a balancer and a
+ * stack of layers, reachable through `request()` (the fast path), `fetch()`, a wrapped `fetch`,
+ * or an undici dispatcher. Create one with {@link Mesh.builder}.
+ */
+export class Mesh extends EventEmitter<MeshEvents> {
+  readonly #services = new Map<string, ServiceRuntime>();
+  readonly #byHost = new Map<string, ServiceRuntime>();
+  readonly #byOrigin = new Map<string, ServiceRuntime | null>();
+  readonly #options: MeshOptions;
+  readonly #dispatcher: MeshDispatcher;
+  #closing: Promise<void> | undefined;
+
+  /** Starts configuring a mesh. */
+  static builder(): MeshBuilder {
+    return new MeshBuilder();
+  }
+
+  /**
+   * Use {@link Mesh.builder} instead: it validates the configuration this constructor trusts.
+   *
+   * @internal
+   */
+  constructor(services: readonly ServiceConfig[], options: MeshOptions) {
+    super();
+    this.#options = options;
+    for (const config of services) {
+      const runtime = new ServiceRuntime(config, this, options.closeTimeoutMs);
+      this.#services.set(config.name, runtime);
+      for (const host of [config.name, ...config.hosts]) this.#byHost.set(host.toLowerCase(), runtime);
+    }
+    this.#dispatcher = new MeshDispatcher(this);
+    for (const runtime of this.#services.values()) runtime.start();
+  }
+
+  /** The logical names of the mesh's services. */
+  get services(): string[] {
+    return [...this.#services.keys()];
+  }
+
+  /** Whether `host` (a logical name or a claimed host name) addresses a mesh service. */
+  isMeshHost(host: string): boolean {
+    return this.#byHost.has(host.toLowerCase());
+  }
+
+  /** @internal The service an origin addresses, or undefined for hosts outside the mesh. */
+  serviceForOrigin(origin: string | URL): ServiceRuntime | undefined {
+    if (typeof origin !== 'string') return this.#byHost.get(hostOf(origin));
+    let service = this.#byOrigin.get(origin);
+    if (service === undefined) {
+      if (this.#byOrigin.size >= ORIGIN_CACHE_LIMIT) this.#byOrigin.clear();
+      service = this.#byHost.get(hostOf(origin)) ?? null;
+      this.#byOrigin.set(origin, service);
+    }
+    return service ?? undefined;
+  }
+
+  /** @internal Throws once the mesh is closed. */
+  assertOpen(): void {
+    if (this.#closing) {
+      throw new TrellisError(
+        ErrorCode.MeshClosed,
+        'The mesh is closed: create a new one to make more requests.',
+      );
+    }
+  }
+
+  /**
+   * The fast path: sends a request to a service by logical name and resolves with undici's
+   * response (`statusCode`, `headers`, and a streaming `body` that must be consumed or
+   * destroyed).
+   *
+   * @example
+   * ```ts
+   * const { statusCode, body } = await mesh.request({ service: 'users', path: '/v1/users/42' });
+   * const user = await body.json();
+   * ```
+   */
+  request(options: MeshRequestOptions): Promise<MeshResponse> {
+    const service = this.#services.get(options.service);
+    if (service === undefined || this.#closing) {
+      return Promise.reject(
+        this.#closing
+          ? new TrellisError(
+              ErrorCode.MeshClosed,
+              'The mesh is closed: create a new one to make more requests.',
+            )
+          : new TrellisError(
+              ErrorCode.UnknownService,
+              `Unknown service '${options.service}'. Known services: ${this.services.join(', ') || 'none'}. ` +
+                'Add it with Mesh.builder().service(name, ...).',
+              { details: { service: options.service } },
+            ),
+      );
+    }
+    return service.call(new RequestContext(options));
+  }
+
+  /**
+   * WHATWG `fetch` through the mesh: `http://users/v1/users/42` goes to the `users` service;
+   * other hosts pass through untouched.
+   */
+  fetch(input: FetchInput, init?: FetchInit): Promise<Response> {
+    return fetchVia(this.#dispatcher, input, init);
+  }
+
+  /**
+   * Wraps an existing `fetch`: requests for mesh hosts go through the mesh, all others through
+   * `fetchImpl` exactly as before.
+   */
+  wrapFetch(fetchImpl: FetchLike): FetchLike {
+    return routeFetch((host) => this.isMeshHost(host), this.fetch.bind(this), fetchImpl);
+  }
+
+  /**
+   * An undici `Dispatcher` that routes mesh hosts through the mesh and passes others through.
+   * `setGlobalDispatcher(mesh.dispatcher())` makes every `fetch` in the process use the mesh.
+   */
+  dispatcher(): MeshDispatcher {
+    return this.#dispatcher;
+  }
+
+  /** Per-endpoint state of a service's balancer (in flight, state, weight, latency estimate). */
+  snapshot(service: string): EndpointSnapshot[] {
+    const runtime = this.#services.get(service);
+    if (runtime === undefined) {
+      throw new TrellisError(ErrorCode.UnknownService, `Unknown service '${service}'.`, {
+        details: { service },
+      });
+    }
+    return runtime.balancer.snapshot();
+  }
+
+  /**
+   * Stops taking requests, lets those in flight finish (up to the close timeout), closes every
+   * connection pool and stops discovery. Nothing the mesh started keeps the process alive after.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const timeout = this.#options.closeTimeoutMs;
+      await Promise.all([...this.#services.values()].map((service) => service.close(timeout)));
+      await this.#dispatcher.close();
+      this.removeAllListeners();
+    })();
+    return this.#closing;
+  }
+}

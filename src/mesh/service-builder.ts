@@ -1,0 +1,73 @@
+import type { BalancerFactory } from '../balancers/balancer.js';
+import type { Resolver } from '../discovery/resolver.js';
+import type { Layer } from '../stack/layer.js';
+import type { Stack } from '../stack/stack.js';
+import type { TransportOptions } from '../transport/transport-options.js';
+
+/** An edit to a stack, applied when the mesh is built. */
+export type StackEdit = (stack: Stack) => Stack;
+
+/** What a {@link ServiceBuilder} has collected; read by the mesh builder at `build()`. */
+export interface ServiceDraft {
+  /** Logical name. */
+  readonly name: string;
+  /** Discovery source. */
+  resolver: Resolver | undefined;
+  /** Balancer factory; the mesh default when unset. */
+  balancer: BalancerFactory | undefined;
+  /** Extra host names. */
+  hosts: string[];
+  /** Transport overrides for this service. */
+  transport: TransportOptions;
+  /** Stack edits for this service, applied after the mesh-wide ones. */
+  stackEdits: StackEdit[];
+}
+
+/**
+ * Configures one service. Every method returns the builder, so calls chain; nothing is checked
+ * until `build()`, which reports every problem at once.
+ */
+export class ServiceBuilder {
+  /** @internal What has been configured so far. */
+  readonly draft: ServiceDraft;
+
+  /** @internal Created by `MeshBuilder.service`. */
+  constructor(name: string) {
+    this.draft = { name, resolver: undefined, balancer: undefined, hosts: [], transport: {}, stackEdits: [] };
+  }
+
+  /** Where the service's endpoints come from (for example `staticEndpoints([...])`). */
+  discovery(resolver: Resolver): this {
+    this.draft.resolver = resolver;
+    return this;
+  }
+
+  /** How an endpoint is chosen for each request (for example `roundRobin()`). */
+  balancer(factory: BalancerFactory): this {
+    this.draft.balancer = factory;
+    return this;
+  }
+
+  /** Other host names that address this service, e.g. `users.prod.svc.cluster.local`. */
+  hosts(...names: string[]): this {
+    this.draft.hosts.push(...names);
+    return this;
+  }
+
+  /** Connection settings for this service (merged over the mesh-wide ones). */
+  transport(options: TransportOptions): this {
+    this.draft.transport = { ...this.draft.transport, ...options };
+    return this;
+  }
+
+  /** Edits this service's stack, e.g. `s.stack((st) => st.insertBefore('balance', myLayer))`. */
+  stack(edit: StackEdit): this {
+    this.draft.stackEdits.push(edit);
+    return this;
+  }
+
+  /** Replaces the layer of the same name in this service's stack (configure a concern by swapping its layer). */
+  layer(layer: Layer): this {
+    return this.stack((stack) => stack.replace(layer));
+  }
+}

@@ -1,0 +1,93 @@
+import { Pool } from 'undici';
+import type { Endpoint } from '../discovery/endpoint.js';
+import type { TransportOptions } from '../transport/transport-options.js';
+import { DEFAULT_TRANSPORT } from '../transport/transport-options.js';
+
+/**
+ * Where an endpoint stands with the mesh: `active` takes traffic, `ejected` was taken out by
+ * health checking, `draining` has left discovery and only finishes what it already has.
+ */
+export type EndpointState = 'active' | 'ejected' | 'draining';
+
+/**
+ * A live endpoint of a service: its discovery record, its connection pool (created on first
+ * use), the requests in flight to it and its health state. Balancers and layers read these
+ * fields on every request, so they are plain properties.
+ */
+export class MeshEndpoint {
+  /** The latest discovery record (weight, zone and metadata may change while the id stays). */
+  endpoint: Endpoint;
+  /** Requests sent to this endpoint that have not answered yet (maintained by the balance layer). */
+  inflight = 0;
+  /** Health and lifecycle state. */
+  state: EndpointState = 'active';
+  /** Per-endpoint state owned by the service's balancer (for example a latency estimate). */
+  balancerState: unknown = undefined;
+  readonly #transport: TransportOptions;
+  #pool: Pool | undefined = undefined;
+
+  /**
+   * @param endpoint - the discovery record
+   * @param transport - connection settings for the pool
+   */
+  constructor(endpoint: Endpoint, transport: TransportOptions) {
+    this.endpoint = endpoint;
+    this.#transport = transport;
+  }
+
+  /** `host:port` identity. */
+  get id(): string {
+    return this.endpoint.id;
+  }
+
+  /** The keep-alive connection pool to this endpoint, created on first use. */
+  get pool(): Pool {
+    return this.#pool ?? this.#createPool();
+  }
+
+  /** Whether a connection pool has been created. */
+  get connected(): boolean {
+    return this.#pool !== undefined;
+  }
+
+  #createPool(): Pool {
+    const t = this.#transport;
+    const tls = t.tls;
+    const scheme = tls ? 'https' : 'http';
+    const connect = tls
+      ? {
+          ...tls.connect,
+          ca: tls.ca,
+          cert: tls.cert,
+          key: tls.key,
+          servername: tls.servername,
+          timeout: t.connectTimeout ?? DEFAULT_TRANSPORT.connectTimeout,
+        }
+      : { timeout: t.connectTimeout ?? DEFAULT_TRANSPORT.connectTimeout };
+    this.#pool = new Pool(`${scheme}://${this.endpoint.id}`, {
+      connections: t.connections ?? DEFAULT_TRANSPORT.connections,
+      pipelining: t.pipelining ?? DEFAULT_TRANSPORT.pipelining,
+      allowH2: t.http2 ?? DEFAULT_TRANSPORT.http2,
+      keepAliveTimeout: t.keepAliveTimeout ?? DEFAULT_TRANSPORT.keepAliveTimeout,
+      connect,
+    });
+    return this.#pool;
+  }
+
+  /**
+   * Stops taking new requests, lets those in flight finish for up to `timeoutMs`, then destroys
+   * whatever is left. Resolves when every socket is closed.
+   */
+  async close(timeoutMs: number): Promise<void> {
+    this.state = 'draining';
+    const pool = this.#pool;
+    if (!pool) return;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'expired'>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs, 'expired');
+    });
+    const outcome = await Promise.race([pool.close().then(() => 'closed' as const), expired]);
+    clearTimeout(timer);
+    if (outcome === 'expired') await pool.destroy();
+  }
+}

@@ -1,0 +1,116 @@
+import { ErrorCode, TrellisError } from '../errors.js';
+import type { Layer, Service, ServiceHandle } from './layer.js';
+
+function misconfigured(message: string): TrellisError {
+  return new TrellisError(ErrorCode.InvalidConfig, message);
+}
+
+const bottomless: Service = () =>
+  Promise.reject(
+    misconfigured('The request reached the bottom of the stack: add a transport layer (see defaultStack()).'),
+  );
+
+/**
+ * An ordered, immutable list of named layers, top (first to see a request) to bottom (the
+ * transport). Every edit returns a new stack, so a shared default is never changed by accident.
+ *
+ * @example
+ * ```ts
+ * const stack = defaultStack().insertBefore('balance', myLayer).remove('retry');
+ * ```
+ */
+export class Stack {
+  readonly #layers: readonly Layer[];
+
+  private constructor(layers: readonly Layer[]) {
+    this.#layers = layers;
+  }
+
+  /**
+   * A stack of the given layers, top first.
+   *
+   * @throws {@link TrellisError} `TRELLIS_INVALID_CONFIG` when two layers share a name.
+   */
+  static of(...layers: Layer[]): Stack {
+    const seen = new Set<string>();
+    for (const layer of layers) {
+      if (!layer || typeof layer.name !== 'string' || typeof layer.wrap !== 'function') {
+        throw misconfigured(
+          'A layer must be an object with a string `name` and a `wrap(next, service)` function.',
+        );
+      }
+      if (seen.has(layer.name))
+        throw misconfigured(`Two layers are named '${layer.name}': layer names must be unique.`);
+      seen.add(layer.name);
+    }
+    return new Stack(layers);
+  }
+
+  /** Layer names, top first. */
+  get names(): string[] {
+    return this.#layers.map((layer) => layer.name);
+  }
+
+  /** Whether a layer of this name is in the stack. */
+  has(name: string): boolean {
+    return this.#layers.some((layer) => layer.name === name);
+  }
+
+  /** The layer of this name, if present. */
+  get(name: string): Layer | undefined {
+    return this.#layers.find((layer) => layer.name === name);
+  }
+
+  #indexOf(name: string): number {
+    const index = this.#layers.findIndex((layer) => layer.name === name);
+    if (index < 0) {
+      throw misconfigured(
+        `The stack has no layer named '${name}'. Its layers are: ${this.names.join(', ')}.`,
+      );
+    }
+    return index;
+  }
+
+  #splice(index: number, deleteCount: number, ...added: Layer[]): Stack {
+    const layers = [...this.#layers];
+    layers.splice(index, deleteCount, ...added);
+    return Stack.of(...layers);
+  }
+
+  /** A stack with `layer` placed directly above the layer named `target`. */
+  insertBefore(target: string, layer: Layer): Stack {
+    return this.#splice(this.#indexOf(target), 0, layer);
+  }
+
+  /** A stack with `layer` placed directly below the layer named `target`. */
+  insertAfter(target: string, layer: Layer): Stack {
+    return this.#splice(this.#indexOf(target) + 1, 0, layer);
+  }
+
+  /** A stack where the layer with `layer.name` is replaced by `layer`, in the same position. */
+  replace(layer: Layer): Stack {
+    return this.#splice(this.#indexOf(layer.name), 1, layer);
+  }
+
+  /** A stack without the layer named `name`. */
+  remove(name: string): Stack {
+    return this.#splice(this.#indexOf(name), 1);
+  }
+
+  /** A stack with `layer` on top. */
+  prepend(layer: Layer): Stack {
+    return this.#splice(0, 0, layer);
+  }
+
+  /** A stack with `layer` at the bottom. */
+  append(layer: Layer): Stack {
+    return this.#splice(this.#layers.length, 0, layer);
+  }
+
+  /** Builds the service for one mesh service: wraps each layer around the one below it. */
+  build(service: ServiceHandle): Service {
+    let next = bottomless;
+    for (let i = this.#layers.length - 1; i >= 0; i--) next = this.#layers[i]!.wrap(next, service);
+    return next;
+  }
+}

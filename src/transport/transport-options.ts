@@ -1,0 +1,59 @@
+import type { ConnectionOptions } from 'node:tls';
+
+/** TLS settings for connections to a service's endpoints (see `trellis/tls`). */
+export interface TransportTls {
+  /** Trusted CA certificates (PEM). */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Client certificate chain for mutual TLS (PEM). */
+  cert?: string | Buffer;
+  /** Client private key for mutual TLS (PEM). */
+  key?: string | Buffer;
+  /** SNI server name and the name checked against the server's certificate. */
+  servername?: string;
+  /** Extra `node:tls` connect options (for example `checkServerIdentity`). */
+  connect?: ConnectionOptions;
+}
+
+/** How the mesh talks to the endpoints of a service. Every field has a production default. */
+export interface TransportOptions {
+  /** Maximum connections per endpoint; 128 by default. */
+  connections?: number;
+  /** Requests pipelined per HTTP/1.1 connection; 1 (no pipelining) by default. */
+  pipelining?: number;
+  /** Negotiate HTTP/2 over TLS when the server offers it; off by default. */
+  http2?: boolean;
+  /** Idle keep-alive time for pooled connections in ms; 4000 by default. */
+  keepAliveTimeout?: number;
+  /** Connection (TCP and TLS) establishment limit in ms; 3000 by default. */
+  connectTimeout?: number;
+  /** TLS to the endpoints; plain HTTP when absent. */
+  tls?: TransportTls;
+}
+
+/** Transport defaults used where neither the mesh nor the service sets a field. */
+export const DEFAULT_TRANSPORT: Readonly<Required<Omit<TransportOptions, 'tls'>>> = Object.freeze({
+  connections: 128,
+  pipelining: 1,
+  http2: false,
+  keepAliveTimeout: 4000,
+  connectTimeout: 3000,
+});
+
+/** Lists what is wrong with transport options, each as a sentence the user can act on. */
+export function validateTransport(options: TransportOptions, where: string): string[] {
+  const problems: string[] = [];
+  const positiveInt = (key: keyof TransportOptions, min: number) => {
+    const value = options[key];
+    if (value !== undefined && !(typeof value === 'number' && Number.isInteger(value) && value >= min)) {
+      problems.push(`${where}: transport.${key} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
+    }
+  };
+  positiveInt('connections', 1);
+  positiveInt('pipelining', 1);
+  positiveInt('keepAliveTimeout', 1);
+  positiveInt('connectTimeout', 1);
+  if (options.http2 !== undefined && typeof options.http2 !== 'boolean') {
+    problems.push(`${where}: transport.http2 must be true or false`);
+  }
+  return problems;
+}
