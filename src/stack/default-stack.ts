@@ -3,14 +3,23 @@ import { transportLayer } from '../transport/transport-layer.js';
 import { Stack } from './stack.js';
 
 /**
- * The stack every service gets unless configured otherwise, top to bottom:
+ * The stack every service gets unless configured otherwise, top (first to see a request) to
+ * bottom:
  *
- * 1. `balance`: picks an endpoint and tracks load on it ({@link balanceLayer}).
- * 2. `transport`: sends the request on the endpoint's connection pool ({@link transportLayer}).
+ * | layer       | concern                                                        |
+ * |-------------|----------------------------------------------------------------|
+ * | `balance`   | picks an endpoint, tracks load on it ({@link balanceLayer})    |
+ * | `transport` | sends on the endpoint's connection pool ({@link transportLayer}) |
  *
- * Capabilities that come later slot in by name (deadline, retry, breaker above `balance`;
- * endpoint health between `balance` and `transport`), without changes to the core.
+ * Later capabilities slot in by name without changes to the core: routing, deadlines, circuit
+ * breaking, retries, hedging and concurrency control above `balance`; endpoint health between
+ * `balance` and `transport`.
  */
 export function defaultStack(): Stack {
-  return Stack.of(balanceLayer(), transportLayer());
+  return Stack.of(
+    // per request
+    balanceLayer(),
+    // per attempt, on the chosen endpoint
+    transportLayer(),
+  );
 }
