@@ -1,0 +1,163 @@
+import CircuitBreaker from 'opossum';
+import type { RequestContext } from '../../context.js';
+import { ErrorCode, TrellisError } from '../../errors.js';
+import type { Layer, MeshResponse, Service, ServiceHandle } from '../../stack/layer.js';
+import { type FailureClassifier, upstreamFailure } from '../outcome.js';
+import { OptionProblems } from '../validate.js';
+import { acquireBucketRotation, releaseBucketRotation } from './bucket-rotation.js';
+
+/** The layer name of {@link circuitBreaker}. */
+export const BREAKER_LAYER = 'breaker';
+
+/** Where a service's breaker stands; also the payload of the mesh's `circuit` event. */
+export type CircuitState = 'closed' | 'open' | 'half-open';
+
+/** Options for {@link circuitBreaker}. Defaults are in brackets. */
+export interface CircuitBreakerOptions {
+  /** Open when more than this percentage of calls in the window failed [50]. */
+  errorThresholdPercentage?: number;
+  /** Calls the window must hold before the failure rate can open the breaker [20]. */
+  volumeThreshold?: number;
+  /** Length of the rolling window in ms [10 000]. */
+  rollingCountTimeout?: number;
+  /** Buckets in the window; the window slides one bucket at a time [10]. */
+  rollingCountBuckets?: number;
+  /** How long the breaker stays open before letting one probe through, in ms [5 000]. */
+  resetTimeout?: number;
+  /** Which outcomes count as failures [5xx responses and upstream errors: {@link upstreamFailure}]. */
+  isFailure?: FailureClassifier;
+}
+
+/**
+ * opossum's window counter. `Status#increment` is what opossum's own event listeners call; it is
+ * missing from @types/opossum, so it is typed here. Calling it directly costs ~90 ns per call
+ * against ~200 ns for emitting opossum's `fire`/`success` events and ~480 ns for `fire()`.
+ */
+interface CountingStatus {
+  increment(property: 'fires' | 'successes' | 'failures' | 'rejects'): void;
+  readonly stats: CircuitBreaker.Stats;
+}
+
+const DEFAULTS = {
+  errorThresholdPercentage: 50,
+  volumeThreshold: 20,
+  rollingCountTimeout: 10_000,
+  rollingCountBuckets: 10,
+  resetTimeout: 5_000,
+} as const;
+
+/**
+ * A per-service circuit breaker on opossum's state machine. Closed, calls pass and their outcomes
+ * fill a rolling window; when the window holds at least `volumeThreshold` calls and more than
+ * `errorThresholdPercentage` of them failed, the breaker opens and calls fail at once with
+ * `TRELLIS_CIRCUIT_OPEN`. After `resetTimeout` it is half-open: exactly one probe goes through,
+ * and its outcome closes the breaker or opens it again. State changes are emitted as the mesh's
+ * `circuit` event. The breaker sits above `retry`, so it judges whole calls, not attempts;
+ * per-endpoint health is the `health` layer's job.
+ *
+ * opossum's `fire()` is not used per request: it allocates a promise, closures, an args array and
+ * an event per call, and it can only see a 503 as a success. The layer keeps opossum's state,
+ * reset timer, events and rolling window, records outcomes into the window itself, and applies
+ * opossum's open rule. Breakers share one bucket-rotation timer per bucket length and take no
+ * snapshots; each is shut down when its service closes.
+ *
+ * @example
+ * ```ts
+ * s.layer(circuitBreaker({ errorThresholdPercentage: 25, resetTimeout: 10_000 }));
+ * ```
+ * @throws {@link TrellisError} `TRELLIS_INVALID_CONFIG` listing every invalid option.
+ */
+export function circuitBreaker(options: CircuitBreakerOptions = {}): Layer {
+  const settings = { ...DEFAULTS, ...options };
+  const problems = new OptionProblems('circuitBreaker');
+  problems.number('errorThresholdPercentage', settings.errorThresholdPercentage, 0, 100);
+  problems.number('volumeThreshold', settings.volumeThreshold, 0, Number.MAX_SAFE_INTEGER, true);
+  problems.number('rollingCountTimeout', settings.rollingCountTimeout, 1, 2 ** 31 - 1, true);
+  problems.number('rollingCountBuckets', settings.rollingCountBuckets, 1, 1_000, true);
+  problems.number('resetTimeout', settings.resetTimeout, 1, 2 ** 31 - 1, true);
+  problems.optionalFunction('isFailure', options.isFailure);
+  if (settings.rollingCountTimeout % settings.rollingCountBuckets !== 0)
+    problems.add('rollingCountTimeout must be a multiple of rollingCountBuckets');
+  problems.throwIfAny();
+  const isFailure = options.isFailure ?? upstreamFailure;
+  const bucketMs = settings.rollingCountTimeout / settings.rollingCountBuckets;
+
+  return {
+    name: BREAKER_LAYER,
+    wrap(next: Service, service: ServiceHandle): Service {
+      const breaker = new CircuitBreaker(next, {
+        name: service.name,
+        timeout: false, // deadlines are the deadline layer's job, and opossum's timer would not abort
+        resetTimeout: settings.resetTimeout,
+        rollingCountTimeout: settings.rollingCountTimeout,
+        rollingCountBuckets: settings.rollingCountBuckets,
+        rollingPercentilesEnabled: false,
+        enableSnapshots: false,
+        rotateBucketController: acquireBucketRotation(bucketMs),
+      });
+      const status = breaker.status as unknown as CountingStatus;
+      let probing = false;
+      breaker.on('open', () => service.events.emit('circuit', service.name, 'open'));
+      breaker.on('halfOpen', () => service.events.emit('circuit', service.name, 'half-open'));
+      breaker.on('close', () => service.events.emit('circuit', service.name, 'closed'));
+      service.onClose(() => {
+        breaker.shutdown();
+        releaseBucketRotation(bucketMs);
+      });
+
+      const rejection = (): TrellisError => {
+        status.increment('rejects');
+        return new TrellisError(
+          ErrorCode.CircuitOpen,
+          `The circuit breaker for '${service.name}' is open after repeated failures, so the call failed ` +
+            `fast without being sent. It lets a probe through ${settings.resetTimeout} ms after opening; ` +
+            'handle this error as "service unavailable", or listen to the mesh "circuit" event.',
+          { details: { service: service.name, requestSent: false } },
+        );
+      };
+
+      const recordFailure = (probe: boolean): void => {
+        status.increment('failures');
+        if (probe) {
+          probing = false;
+          breaker.open(); // half-open -> open restarts opossum's reset timer
+          return;
+        }
+        if (!breaker.closed) return;
+        const stats = status.stats; // sums the window: done on failures only
+        const calls = stats.successes + stats.failures;
+        if (calls >= settings.volumeThreshold && calls > 0) {
+          if ((stats.failures / calls) * 100 > settings.errorThresholdPercentage) breaker.open();
+        }
+      };
+
+      const recordSuccess = (probe: boolean): void => {
+        status.increment('successes');
+        if (probe) {
+          probing = false;
+          breaker.close();
+        }
+      };
+
+      return async function breakerLayer(ctx: RequestContext): Promise<MeshResponse> {
+        let probe = false;
+        if (!breaker.closed) {
+          if (!breaker.halfOpen || probing) throw rejection();
+          probing = probe = true;
+        }
+        status.increment('fires');
+        let response: MeshResponse;
+        try {
+          response = await next(ctx);
+        } catch (err) {
+          if (isFailure(undefined, err)) recordFailure(probe);
+          else if (probe) probing = false; // undecided: let the next call probe
+          throw err;
+        }
+        if (isFailure(response, undefined)) recordFailure(probe);
+        else recordSuccess(probe);
+        return response;
+      };
+    },
+  };
+}
