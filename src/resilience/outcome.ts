@@ -33,5 +33,31 @@ export type FailureClassifier = (response: MeshResponse | undefined, error: unkn
  */
 export const upstreamFailure: FailureClassifier = (response, error) => {
   if (response !== undefined) return response.statusCode >= 500;
-  return !(isTrellisError(error) && LOCAL_CODES.has(error.code));
+  return !isLocalError(error);
 };
+
+/** Error codes that mean the upstream is overloaded or out of reach. */
+const OVERLOAD_CODES: ReadonlySet<string> = new Set([
+  ErrorCode.DeadlineExceeded,
+  ErrorCode.UpstreamUnavailable,
+]);
+
+/**
+ * Decides whether the upstream rejected or dropped a call (an overload signal). Exactly one of
+ * `response` and `error` is set.
+ */
+export type RejectionClassifier = (response: MeshResponse | undefined, error: unknown) => boolean;
+
+/**
+ * The default {@link RejectionClassifier}: 429 or 503, a timeout, or an unreachable upstream.
+ * Other 5xx answers are failures but not overload: the upstream did accept and process the call.
+ */
+export const upstreamRejected: RejectionClassifier = (response, error) => {
+  if (response !== undefined) return response.statusCode === 429 || response.statusCode === 503;
+  return isTrellisError(error) && OVERLOAD_CODES.has(error.code);
+};
+
+/** True for errors raised by the caller or the mesh itself, which say nothing about the upstream. */
+export function isLocalError(error: unknown): boolean {
+  return isTrellisError(error) && LOCAL_CODES.has(error.code);
+}

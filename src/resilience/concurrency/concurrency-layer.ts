@@ -1,0 +1,226 @@
+import type { RequestContext } from '../../context.js';
+import { ErrorCode, TrellisError } from '../../errors.js';
+import type { Layer, MeshResponse, Service, ServiceHandle } from '../../stack/layer.js';
+import { type Clock, monotonicClock } from '../clock.js';
+import { isLocalError, type RejectionClassifier, upstreamRejected } from '../outcome.js';
+import { OptionProblems } from '../validate.js';
+import { GradientLimit } from './gradient-limit.js';
+import { type ConcurrencyLimit, FixedLimit } from './limit.js';
+import { type Waiter, WaitQueue } from './wait-queue.js';
+
+/** The layer name of {@link bulkhead} and {@link adaptiveConcurrency} (one concern, two limits). */
+export const CONCURRENCY_LAYER = 'concurrency';
+
+/** Queue settings shared by {@link bulkhead} and {@link adaptiveConcurrency}. */
+export interface ConcurrencyQueueOptions {
+  /** Calls that may wait for a slot when the limit is reached; 0 rejects at once [32]. */
+  maxQueue?: number;
+  /** Longest wait for a slot in ms; the request's deadline also bounds it [1 000]. */
+  maxWaitMs?: number;
+  /** Time source for tests [`performance.now`]. */
+  clock?: Clock;
+}
+
+/** Options for {@link bulkhead}. */
+export interface BulkheadOptions extends ConcurrencyQueueOptions {
+  /** Most attempts in flight to the service at once [64]. */
+  maxInFlight?: number;
+}
+
+/** Options for {@link adaptiveConcurrency}. */
+export interface AdaptiveConcurrencyOptions extends ConcurrencyQueueOptions {
+  /** Creates each service's limit [`new GradientLimit()`; or `new AimdLimit({...})`]. */
+  limit?: (service: string) => ConcurrencyLimit;
+  /** Which outcomes are drops the limit must back off from [429, 503, timeouts, unreachable]. */
+  isDrop?: RejectionClassifier;
+}
+
+interface Settings {
+  maxQueue: number;
+  maxWaitMs: number;
+  clock: Clock;
+  limit: (service: string) => ConcurrencyLimit;
+  isDrop: RejectionClassifier;
+}
+
+function queueSettings(problems: OptionProblems, options: ConcurrencyQueueOptions) {
+  const maxQueue = options.maxQueue ?? 32;
+  const maxWaitMs = options.maxWaitMs ?? 1_000;
+  problems.number('maxQueue', maxQueue, 0, Number.MAX_SAFE_INTEGER, true);
+  problems.number('maxWaitMs', maxWaitMs, 0, 2 ** 31 - 1);
+  problems.optionalFunction('clock', options.clock);
+  return { maxQueue, maxWaitMs, clock: options.clock ?? monotonicClock };
+}
+
+/**
+ * A bulkhead: at most `maxInFlight` attempts in flight to the service, up to `maxQueue` more
+ * waiting (first in, first out) for at most `maxWaitMs` or the request's deadline; beyond that,
+ * calls fail at once with `TRELLIS_CONCURRENCY_LIMITED`. One slow service then cannot take every
+ * socket and every pending promise in the process. Opt-in; insert it above `balance`.
+ *
+ * @example
+ * ```ts
+ * s.stack((st) => st.insertBefore('balance', bulkhead({ maxInFlight: 32, maxQueue: 64 })));
+ * ```
+ * @throws {@link TrellisError} `TRELLIS_INVALID_CONFIG` listing every invalid option.
+ */
+export function bulkhead(options: BulkheadOptions = {}): Layer {
+  const problems = new OptionProblems('bulkhead');
+  const maxInFlight = options.maxInFlight ?? 64;
+  problems.number('maxInFlight', maxInFlight, 1, Number.MAX_SAFE_INTEGER, true);
+  const queue = queueSettings(problems, options);
+  problems.throwIfAny();
+  return concurrencyLayer({ ...queue, limit: () => new FixedLimit(maxInFlight), isDrop: upstreamRejected });
+}
+
+/**
+ * An adaptive concurrency limit (Netflix concurrency-limits, Envoy adaptive concurrency): like
+ * {@link bulkhead}, but the limit follows the service: each attempt's latency and whether it was
+ * dropped feed the limit algorithm ({@link GradientLimit} by default, or {@link AimdLimit}), so
+ * the limit shrinks when the upstream starts queueing and grows back when it recovers. Opt-in;
+ * insert it above `balance`.
+ *
+ * @example
+ * ```ts
+ * s.stack((st) => st.insertBefore('balance', adaptiveConcurrency({ limit: () => new AimdLimit() })));
+ * ```
+ * @throws {@link TrellisError} `TRELLIS_INVALID_CONFIG` listing every invalid option.
+ */
+export function adaptiveConcurrency(options: AdaptiveConcurrencyOptions = {}): Layer {
+  const problems = new OptionProblems('adaptiveConcurrency');
+  problems.optionalFunction('limit', options.limit);
+  problems.optionalFunction('isDrop', options.isDrop);
+  const queue = queueSettings(problems, options);
+  problems.throwIfAny();
+  return concurrencyLayer({
+    ...queue,
+    limit: options.limit ?? (() => new GradientLimit()),
+    isDrop: options.isDrop ?? upstreamRejected,
+  });
+}
+
+function concurrencyLayer(settings: Settings): Layer {
+  return {
+    name: CONCURRENCY_LAYER,
+    wrap(next: Service, service: ServiceHandle): Service {
+      const limit = settings.limit(service.name);
+      const { clock, isDrop, maxQueue, maxWaitMs } = settings;
+      const queue = new WaitQueue();
+      let inflight = 0;
+
+      const limited = (reason: string): TrellisError =>
+        new TrellisError(
+          ErrorCode.ConcurrencyLimited,
+          `'${service.name}' already has ${inflight} calls in flight (limit ${Math.floor(limit.current)}) ` +
+            `and ${reason}, so the call was shed without being sent. Retry later, lower the load, or raise ` +
+            'the limit or queue of its concurrency layer.',
+          { details: { service: service.name, inflight, limit: limit.current, requestSent: false } },
+        );
+
+      const release = (): void => {
+        inflight--;
+        while (queue.size > 0 && inflight < limit.current) {
+          const waiter = queue.shift()!;
+          settle(waiter);
+          inflight++;
+          waiter.resolve();
+        }
+      };
+
+      const settle = (waiter: Waiter): void => {
+        queue.remove(waiter);
+        if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+        const signal = waiter.signal;
+        if (signal !== undefined && waiter.onAbort !== undefined) {
+          if ('removeEventListener' in signal) signal.removeEventListener('abort', waiter.onAbort);
+          else signal.removeListener('abort', waiter.onAbort);
+        }
+      };
+
+      // The slow path: allocates a promise, a waiter and maybe a timer, only when the limit is hit.
+      const wait = (ctx: RequestContext): Promise<void> => {
+        if (queue.size >= maxQueue) return Promise.reject(limited(`its wait queue (${maxQueue}) is full`));
+        const signal = ctx.signal;
+        if (signal !== undefined && 'aborted' in signal && signal.aborted) {
+          return Promise.reject(aborted(service.name));
+        }
+        return new Promise<void>((resolve, reject) => {
+          const waiter: Waiter = {
+            resolve,
+            reject,
+            timer: undefined,
+            signal,
+            onAbort: undefined,
+            prev: undefined,
+            next: undefined,
+            queued: false,
+          };
+          const untilDeadline = ctx.deadline - clock();
+          const waitMs = Math.min(maxWaitMs, untilDeadline);
+          if (waitMs <= 0) {
+            reject(limited('the request has no time left to wait for a slot'));
+            return;
+          }
+          queue.push(waiter);
+          if (waitMs !== Number.POSITIVE_INFINITY) {
+            waiter.timer = setTimeout(() => {
+              settle(waiter);
+              reject(
+                untilDeadline <= maxWaitMs
+                  ? new TrellisError(
+                      ErrorCode.DeadlineExceeded,
+                      `The deadline of a call to '${service.name}' passed while it waited for a concurrency slot.`,
+                      { details: { service: service.name, requestSent: false } },
+                    )
+                  : limited(`no slot freed up within ${maxWaitMs} ms`),
+              );
+            }, waitMs);
+          }
+          if (signal !== undefined) {
+            waiter.onAbort = () => {
+              settle(waiter);
+              reject(aborted(service.name));
+            };
+            if ('addEventListener' in signal)
+              signal.addEventListener('abort', waiter.onAbort, { once: true });
+            else signal.once('abort', waiter.onAbort);
+          }
+        });
+      };
+
+      return async function concurrency(ctx: RequestContext): Promise<MeshResponse> {
+        if (inflight < limit.current && queue.size === 0) inflight++;
+        else await wait(ctx); // on success the releasing call has counted this one in flight
+        if (!limit.adaptive) {
+          try {
+            return await next(ctx);
+          } finally {
+            release();
+          }
+        }
+        const started = clock();
+        const inflightAtStart = inflight;
+        try {
+          const response = await next(ctx);
+          limit.onSample(clock() - started, inflightAtStart, isDrop(response, undefined));
+          return response;
+        } catch (err) {
+          if (!isLocalError(err)) limit.onSample(clock() - started, inflightAtStart, isDrop(undefined, err));
+          throw err;
+        } finally {
+          release();
+        }
+      };
+    },
+  };
+}
+
+function aborted(service: string): TrellisError {
+  return new TrellisError(
+    ErrorCode.Aborted,
+    `A call to '${service}' was aborted by the caller while waiting for a concurrency slot.`,
+    {
+      details: { service, requestSent: false },
+    },
+  );
+}

@@ -1,0 +1,95 @@
+import type { RequestContext } from '../../context.js';
+import { ErrorCode, TrellisError } from '../../errors.js';
+import type { Layer, MeshResponse, Service, ServiceHandle } from '../../stack/layer.js';
+import { type Clock, monotonicClock, type Random } from '../clock.js';
+import { type RejectionClassifier, upstreamRejected } from '../outcome.js';
+import { OptionProblems } from '../validate.js';
+import { WindowedCounts } from './windowed-counts.js';
+
+/** The layer name of {@link adaptiveThrottle}. */
+export const THROTTLE_LAYER = 'throttle';
+
+/** Options for {@link adaptiveThrottle}. Defaults are in brackets. */
+export interface AdaptiveThrottleOptions {
+  /** Multiplier K: the client sends up to K times what the upstream accepts [2]. */
+  k?: number;
+  /** Window the counts cover, in ms [120 000, the SRE book's two minutes]. */
+  windowMs?: number;
+  /** Buckets in the window [12]. */
+  buckets?: number;
+  /** Which outcomes are upstream rejections [429, 503, timeouts, unreachable]. */
+  isRejection?: RejectionClassifier;
+  /** Time source for tests [`performance.now`]. */
+  clock?: Clock;
+  /** Uniform random source for tests [`Math.random`]. */
+  random?: Random;
+}
+
+/**
+ * The probability with which the adaptive throttle rejects a call locally, from the Google SRE
+ * book ("Handling Overload"): `max(0, (requests - k * accepts) / (requests + 1))`. It is 0 while
+ * the upstream accepts at least one call in `k`, and tends to 1 when it accepts none.
+ */
+export function throttleProbability(requests: number, accepts: number, k: number): number {
+  return Math.max(0, (requests - k * accepts) / (requests + 1));
+}
+
+/**
+ * Client-side adaptive throttling (Google SRE book, "Handling Overload"): counts, per service,
+ * the attempts made and the attempts the upstream accepted over a sliding window, and rejects
+ * new attempts locally with {@link throttleProbability}, failing them with `TRELLIS_RATE_LIMITED`.
+ * When the upstream is shedding load, most of the excess never leaves the client, yet a share
+ * still goes through so recovery is noticed at once. Opt-in; insert it above `balance`.
+ *
+ * @example
+ * ```ts
+ * s.stack((st) => st.insertBefore('balance', adaptiveThrottle({ k: 2 })));
+ * ```
+ * @throws {@link TrellisError} `TRELLIS_INVALID_CONFIG` listing every invalid option.
+ */
+export function adaptiveThrottle(options: AdaptiveThrottleOptions = {}): Layer {
+  const k = options.k ?? 2;
+  const windowMs = options.windowMs ?? 120_000;
+  const buckets = options.buckets ?? 12;
+  const problems = new OptionProblems('adaptiveThrottle');
+  problems.number('k', k, 1);
+  problems.number('windowMs', windowMs, 1);
+  problems.number('buckets', buckets, 1, 10_000, true);
+  problems.optionalFunction('isRejection', options.isRejection);
+  problems.optionalFunction('clock', options.clock);
+  problems.optionalFunction('random', options.random);
+  problems.throwIfAny();
+  const isRejection = options.isRejection ?? upstreamRejected;
+  const clock = options.clock ?? monotonicClock;
+  const random = options.random ?? Math.random;
+
+  return {
+    name: THROTTLE_LAYER,
+    wrap(next: Service, service: ServiceHandle): Service {
+      const counts = new WindowedCounts(windowMs, buckets, clock());
+      return async function throttle(ctx: RequestContext): Promise<MeshResponse> {
+        counts.advance(clock());
+        const p = throttleProbability(counts.requests, counts.accepts, k);
+        counts.addRequest();
+        if (p > 0 && random() < p) {
+          throw new TrellisError(
+            ErrorCode.RateLimited,
+            `'${service.name}' is rejecting calls (it accepted ${counts.accepts} of the last ` +
+              `${counts.requests - 1}), so the client throttled this one without sending it ` +
+              `(rejection probability ${p.toFixed(2)}). Back off; the throttle eases as soon as the service accepts calls again.`,
+            { details: { service: service.name, probability: p, requestSent: false } },
+          );
+        }
+        let response: MeshResponse;
+        try {
+          response = await next(ctx);
+        } catch (err) {
+          if (!isRejection(undefined, err)) counts.addAccept();
+          throw err;
+        }
+        if (!isRejection(response, undefined)) counts.addAccept();
+        return response;
+      };
+    },
+  };
+}
