@@ -1,5 +1,6 @@
 import { balanceLayer } from '../balancers/balance-layer.js';
 import { circuitBreaker } from '../resilience/breaker/circuit-breaker.js';
+import { tracing } from '../telemetry/tracing-layer.js';
 import { transportLayer } from '../transport/transport-layer.js';
 import { Stack } from './stack.js';
 
@@ -9,6 +10,7 @@ import { Stack } from './stack.js';
  *
  * | layer       | concern                                                        |
  * |-------------|----------------------------------------------------------------|
+ * | `tracing`   | one OpenTelemetry CLIENT span per logical request (`tracing()`) |
  * | `breaker`   | fails fast while the service keeps failing ({@link circuitBreaker}) |
  * | `balance`   | picks an endpoint, tracks load on it ({@link balanceLayer})    |
  * | `transport` | sends on the endpoint's connection pool ({@link transportLayer}) |
@@ -29,14 +31,15 @@ import { Stack } from './stack.js';
  * itself (not time spent queued above it). Inserting each with `insertBefore('balance', ...)` in
  * the order rate limit, throttle, concurrency gives that order. The breaker is on by default
  * (production services want it); the others need numbers only the user knows (a rate, a queue
- * size), so they are opt-in. Metrics go on top so they time the call as the caller sees it.
+ * size), so they are opt-in. Metrics go on top, next to tracing, so they time the call as the caller sees it.
  *
  * Later capabilities slot in by name without changes to the core: routing, deadlines, retries
  * and hedging above `balance`; endpoint health between `balance` and `transport`.
  */
 export function defaultStack(): Stack {
   return Stack.of(
-    // per call
+    // per logical request
+    tracing(),
     circuitBreaker(),
     // per attempt
     balanceLayer(),
