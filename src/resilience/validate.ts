@@ -35,7 +35,7 @@ export class OptionProblems {
     this.#problems.push(problem);
   }
 
-  /** @throws {@link TrellisError} `TRELLIS_INVALID_CONFIG` listing every problem, if any. */
+  /** @throws `TrellisError` with code `TRELLIS_INVALID_CONFIG` listing every problem, if any. */
   throwIfAny(): void {
     if (this.#problems.length === 0) return;
     throw new TrellisError(

@@ -65,7 +65,7 @@ const DEFAULTS = {
  * ```ts
  * s.layer(circuitBreaker({ errorThresholdPercentage: 25, resetTimeout: 10_000 }));
  * ```
- * @throws {@link TrellisError} `TRELLIS_INVALID_CONFIG` listing every invalid option.
+ * @throws `TrellisError` with code `TRELLIS_INVALID_CONFIG` listing every invalid option.
  */
 export function circuitBreaker(options: CircuitBreakerOptions = {}): Layer {
   const settings = { ...DEFAULTS, ...options };

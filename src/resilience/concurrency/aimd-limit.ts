@@ -29,7 +29,7 @@ export class AimdLimit implements ConcurrencyLimit {
   readonly #backoff: number;
   readonly #threshold: number;
 
-  /** @throws {@link TrellisError} `TRELLIS_INVALID_CONFIG` listing every invalid option. */
+  /** @throws `TrellisError` with code `TRELLIS_INVALID_CONFIG` listing every invalid option. */
   constructor(options: AimdLimitOptions = {}) {
     const min = options.minLimit ?? 1;
     const max = options.maxLimit ?? 1000;

@@ -62,7 +62,7 @@ function queueSettings(problems: OptionProblems, options: ConcurrencyQueueOption
  * ```ts
  * s.stack((st) => st.insertBefore('balance', bulkhead({ maxInFlight: 32, maxQueue: 64 })));
  * ```
- * @throws {@link TrellisError} `TRELLIS_INVALID_CONFIG` listing every invalid option.
+ * @throws `TrellisError` with code `TRELLIS_INVALID_CONFIG` listing every invalid option.
  */
 export function bulkhead(options: BulkheadOptions = {}): Layer {
   const problems = new OptionProblems('bulkhead');
@@ -84,7 +84,7 @@ export function bulkhead(options: BulkheadOptions = {}): Layer {
  * ```ts
  * s.stack((st) => st.insertBefore('balance', adaptiveConcurrency({ limit: () => new AimdLimit() })));
  * ```
- * @throws {@link TrellisError} `TRELLIS_INVALID_CONFIG` listing every invalid option.
+ * @throws `TrellisError` with code `TRELLIS_INVALID_CONFIG` listing every invalid option.
  */
 export function adaptiveConcurrency(options: AdaptiveConcurrencyOptions = {}): Layer {
   const problems = new OptionProblems('adaptiveConcurrency');

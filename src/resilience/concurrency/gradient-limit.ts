@@ -36,7 +36,7 @@ export class GradientLimit implements ConcurrencyLimit {
   readonly #smoothing: number;
   readonly #alpha: number;
 
-  /** @throws {@link TrellisError} `TRELLIS_INVALID_CONFIG` listing every invalid option. */
+  /** @throws `TrellisError` with code `TRELLIS_INVALID_CONFIG` listing every invalid option. */
   constructor(options: GradientLimitOptions = {}) {
     const min = options.minLimit ?? 1;
     const max = options.maxLimit ?? 1000;

@@ -28,7 +28,7 @@ export interface RateLimitOptions {
  * ```ts
  * s.stack((st) => st.insertBefore('balance', rateLimit({ ratePerSecond: 100, burst: 20 })));
  * ```
- * @throws {@link TrellisError} `TRELLIS_INVALID_CONFIG` listing every invalid option.
+ * @throws `TrellisError` with code `TRELLIS_INVALID_CONFIG` listing every invalid option.
  */
 export function rateLimit(options: RateLimitOptions): Layer {
   const problems = new OptionProblems('rateLimit');

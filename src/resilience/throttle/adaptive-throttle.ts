@@ -45,7 +45,7 @@ export function throttleProbability(requests: number, accepts: number, k: number
  * ```ts
  * s.stack((st) => st.insertBefore('balance', adaptiveThrottle({ k: 2 })));
  * ```
- * @throws {@link TrellisError} `TRELLIS_INVALID_CONFIG` listing every invalid option.
+ * @throws `TrellisError` with code `TRELLIS_INVALID_CONFIG` listing every invalid option.
  */
 export function adaptiveThrottle(options: AdaptiveThrottleOptions = {}): Layer {
   const k = options.k ?? 2;
