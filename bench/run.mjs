@@ -55,7 +55,7 @@ for (const id of only ?? []) {
     throw new Error(`--only: '${scenario.name}' has no client '${id}'`);
 }
 const resultsDir = new URL('./results/', import.meta.url).pathname;
-mkdirSync(resultsDir, { recursive: true });
+mkdirSync(`${resultsDir}prof`, { recursive: true });
 const settings = {
   reps: flags.reps ? number(flags.reps, 'reps') : quick ? 1 : 3,
   durationSeconds: flags.duration ? number(flags.duration, 'duration') : quick ? 2 : 5,
@@ -63,7 +63,7 @@ const settings = {
   maxRequests: number(flags.max, 'max'),
   concurrency: flags.concurrency ? number(flags.concurrency, 'concurrency') : undefined,
   only,
-  nodeArgs: flags['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}prof`] : [],
+  cpuProfDir: flags['cpu-prof'] ? `${resultsDir}prof` : undefined,
   log,
 };
 

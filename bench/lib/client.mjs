@@ -8,11 +8,15 @@
 // request starts the next), discards the warm-up, then measures for `durationSeconds` (or until
 // `maxRequests`) and prints one JSON line: req/s, latency percentiles (µs, every completed request,
 // whatever its status), status counts, errors, and client CPU µs per request (process.cpuUsage).
+// With `cpuProfile` (a file path) in the spec, V8's sampling profiler covers the measured window
+// only (not start-up or warm-up) and writes a .cpuprofile there.
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import hdr from 'hdr-histogram-js';
 
 const spec = JSON.parse(process.argv[2]);
-const { client, targets, path, concurrency, warmupSeconds, durationSeconds, maxRequests } = spec;
+const { client, targets, path, concurrency, warmupSeconds, durationSeconds, maxRequests, cpuProfile } = spec;
 
 const factories = await import(client.module);
 const factory = factories[client.factory];
@@ -20,6 +24,12 @@ if (typeof factory !== 'function') {
   throw new Error(`${client.module} exports no client factory named '${client.factory}'`);
 }
 const { request, close } = await factory({ targets, path, concurrency, options: client.options ?? {} });
+
+const profiler = cpuProfile ? new Session() : undefined;
+if (profiler) {
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+}
 
 const histogram = hdr.build({
   lowestDiscernibleValue: 1,
@@ -36,12 +46,14 @@ let startedAt = 0;
 let stoppedAt = 0;
 let cpuAtStart;
 let cpu;
+let profileStopped;
 
 function stop() {
   if (stopped) return;
   stopped = true;
   stoppedAt = performance.now();
   cpu = process.cpuUsage(cpuAtStart);
+  profileStopped = profiler?.post('Profiler.stop');
 }
 
 async function worker() {
@@ -63,13 +75,15 @@ async function worker() {
 }
 
 const workers = Array.from({ length: concurrency }, worker);
-setTimeout(() => {
+setTimeout(async () => {
+  await profiler?.post('Profiler.start');
   measuring = true;
   cpuAtStart = process.cpuUsage();
   startedAt = performance.now();
   setTimeout(stop, durationSeconds * 1000);
 }, warmupSeconds * 1000);
 await Promise.all(workers);
+if (profiler) writeFileSync(cpuProfile, JSON.stringify((await profileStopped).profile));
 await close();
 
 const seconds = (stoppedAt - startedAt) / 1000;

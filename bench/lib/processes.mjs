@@ -76,8 +76,8 @@ export async function startUpstream(name, profile = {}) {
     async stats() {
       const reply = once(child, 'stats', 5000, `upstream ${name}`);
       child.send({ type: 'stats' });
-      const { served, byStatus } = await reply;
-      return { served, byStatus };
+      const { served, byStatus, connections } = await reply;
+      return { served, byStatus, connections };
     },
     cpuMicros: () => cpuMicros(child.pid),
     stop: () => stopProcess(child),
@@ -89,10 +89,10 @@ export async function startUpstream(name, profile = {}) {
  * line it prints. `spec` is handed to the process as it is (see client.mjs). The process is killed
  * if it overruns its own time budget by `slackMs`.
  */
-export function runClient(spec, { nodeArgs = [], slackMs = 30_000 } = {}) {
+export function runClient(spec, slackMs = 30_000) {
   const budgetMs = (spec.warmupSeconds + spec.durationSeconds) * 1000 + slackMs;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, CLIENT, JSON.stringify(spec)], {
+    const child = spawn(process.execPath, [CLIENT, JSON.stringify(spec)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -14,7 +14,7 @@ export function rotation(items, rep, reps) {
 /**
  * Runs `scenario` and calls `onResult(row)` after each run; resolves when all runs are done and
  * every upstream is stopped. settings: { reps, durationSeconds, warmupSeconds, maxRequests, only,
- * concurrency, nodeArgs, log }.
+ * concurrency, cpuProfDir, log }.
  */
 export async function runScenario(scenario, settings, onResult) {
   const clients = scenario.clients.filter((c) => !settings.only || settings.only.has(c.id));
@@ -29,7 +29,7 @@ export async function runScenario(scenario, settings, onResult) {
     for (let rep = 0; rep < settings.reps; rep++) {
       for (const client of rotation(clients, rep, settings.reps)) {
         const targets = (client.upstreams ?? scenario.upstreams.map((u) => u.name)).map((n) => byName.get(n));
-        const row = await measure(scenario, client, targets, upstreams, settings);
+        const row = await measure(scenario, client, targets, upstreams, settings, rep);
         row.rep = rep;
         onResult(row);
         await sleep(300); // let closed sockets settle before the next process starts
@@ -40,7 +40,7 @@ export async function runScenario(scenario, settings, onResult) {
   }
 }
 
-async function measure(scenario, client, targets, upstreams, settings) {
+async function measure(scenario, client, targets, upstreams, settings, rep) {
   for (const [i, u] of upstreams.entries()) u.setProfile(scenario.upstreams[i].profile);
   await Promise.all(upstreams.map((u) => u.stats())); // resets the counters
   const cpuBefore = upstreams.map((u) => u.cpuMicros());
@@ -52,29 +52,29 @@ async function measure(scenario, client, targets, upstreams, settings) {
   );
   let row;
   try {
-    row = await runClient(
-      {
-        client,
-        targets: targets.map((t) => t.url),
-        path: scenario.path,
-        concurrency: settings.concurrency ?? scenario.concurrency,
-        warmupSeconds: settings.warmupSeconds,
-        durationSeconds: settings.durationSeconds,
-        maxRequests: settings.maxRequests,
-      },
-      { nodeArgs: settings.nodeArgs },
-    );
+    row = await runClient({
+      client,
+      targets: targets.map((t) => t.url),
+      path: scenario.path,
+      concurrency: settings.concurrency ?? scenario.concurrency,
+      warmupSeconds: settings.warmupSeconds,
+      durationSeconds: settings.durationSeconds,
+      maxRequests: settings.maxRequests,
+      cpuProfile: settings.cpuProfDir && `${settings.cpuProfDir}/${client.id}-rep${rep}.cpuprofile`,
+    });
   } finally {
     for (const timer of timers) clearTimeout(timer);
   }
   const stats = await Promise.all(upstreams.map((u) => u.stats()));
-  // Upstream figures cover the whole run (warm-up included): CPU µs spent and requests served.
+  // Upstream figures cover the whole run (warm-up included): CPU µs spent, requests served and
+  // connections accepted.
   row.upstreams = Object.fromEntries(
     upstreams.map((u, i) => [
       u.name,
       {
         served: stats[i].served,
         byStatus: stats[i].byStatus,
+        connections: stats[i].connections,
         cpu_us: Math.round(u.cpuMicros() - cpuBefore[i]),
       },
     ]),

@@ -2,8 +2,9 @@
 // talks to it over the IPC channel:
 //   child -> parent  { type: 'ready', port }          once listening on 127.0.0.1
 //   parent -> child  { type: 'profile', profile }     replace the behaviour (see applyProfile)
-//   parent -> child  { type: 'stats' }                 answer { type: 'stats', served, byStatus }
-//                                                      (counts since the previous 'stats')
+//   parent -> child  { type: 'stats' }                 answer { type: 'stats', served, byStatus, connections }
+//                                                      (counts since the previous 'stats';
+//                                                      connections = TCP connections accepted)
 // Every request gets the same small body; only timing and status vary, as the profile says:
 //   latencyMs   fixed delay before answering (0 = answer at once, no timer)
 //   spikeRate   fraction of responses delayed by spikeMs more (e.g. 0.1 and 50)
@@ -54,6 +55,7 @@ applyProfile(JSON.parse(values.profile));
 
 let served = 0;
 let byStatus = {};
+let connections = 0;
 
 function answer(res, status) {
   served++;
@@ -71,6 +73,9 @@ const server = http.createServer((req, res) => {
   if (delay > 0) setTimeout(answer, delay, res, status);
   else answer(res, status);
 });
+server.on('connection', () => {
+  connections++;
+});
 server.keepAliveTimeout = 120_000;
 server.headersTimeout = 125_000;
 server.requestTimeout = 0;
@@ -79,9 +84,10 @@ server.maxRequestsPerSocket = 0;
 process.on('message', (msg) => {
   if (msg.type === 'profile') applyProfile(msg.profile);
   else if (msg.type === 'stats') {
-    process.send({ type: 'stats', served, byStatus });
+    process.send({ type: 'stats', served, byStatus, connections });
     served = 0;
     byStatus = {};
+    connections = 0;
   }
 });
 process.on('disconnect', () => process.exit(0));
