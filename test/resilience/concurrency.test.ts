@@ -143,6 +143,13 @@ describe('concurrency control against a real upstream', () => {
     await m.close();
   });
 
+  it('adaptive throttle does not mistake a burst of calls still in flight for rejections', async () => {
+    const m = meshWith(adaptiveThrottle({ k: 2 }));
+    const results = await Promise.all(Array.from({ length: 30 }, () => call(m, '/slow?ms=50')));
+    expect(count(results, 200)).toBe(30);
+    await m.close();
+  });
+
   it('rate limit lets exactly the burst through a sudden flood, then the refill rate', async () => {
     let now = 0;
     const probe = inflightProbe();

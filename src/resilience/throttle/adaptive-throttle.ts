@@ -67,11 +67,18 @@ export function adaptiveThrottle(options: AdaptiveThrottleOptions = {}): Layer {
     name: THROTTLE_LAYER,
     wrap(next: Service, service: ServiceHandle): Service {
       const counts = new WindowedCounts(windowMs, buckets, clock());
+      // A call is counted when its outcome is known (or when it is throttled), never while in
+      // flight: counted at send time, a burst of calls in flight would look like rejections.
+      const settle = (accepted: boolean): void => {
+        counts.advance(clock());
+        counts.addRequest();
+        if (accepted) counts.addAccept();
+      };
       return async function throttle(ctx: RequestContext): Promise<MeshResponse> {
         counts.advance(clock());
         const p = throttleProbability(counts.requests, counts.accepts, k);
-        counts.addRequest();
         if (p > 0 && random() < p) {
+          counts.addRequest();
           throw new TrellisError(
             ErrorCode.RateLimited,
             `'${service.name}' is rejecting calls (it accepted ${counts.accepts} of the last ` +
@@ -84,10 +91,10 @@ export function adaptiveThrottle(options: AdaptiveThrottleOptions = {}): Layer {
         try {
           response = await next(ctx);
         } catch (err) {
-          if (!isRejection(undefined, err)) counts.addAccept();
+          settle(!isRejection(undefined, err));
           throw err;
         }
-        if (!isRejection(response, undefined)) counts.addAccept();
+        settle(!isRejection(response, undefined));
         return response;
       };
     },
