@@ -16,7 +16,9 @@ export interface DeadlineOptions {
   /**
    * Limit in ms on each attempt's wait for response headers (undici's `headersTimeout`, counted
    * once the request is on a connection). A timed-out idempotent attempt may be retried while
-   * the overall deadline allows. Undici's timers above 1 s are coarse (up to ~0.5 s late).
+   * the overall deadline allows. Undici runs this timer on its coarse clock (a 0.5 s tick), so it
+   * fires up to about a second late: use it for limits of seconds, and the request deadline for
+   * precise ones.
    */
   attemptTimeoutMs?: number;
   /** Send the remaining time downstream in the `trellis-timeout-ms` header; true by default. */

@@ -82,6 +82,10 @@ export class CountingUpstream {
 }
 
 /** Starts several counting upstreams in parallel. */
-export function startCounting(...names: string[]): Promise<CountingUpstream[]> {
-  return Promise.all(names.map((name) => new CountingUpstream(name).start()));
+export function startCounting<const N extends readonly string[]>(
+  ...names: N
+): Promise<{ [K in keyof N]: CountingUpstream }> {
+  return Promise.all(names.map((name) => new CountingUpstream(name).start())) as Promise<{
+    [K in keyof N]: CountingUpstream;
+  }>;
 }
