@@ -54,7 +54,9 @@ export class LatencyWindow {
   /** The tracked quantile in ms, or -1 while the window has fewer than `minSamples` samples. */
   value(): number {
     const now = this.#now();
-    if (now - this.#refreshedAt >= this.#refreshMs) {
+    // Also refresh as soon as the first `minSamples` samples are in, rather than a period later.
+    const warmedUp = this.#value < 0 && this.#currentCount + this.#previousCount >= this.#minSamples;
+    if (warmedUp || now - this.#refreshedAt >= this.#refreshMs) {
       this.#refreshedAt = now;
       this.#rotate(now);
       this.#value = this.#compute();
