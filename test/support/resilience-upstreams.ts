@@ -70,13 +70,13 @@ export class CountingUpstream {
 
   /** Sets how work requests are answered: ok, hang, fail503 or unprocessed. */
   async mode(mode: 'ok' | 'hang' | 'fail503' | 'unprocessed'): Promise<void> {
-    const res = await request(`http://${this.address}/_mode/${mode}`, { method: 'POST' });
+    const res = await request(`http://${this.address}/_mode/${mode}`, { method: 'POST', reset: true });
     await res.body.dump();
   }
 
-  /** What the upstream has executed so far (empty after a restart). */
+  /** What the upstream has executed so far (empty after a restart). Control calls close their connection. */
   async stats(): Promise<UpstreamStats> {
-    const res = await request(`http://${this.address}/_stats`);
+    const res = await request(`http://${this.address}/_stats`, { reset: true });
     return (await res.body.json()) as UpstreamStats;
   }
 }
