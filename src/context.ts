@@ -73,6 +73,11 @@ export class RequestContext {
   attempt = 1;
   /** The endpoint chosen for the current attempt (set by the balance layer). */
   endpoint: MeshEndpoint | undefined = undefined;
+  /**
+   * An endpoint the balance layer should not pick for this attempt when another is available
+   * (set by retries and backup requests to the endpoint that just failed or is still busy).
+   */
+  avoid: MeshEndpoint | undefined = undefined;
   /** Per-attempt limit on waiting for response headers, in ms (undici's option). */
   headersTimeout: number | undefined = undefined;
   /** Per-attempt limit on gaps between body chunks, in ms (undici's option). */

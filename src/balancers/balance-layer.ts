@@ -17,7 +17,13 @@ export function balanceLayer(): Layer {
       const balancer = service.balancer;
       const observe = balancer.observe?.bind(balancer);
       return async function balance(ctx: RequestContext): Promise<MeshResponse> {
-        const endpoint = balancer.pick(ctx);
+        let endpoint = balancer.pick(ctx);
+        // A retry or backup asks for another endpoint than the last one: pick again a few times
+        // (any balancer moves on or randomises), and keep the avoided one if nothing else comes up.
+        const avoid = ctx.avoid;
+        for (let tries = 0; endpoint === avoid && avoid !== undefined && tries < 3; tries++) {
+          endpoint = balancer.pick(ctx) ?? endpoint;
+        }
         if (endpoint === undefined) {
           throw new TrellisError(
             ErrorCode.NoEndpoints,

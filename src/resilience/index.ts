@@ -1,10 +1,15 @@
 /**
  * Resilience: layers that keep a service usable when its upstreams are slow, failing or
- * overloaded.
+ * overloaded. Deadlines with propagation and cancellation, idempotency-aware retries with a
+ * retry budget, and hedged (backup) requests, plus the server-side helpers that carry an inbound
+ * request's deadline into the mesh calls made for it; circuit breaking, concurrency limits
+ * (bulkhead, adaptive), client-side adaptive throttling and rate limiting.
  *
  * @packageDocumentation
  */
 
+// Deadlines, retries and hedging.
+export { jitteredBackoff, parseRetryAfter } from './backoff.js';
 // Circuit breaking, concurrency control and client-side limits.
 export {
   BREAKER_LAYER,
@@ -24,6 +29,18 @@ export {
 } from './concurrency/concurrency-layer.js';
 export { GradientLimit, type GradientLimitOptions } from './concurrency/gradient-limit.js';
 export { type ConcurrencyLimit, FixedLimit } from './concurrency/limit.js';
+export { DEADLINE_LAYER, type DeadlineOptions, deadlineExceeded, deadlines } from './deadline-layer.js';
+export { HEDGE_LAYER, type HedgeOptions, hedging } from './hedge-layer.js';
+export {
+  currentInbound,
+  type InboundOptions,
+  type InboundScope,
+  inboundDeadlineMiddleware,
+  rejectUnprocessed,
+  runInbound,
+  withInboundDeadline,
+} from './inbound.js';
+export { LatencyWindow, type LatencyWindowOptions } from './latency-window.js';
 export {
   type FailureClassifier,
   isLocalError,
@@ -33,9 +50,19 @@ export {
 } from './outcome.js';
 export { RATE_LIMIT_LAYER, type RateLimitOptions, rateLimit } from './rate-limit/rate-limit-layer.js';
 export { TokenBucket } from './rate-limit/token-bucket.js';
+export { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
+export { RETRY_LAYER, type RetryOptions, retries } from './retry-layer.js';
+export { DEFAULT_RETRY_STATUSES, isRetryableError, isRetryableResponse } from './retry-policy.js';
 export {
   type AdaptiveThrottleOptions,
   adaptiveThrottle,
   THROTTLE_LAYER,
   throttleProbability,
 } from './throttle/adaptive-throttle.js';
+export {
+  formatTimeoutHeader,
+  MAX_TIMEOUT_MS,
+  parseTimeoutHeader,
+  TIMEOUT_HEADER,
+  UNPROCESSED_HEADER,
+} from './timeout-header.js';

@@ -1,5 +1,8 @@
 import { balanceLayer } from '../balancers/balance-layer.js';
 import { circuitBreaker } from '../resilience/breaker/circuit-breaker.js';
+import { deadlines } from '../resilience/deadline-layer.js';
+import { hedging } from '../resilience/hedge-layer.js';
+import { retries } from '../resilience/retry-layer.js';
 import { tracing } from '../telemetry/tracing-layer.js';
 import { transportLayer } from '../transport/transport-layer.js';
 import { Stack } from './stack.js';
@@ -11,7 +14,10 @@ import { Stack } from './stack.js';
  * | layer       | concern                                                        |
  * |-------------|----------------------------------------------------------------|
  * | `tracing`   | one OpenTelemetry CLIENT span per logical request (`tracing()`) |
+ * | `deadline`  | one deadline for the whole request, inherited from the inbound request, sent downstream; cancels everything below when it passes ({@link deadlines}) |
  * | `breaker`   | fails fast while the service keeps failing ({@link circuitBreaker}) |
+ * | `retry`     | retries safe-to-repeat failures within the deadline and a retry budget ({@link retries}) |
+ * | `hedge`     | backup requests for slow idempotent calls; off unless configured ({@link hedging}) |
  * | `balance`   | picks an endpoint, tracks load on it ({@link balanceLayer})    |
  * | `transport` | sends on the endpoint's connection pool ({@link transportLayer}) |
  *
@@ -24,23 +30,32 @@ import { Stack } from './stack.js';
  * | `throttle`   | `adaptiveThrottle({...})`   | `st.insertBefore('balance', ...)` |
  * | `concurrency`| `bulkhead({...})` or `adaptiveConcurrency({...})` | `st.insertBefore('balance', ...)` |
  *
- * Why this order: the breaker sits above retries so it judges whole calls and an open breaker
- * costs no retry budget. The rate limit, throttle and concurrency limit sit below retries and
- * hedging, so every attempt the upstream would see is counted, and in that order so the cheapest
- * rejection comes first and the concurrency limit, nearest the network, times only the attempt
- * itself (not time spent queued above it). Inserting each with `insertBefore('balance', ...)` in
- * the order rate limit, throttle, concurrency gives that order. The breaker is on by default
+ * Why this order: `deadline` sits above `retry` and `hedge` so that retries, backoff waits and
+ * backups all share one deadline and are cancelled together. `retry` is above `hedge` so a
+ * failed hedged pair is retried as a unit, and `hedge` above `balance` so each attempt and each
+ * backup re-enters the balancer and can land on another endpoint (they set `ctx.avoid`).
+ * The breaker sits below `deadline`, so a call whose inherited deadline has already passed is
+ * refused before the breaker counts it (a call that times out waiting for the upstream does
+ * count), and above `retry`, so it judges whole calls and an open breaker costs no retry budget. The rate limit, throttle and concurrency limit sit below retries and hedging, so
+ * every attempt the upstream would see is counted, and in that order so the cheapest rejection
+ * comes first and the concurrency limit, nearest the network, times only the attempt itself
+ * (not time spent queued above it). Inserting each with `insertBefore('balance', ...)` in the
+ * order rate limit, throttle, concurrency gives that order. The breaker is on by default
  * (production services want it); the others need numbers only the user knows (a rate, a queue
- * size), so they are opt-in. Metrics go on top, next to tracing, so they time the call as the caller sees it.
+ * size), so they are opt-in. Metrics go on top, next to tracing, so they time the call as the
+ * caller sees it.
  *
- * Later capabilities slot in by name without changes to the core: routing, deadlines, retries
- * and hedging above `balance`; endpoint health between `balance` and `transport`.
+ * Later capabilities slot in by name without changes to the core: routing above `deadline`;
+ * endpoint health between `balance` and `transport`.
  */
 export function defaultStack(): Stack {
   return Stack.of(
     // per logical request
     tracing(),
+    deadlines(),
     circuitBreaker(),
+    retries(),
+    hedging({ enabled: false }),
     // per attempt
     balanceLayer(),
     // per attempt, on the chosen endpoint

@@ -1,0 +1,200 @@
+import type { RequestContext } from '../context.js';
+import { ErrorCode, TrellisError } from '../errors.js';
+import { withHeader } from '../headers.js';
+import type { Layer, MeshResponse, Service } from '../stack/layer.js';
+import { CancelToken, isAborted, onAbort, type SignalLike } from './cancel-token.js';
+import { currentInbound } from './inbound.js';
+import { formatTimeoutHeader, TIMEOUT_HEADER } from './timeout-header.js';
+
+/** The layer name of {@link deadlines}. */
+export const DEADLINE_LAYER = 'deadline';
+
+/** Options for {@link deadlines}. */
+export interface DeadlineOptions {
+  /** Timeout in ms for requests that set neither `timeout` nor `deadline`; none by default. */
+  timeoutMs?: number;
+  /**
+   * Limit in ms on each attempt's wait for response headers (undici's `headersTimeout`, counted
+   * once the request is on a connection). A timed-out idempotent attempt may be retried while
+   * the overall deadline allows. Undici runs this timer on its coarse clock (a 0.5 s tick), so it
+   * fires up to about a second late: use it for limits of seconds, and the request deadline for
+   * precise ones.
+   */
+  attemptTimeoutMs?: number;
+  /** Send the remaining time downstream in the `trellis-timeout-ms` header; true by default. */
+  propagate?: boolean;
+  /** Honour the deadline and cancellation of the inbound request being handled; true by default. */
+  inherit?: boolean;
+}
+
+/** Lists what is wrong with deadline options, each as a sentence the user can act on. */
+export function validateDeadlineOptions(options: DeadlineOptions): string[] {
+  const problems: string[] = [];
+  for (const key of ['timeoutMs', 'attemptTimeoutMs'] as const) {
+    const value = options[key];
+    if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value > 0)) {
+      problems.push(`deadlines(): ${key} must be a positive number of ms, got ${JSON.stringify(value)}`);
+    }
+  }
+  return problems;
+}
+
+/** The error for a deadline that has passed; `sent` says whether an attempt was on the wire. */
+export function deadlineExceeded(ctx: RequestContext, sent: boolean): TrellisError {
+  return new TrellisError(
+    ErrorCode.DeadlineExceeded,
+    `${ctx.method} ${ctx.service}${ctx.path}: the deadline passed before an answer arrived` +
+      `${sent ? '' : ', so it was not sent'}. Give the request (or the inbound request it serves) more time, ` +
+      'or make the upstream faster.',
+    {
+      details: { service: ctx.service, endpoint: ctx.endpoint?.id, requestSent: sent, attempt: ctx.attempt },
+    },
+  );
+}
+
+function callerAborted(ctx: RequestContext, reason: unknown): Error {
+  if (reason instanceof Error) return reason;
+  return new TrellisError(
+    ErrorCode.Aborted,
+    `${ctx.method} ${ctx.service}${ctx.path} was aborted by the caller.`,
+    {
+      details: { service: ctx.service },
+    },
+  );
+}
+
+/**
+ * Enforces one request's deadline: a timer fires the token undici listens to, and the caller's
+ * and the inbound request's signals are forwarded to it. Lives until the response body closes,
+ * because the deadline covers the whole exchange, body included.
+ */
+class DeadlineGuard extends CancelToken {
+  readonly #ctx: RequestContext;
+  #timer: NodeJS.Timeout | undefined = undefined;
+  #unlinkCaller: (() => void) | undefined = undefined;
+  #unlinkInbound: (() => void) | undefined = undefined;
+
+  constructor(
+    ctx: RequestContext,
+    remainingMs: number,
+    caller: SignalLike | undefined,
+    inbound: SignalLike | undefined,
+  ) {
+    super();
+    this.#ctx = ctx;
+    if (remainingMs !== Number.POSITIVE_INFINITY) this.#timer = setTimeout(expire, remainingMs, this);
+    if (caller !== undefined) {
+      if (isAborted(caller)) this.abort(callerAborted(ctx, (caller as { reason?: unknown }).reason));
+      else
+        this.#unlinkCaller = onAbort(caller, () =>
+          this.abort(callerAborted(ctx, (caller as { reason?: unknown }).reason)),
+        );
+    }
+    if (inbound !== undefined) {
+      if (isAborted(inbound)) this.abort((inbound as CancelToken).reason ?? callerAborted(ctx, undefined));
+      else
+        this.#unlinkInbound = onAbort(inbound, () =>
+          this.abort((inbound as CancelToken).reason ?? callerAborted(ctx, undefined)),
+        );
+    }
+  }
+
+  expire(): void {
+    this.#timer = undefined;
+    this.abort(deadlineExceeded(this.#ctx, true));
+  }
+
+  /** Stops the timer and the forwarding; the request is over. */
+  readonly release = (): void => {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#unlinkCaller?.();
+    this.#unlinkInbound?.();
+    this.#unlinkCaller = this.#unlinkInbound = undefined;
+  };
+}
+
+function expire(guard: DeadlineGuard): void {
+  guard.expire();
+}
+
+async function guarded(next: Service, ctx: RequestContext, guard: DeadlineGuard): Promise<MeshResponse> {
+  let response: MeshResponse;
+  try {
+    response = await next(ctx);
+  } catch (err) {
+    guard.release();
+    // Whatever a lower layer made of the abort, report why the request was cut.
+    throw guard.aborted && guard.reason !== undefined ? guard.reason : err;
+  }
+  const body = response.body;
+  if (body.destroyed) guard.release();
+  else body.once('close', guard.release);
+  return response;
+}
+
+/**
+ * The `deadline` layer: gives every request one absolute deadline (its own `timeout`/`deadline`,
+ * the service default, and the remaining time of the inbound request being handled, whichever
+ * is earliest), fails at once when it has passed, cancels the request when it passes or when the
+ * caller or the inbound request aborts, and tells the upstream how much time is left.
+ *
+ * Requests with no deadline and no signal to forward pass straight through: no timer, no token.
+ *
+ * @example
+ * ```ts
+ * Mesh.builder().service('users', (s) => s.discovery(d).layer(deadlines({ timeoutMs: 2000 })));
+ * ```
+ */
+export function deadlines(options: DeadlineOptions = {}): Layer {
+  const problems = validateDeadlineOptions(options);
+  if (problems.length > 0)
+    throw new TrellisError(ErrorCode.InvalidConfig, problems.join('; '), { details: { problems } });
+  const { timeoutMs, attemptTimeoutMs } = options;
+  const propagate = options.propagate ?? true;
+  const inherit = options.inherit ?? true;
+  return {
+    name: DEADLINE_LAYER,
+    wrap(next: Service): Service {
+      return function deadline(ctx: RequestContext): Promise<MeshResponse> {
+        let limit = ctx.deadline;
+        if (timeoutMs !== undefined && limit === Number.POSITIVE_INFINITY)
+          limit = performance.now() + timeoutMs;
+        if (attemptTimeoutMs !== undefined && ctx.headersTimeout === undefined)
+          ctx.headersTimeout = attemptTimeoutMs;
+        const inbound = inherit ? currentInbound() : undefined;
+        if (inbound !== undefined && inbound.deadline < limit) limit = inbound.deadline;
+        if (limit === Number.POSITIVE_INFINITY && inbound === undefined) return next(ctx);
+        const remaining = limit - performance.now();
+        if (remaining <= 0) return Promise.reject(deadlineExceeded(ctx, false));
+        ctx.deadline = limit;
+        if (propagate && limit !== Number.POSITIVE_INFINITY) {
+          ctx.headers = withHeader(ctx.headers, TIMEOUT_HEADER, formatTimeoutHeader(remaining));
+        }
+        const guard = new DeadlineGuard(ctx, remaining, ctx.signal, inbound?.signal);
+        ctx.signal = guard;
+        return guarded(next, ctx, guard);
+      };
+    },
+  };
+}
+
+/**
+ * Re-stamps the timeout header before a later attempt (a retry or a backup request), so the
+ * upstream is told the time actually left rather than the time left when the request started.
+ */
+export function restampTimeout(ctx: RequestContext): void {
+  if (ctx.deadline === Number.POSITIVE_INFINITY || !hasTimeoutHeader(ctx)) return;
+  ctx.headers = withHeader(
+    ctx.headers,
+    TIMEOUT_HEADER,
+    formatTimeoutHeader(ctx.deadline - performance.now()),
+  );
+}
+
+function hasTimeoutHeader(ctx: RequestContext): boolean {
+  const headers = ctx.headers;
+  if (headers == null) return false;
+  if (Array.isArray(headers)) return headers.includes(TIMEOUT_HEADER);
+  return (headers as Record<string, unknown>)[TIMEOUT_HEADER] !== undefined;
+}

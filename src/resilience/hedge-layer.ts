@@ -1,0 +1,228 @@
+import type { RequestContext } from '../context.js';
+import { ErrorCode, TrellisError } from '../errors.js';
+import type { Layer, MeshResponse, Service } from '../stack/layer.js';
+import { CancelToken, onAbort } from './cancel-token.js';
+import { restampTimeout } from './deadline-layer.js';
+import { LatencyWindow } from './latency-window.js';
+import { isReplayable } from './replayable-body.js';
+import { RetryBudget, validateBudgetOptions } from './retry-budget.js';
+
+/** The layer name of {@link hedging}. */
+export const HEDGE_LAYER = 'hedge';
+
+/** Options for {@link hedging}. */
+export interface HedgeOptions {
+  /** False makes the layer a pass-through (the default stack's setting); true by default. */
+  enabled?: boolean;
+  /** Send the backup once the first attempt is slower than this latency quantile of the service; 0.95 by default. */
+  quantile?: number;
+  /** Backups may add at most this fraction of the traffic (their own budget); 0.05 by default. */
+  maxExtraLoad?: number;
+  /** Samples (in the last `windowMs`) needed before any backup is sent; 100 by default. */
+  minSamples?: number;
+  /** Latency samples count for about this long, in ms; 10 000 by default. */
+  windowMs?: number;
+  /** Clock in ms (for tests); `performance.now` by default. */
+  now?: () => number;
+}
+
+/** Lists what is wrong with hedging options, each as a sentence the user can act on. */
+export function validateHedgeOptions(options: HedgeOptions): string[] {
+  const problems: string[] = [];
+  const { quantile, minSamples, windowMs } = options;
+  if (quantile !== undefined && !(typeof quantile === 'number' && quantile > 0 && quantile < 1)) {
+    problems.push(
+      `hedging(): quantile must be a number between 0 and 1 (exclusive), got ${JSON.stringify(quantile)}`,
+    );
+  }
+  if (minSamples !== undefined && !(Number.isInteger(minSamples) && minSamples >= 1)) {
+    problems.push(`hedging(): minSamples must be an integer >= 1, got ${JSON.stringify(minSamples)}`);
+  }
+  if (windowMs !== undefined && !(typeof windowMs === 'number' && windowMs >= 100)) {
+    problems.push(`hedging(): windowMs must be a number of ms >= 100, got ${JSON.stringify(windowMs)}`);
+  }
+  problems.push(...validateBudgetOptions({ percent: options.maxExtraLoad }, 'hedging()'));
+  return problems;
+}
+
+const lostRace = new TrellisError(
+  ErrorCode.Aborted,
+  'A hedged attempt was cancelled because the other one answered first.',
+);
+
+/** A copy of the context for a concurrent attempt (its own endpoint, signal and headers). */
+function forkContext(ctx: RequestContext): RequestContext {
+  return Object.assign(Object.create(Object.getPrototypeOf(ctx) as object) as RequestContext, ctx);
+}
+
+/** One attempt of a hedged request: its context, its cancel token, and its outcome. */
+class Attempt {
+  readonly token = new CancelToken();
+  readonly started = performance.now();
+  done = false;
+  response: MeshResponse | undefined = undefined;
+  error: unknown = undefined;
+  readonly unlink: (() => void) | undefined;
+
+  constructor(
+    readonly ctx: RequestContext,
+    parent: RequestContext['signal'],
+  ) {
+    const token = this.token;
+    this.unlink =
+      parent === undefined
+        ? undefined
+        : onAbort(parent, () => token.abort((parent as CancelToken).reason ?? lostRace));
+    ctx.signal = token;
+  }
+}
+
+/**
+ * A request with a primary attempt and, if it is slow, one backup on another endpoint: the first
+ * good answer (not a 5xx) wins and the other attempt is cancelled.
+ */
+class HedgedRequest {
+  readonly #next: Service;
+  readonly #window: LatencyWindow;
+  readonly #ctx: RequestContext;
+  readonly #parentSignal: RequestContext['signal'];
+  readonly #attempts: Attempt[] = [];
+  readonly #timer: NodeJS.Timeout;
+  readonly #budget: RetryBudget;
+  #settled = false;
+  #resolve!: (response: MeshResponse) => void;
+  #reject!: (err: unknown) => void;
+  readonly promise: Promise<MeshResponse>;
+
+  constructor(
+    next: Service,
+    window: LatencyWindow,
+    budget: RetryBudget,
+    ctx: RequestContext,
+    delayMs: number,
+  ) {
+    this.#next = next;
+    this.#window = window;
+    this.#budget = budget;
+    this.#ctx = ctx;
+    this.#parentSignal = ctx.signal;
+    this.promise = new Promise<MeshResponse>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    this.#launch(ctx);
+    this.#timer = setTimeout(launchBackup, delayMs, this);
+  }
+
+  #launch(ctx: RequestContext): void {
+    const attempt = new Attempt(ctx, this.#parentSignal);
+    this.#attempts.push(attempt);
+    this.#next(ctx).then(
+      (response) => this.#finish(attempt, response, undefined),
+      (err: unknown) => this.#finish(attempt, undefined, err),
+    );
+  }
+
+  /** Sends the backup if the request is still open, the budget allows and the deadline leaves time. */
+  backup(): void {
+    const ctx = this.#ctx;
+    if (this.#settled || this.#attempts.length > 1 || performance.now() >= ctx.deadline) return;
+    if (!this.#budget.tryWithdraw()) return;
+    const backup = forkContext(ctx);
+    backup.avoid = ctx.endpoint;
+    restampTimeout(backup);
+    this.#launch(backup);
+  }
+
+  #finish(attempt: Attempt, response: MeshResponse | undefined, error: unknown): void {
+    attempt.done = true;
+    attempt.response = response;
+    attempt.error = error;
+    if (response !== undefined && response.statusCode < 500)
+      this.#window.record(performance.now() - attempt.started);
+    if (this.#settled) {
+      if (response !== undefined) response.body.dump({ limit: 65_536 }).catch(() => {});
+      attempt.unlink?.();
+      return;
+    }
+    const good = response !== undefined && response.statusCode < 500;
+    // A failure waits for the other attempt if one is still running; otherwise the best
+    // failure (a 5xx answer rather than an error) is returned.
+    if (good) this.#settle(attempt);
+    else if (!this.#attempts.some((a) => !a.done))
+      this.#settle(this.#attempts.find((a) => a.response) ?? attempt);
+  }
+
+  #settle(winner: Attempt): void {
+    this.#settled = true;
+    clearTimeout(this.#timer);
+    const ctx = this.#ctx;
+    ctx.signal = this.#parentSignal;
+    ctx.endpoint = winner.ctx.endpoint;
+    for (const attempt of this.#attempts) {
+      if (attempt === winner) continue;
+      attempt.token.abort(lostRace);
+      attempt.unlink?.();
+      if (attempt.done && attempt.response !== undefined)
+        attempt.response.body.dump({ limit: 65_536 }).catch(() => {});
+    }
+    if (winner.response === undefined) {
+      winner.unlink?.();
+      this.#reject(winner.error);
+      return;
+    }
+    // The winner's body still listens to its token: keep forwarding the caller's abort until it closes.
+    if (winner.unlink !== undefined) winner.response.body.once('close', winner.unlink);
+    this.#resolve(winner.response);
+  }
+}
+
+function launchBackup(request: HedgedRequest): void {
+  request.backup();
+}
+
+/**
+ * The `hedge` layer (backup requests, "The Tail at Scale"): when an idempotent request has not
+ * answered by the service's observed latency quantile (p95 by default), one backup goes to
+ * another endpoint; the first good answer wins and the other attempt is cancelled. Backups have
+ * their own budget (5% extra load by default) and start only once enough latency samples exist.
+ *
+ * Off in the default stack (hedging doubles work on slow requests, a choice to make
+ * deliberately); turn it on per service with `s.layer(hedging())`.
+ */
+export function hedging(options: HedgeOptions = {}): Layer {
+  const problems = validateHedgeOptions(options);
+  if (problems.length > 0)
+    throw new TrellisError(ErrorCode.InvalidConfig, problems.join('; '), { details: { problems } });
+  return {
+    name: HEDGE_LAYER,
+    wrap(next: Service): Service {
+      if (options.enabled === false) return next;
+      const window = new LatencyWindow({
+        quantile: options.quantile,
+        minSamples: options.minSamples,
+        windowMs: options.windowMs,
+        now: options.now,
+      });
+      const budget = new RetryBudget({
+        percent: options.maxExtraLoad ?? 0.05,
+        minPerSecond: 0,
+        now: options.now,
+      });
+
+      async function measured(ctx: RequestContext): Promise<MeshResponse> {
+        const started = performance.now();
+        const response = await next(ctx);
+        if (response.statusCode < 500) window.record(performance.now() - started);
+        return response;
+      }
+
+      return function hedge(ctx: RequestContext): Promise<MeshResponse> {
+        budget.deposit();
+        const delay = window.value();
+        if (delay < 0 || !ctx.idempotent || !isReplayable(ctx.body)) return measured(ctx);
+        return new HedgedRequest(next, window, budget, ctx, Math.max(1, delay)).promise;
+      };
+    },
+  };
+}

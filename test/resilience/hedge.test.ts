@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { staticEndpoints } from '../../src/discovery/static.js';
+import { ErrorCode, isTrellisError } from '../../src/errors.js';
+import { Mesh } from '../../src/mesh/mesh.js';
+import { hedging } from '../../src/resilience/hedge-layer.js';
+import { retries } from '../../src/resilience/retry-layer.js';
+import { type CountingUpstream, startCounting } from '../support/resilience-upstreams.js';
+
+let a: CountingUpstream;
+let b: CountingUpstream;
+let mesh: Mesh;
+let seq = 0;
+
+beforeAll(async () => {
+  [a, b] = await startCounting('ha', 'hb');
+  mesh = Mesh.builder()
+    .service('hedged', (s) =>
+      s
+        .discovery(staticEndpoints([a.address, b.address]))
+        .layer(hedging({ minSamples: 20, quantile: 0.9, maxExtraLoad: 0.5 }))
+        .layer(retries({ retries: 0 })),
+    )
+    .service('frugal', (s) =>
+      s
+        .discovery(staticEndpoints([a.address, b.address]))
+        .layer(hedging({ minSamples: 20, quantile: 0.5, maxExtraLoad: 0.05 }))
+        .layer(retries({ retries: 0 })),
+    )
+    .build();
+});
+
+afterAll(async () => {
+  await mesh.close();
+  await Promise.all([a.kill(), b.kill()]);
+});
+
+async function get(service: string, path = '/work', method = 'GET', timeout?: number) {
+  const requestId = `h-${++seq}`;
+  const res = await mesh.request({ service, path, method, timeout, headers: { 'x-request-id': requestId } });
+  await res.body.dump();
+  return { status: res.statusCode, upstream: res.headers['x-upstream'], requestId };
+}
+
+async function total(): Promise<number> {
+  const [sa, sb] = await Promise.all([a.stats(), b.stats()]);
+  return sa.total + sb.total;
+}
+
+describe('hedging', () => {
+  it('answers from the other endpoint when the first attempt hangs, once it has seen enough latencies', async () => {
+    for (let i = 0; i < 40; i++) await get('hedged');
+    await a.mode('hang');
+    for (let i = 0; i < 10; i++) {
+      const started = performance.now();
+      const { status, upstream } = await get('hedged', '/work', 'GET', 5000);
+      expect(status).toBe(200);
+      expect(upstream).toBe('hb');
+      expect(performance.now() - started).toBeLessThan(2000);
+    }
+    await a.mode('ok');
+  });
+
+  it('never sends a backup for a non-idempotent request', async () => {
+    await a.mode('hang');
+    const outcomes = [];
+    for (let i = 0; i < 4; i++) {
+      const started = await total();
+      const result = await get('hedged', '/work', 'POST', 300).catch((err: unknown) => err);
+      outcomes.push(result);
+      expect((await total()) - started).toBe(1);
+    }
+    await a.mode('ok');
+    expect(outcomes.some((o) => isTrellisError(o, ErrorCode.DeadlineExceeded))).toBe(true);
+  });
+
+  it('keeps backups within their budget', async () => {
+    for (let i = 0; i < 40; i++) await get('frugal', '/work?ms=5');
+    const before = await total();
+    const offered = 200;
+    for (let i = 0; i < offered / 10; i++) {
+      await Promise.all(Array.from({ length: 10 }, () => get('frugal', '/work?ms=5')));
+    }
+    const reached = (await total()) - before;
+    expect(reached).toBeGreaterThan(offered);
+    // 5% of the traffic since the budget window opened (the warm-up included), plus rounding.
+    expect(reached).toBeLessThanOrEqual(offered + 0.05 * (offered + 40) + 1);
+  });
+});
