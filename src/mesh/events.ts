@@ -1,3 +1,4 @@
+import type { EjectionReason } from '../balancers/health/endpoint-health.js';
 import type { Endpoint } from '../discovery/endpoint.js';
 
 /** Events a mesh emits (typed, via eventemitter3). Handlers run off the request path. */
@@ -6,4 +7,8 @@ export interface MeshEvents {
   endpoints: (service: string, endpoints: readonly Endpoint[]) => void;
   /** A resolver failed or published malformed data; the last good set stays in force. */
   discoveryError: (service: string, error: Error) => void;
+  /** The health layer took an endpoint (`host:port`) out of rotation for `durationMs`. */
+  endpointEjected: (service: string, endpoint: string, reason: EjectionReason, durationMs: number) => void;
+  /** An ejected endpoint is back in rotation (in slow start, on probation: one failure ejects it again). */
+  endpointReturned: (service: string, endpoint: string) => void;
 }
