@@ -56,8 +56,7 @@ class ApertureBalancer implements Balancer {
     const ring = eligibleEndpoints(endpoints, this.#options.panicThreshold).eligible;
     ring.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     this.#ring = ring;
-    this.#width =
-      ring.length === 0 ? 1 : Math.min(1, Math.max(this.#clientWidth, this.#minAperture / ring.length));
+    this.#width = apertureWidth(this.#clientWidth, this.#minAperture, ring.length);
   }
 
   /** The endpoint under a uniformly random point of this client's window. */
@@ -86,6 +85,17 @@ class ApertureBalancer implements Balancer {
     const now = this.#options.clock();
     return this.#all.map((ep) => snapshotOf(ep, this.#metric.latency(ep, now)));
   }
+}
+
+/**
+ * The window width: wide enough for `minAperture` endpoints, and a whole number of client
+ * arcs, so that the windows of all clients cover every point of the ring equally often (the
+ * same number of times) and every endpoint gets the same total load.
+ */
+export function apertureWidth(clientWidth: number, minAperture: number, endpoints: number): number {
+  if (endpoints === 0) return 1;
+  const wanted = Math.max(clientWidth, minAperture / endpoints);
+  return Math.min(1, Math.ceil(wanted / clientWidth - 1e-9) * clientWidth);
 }
 
 /**

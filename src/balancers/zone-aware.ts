@@ -1,6 +1,7 @@
 import type { RequestContext } from '../context.js';
 import type { MeshEndpoint } from '../service/mesh-endpoint.js';
 import type { Balancer, BalancerFactory, EndpointSnapshot } from './balancer.js';
+import { eligibleEndpoints } from './eligibility.js';
 import {
   type BalancerOptions,
   checkBalancerOptions,
@@ -8,9 +9,10 @@ import {
   resolveBalancerOptions,
 } from './options.js';
 import { p2cPeakEwma } from './p2c.js';
+import { snapshotOf } from './snapshot.js';
 
 /** Options of {@link zoneAware}. */
-export interface ZoneAwareOptions extends Pick<BalancerOptions, 'random'> {
+export interface ZoneAwareOptions extends Pick<BalancerOptions, 'random' | 'panicThreshold'> {
   /** The caller's zone; endpoints whose discovery `zone` equals it are local. */
   zone: string;
   /** The balancer used inside each side, local and remote (default {@link p2cPeakEwma}). */
@@ -33,6 +35,8 @@ class ZoneAwareBalancer implements Balancer {
   readonly #local: Balancer;
   readonly #remote: Balancer;
   readonly #random: () => number;
+  readonly #panicThreshold: number;
+  #all: readonly MeshEndpoint[] = [];
   readonly #minHealthy: number;
   readonly #maxInflight: number;
   #localCount = 0;
@@ -48,29 +52,36 @@ class ZoneAwareBalancer implements Balancer {
     this.#zone = options.zone;
     this.#local = inner.create(service);
     this.#remote = inner.create(service);
-    this.#random = resolveBalancerOptions(options).random;
+    const resolved = resolveBalancerOptions(options);
+    this.#random = resolved.random;
+    this.#panicThreshold = resolved.panicThreshold;
     this.#minHealthy = options.minLocalHealthy ?? 0.7;
     this.#maxInflight = options.maxLocalInflightPerEndpoint ?? 50;
   }
 
+  /**
+   * The panic rule is applied to the whole set first, so the inner balancers only ever see
+   * eligible endpoints: a zone with many ejected endpoints spills over instead of panicking.
+   */
   update(endpoints: readonly MeshEndpoint[]): void {
+    this.#all = endpoints;
+    const { eligible } = eligibleEndpoints(endpoints, this.#panicThreshold);
     const local: MeshEndpoint[] = [];
     const remote: MeshEndpoint[] = [];
-    let activeLocal = 0;
+    for (const ep of eligible) (ep.endpoint.zone === this.#zone ? local : remote).push(ep);
+    let localTotal = 0;
+    let localActive = 0;
     for (const ep of endpoints) {
-      if (ep.endpoint.zone === this.#zone) {
-        local.push(ep);
-        if (ep.state === 'active') activeLocal++;
-      } else {
-        remote.push(ep);
-      }
+      if (ep.endpoint.zone !== this.#zone) continue;
+      localTotal++;
+      if (ep.state === 'active') localActive++;
     }
     this.#local.update(local);
     this.#remote.update(remote);
     this.#localCount = local.length;
     this.#remoteCount = remote.length;
-    this.#localCapacity = activeLocal * this.#maxInflight;
-    const healthy = local.length === 0 ? 0 : activeLocal / local.length;
+    this.#localCapacity = localActive * this.#maxInflight;
+    const healthy = localTotal === 0 ? 0 : localActive / localTotal;
     this.#spill = healthy >= this.#minHealthy ? 0 : 1 - healthy / this.#minHealthy;
   }
 
@@ -97,10 +108,11 @@ class ZoneAwareBalancer implements Balancer {
   }
 
   snapshot(): EndpointSnapshot[] {
-    return [...this.#local.snapshot(), ...this.#remote.snapshot()];
+    const known = new Map<string, EndpointSnapshot>();
+    for (const entry of [...this.#local.snapshot(), ...this.#remote.snapshot()]) known.set(entry.id, entry);
+    return this.#all.map((ep) => known.get(ep.id) ?? snapshotOf(ep));
   }
 }
-
 /**
  * Zone awareness: keeps traffic in the caller's zone (cheaper, faster) and spills over to
  * other zones when local endpoints are ejected or overloaded. Wraps another balancer, which
@@ -118,7 +130,7 @@ export function zoneAware(options: ZoneAwareOptions): BalancerFactory {
     name,
     validate: () => {
       const problems = [
-        ...checkBalancerOptions(name, { random: options?.random }),
+        ...checkBalancerOptions(name, { random: options?.random, panicThreshold: options?.panicThreshold }),
         ...(inner.validate?.() ?? []),
         ...checkPositive(name, 'maxLocalInflightPerEndpoint', options?.maxLocalInflightPerEndpoint),
       ];
