@@ -22,9 +22,8 @@ describe('peak EWMA', () => {
           // One sample every decayMs/50: after three decay windows the estimate must have
           // closed at least 95 % of the gap (1 - e^-3), whichever way the step went.
           const step = decayMs / 50;
-          let now = 0;
-          for (let i = 0; i < 50; i++) ewma.observe(before, (now += step), decayMs);
-          for (let i = 0; i < 150; i++) ewma.observe(after, (now += step), decayMs);
+          for (let i = 1; i <= 50; i++) ewma.observe(before, i * step, decayMs);
+          for (let i = 51; i <= 200; i++) ewma.observe(after, i * step, decayMs);
           const estimate = ewma.estimateMs;
           expect(Math.abs(estimate - after)).toBeLessThanOrEqual(0.05 * Math.abs(before - after) + 1e-9);
         },
