@@ -4,12 +4,16 @@
  * on the first slow response; a sample below it is blended in with weight `1 - exp(-dt/tau)`,
  * so recovery is believed only gradually. While no samples arrive the estimate decays toward
  * zero, which makes an avoided endpoint cheap again after a while so that it gets probed.
+ * The starting estimate is only a placeholder: the first real sample replaces it, whatever
+ * its value (otherwise a high default would take several decay times to wash out).
  */
 export class PeakEwma {
   /** The estimate in ms as of `stamp`. */
   estimateMs: number;
   /** When `estimateMs` was last updated (clock ms). */
   stamp: number;
+  /** Whether any real sample has been observed yet. */
+  measured = false;
 
   /**
    * @param initialMs - the starting estimate
@@ -29,7 +33,8 @@ export class PeakEwma {
   /** Adds a latency sample taken at `now`. */
   observe(sampleMs: number, now: number, decayMs: number): void {
     const current = this.at(now, decayMs);
-    if (sampleMs > current) {
+    if (!this.measured || sampleMs > current) {
+      this.measured = true;
       this.estimateMs = sampleMs;
     } else {
       const dt = Math.max(now - this.stamp, 0);

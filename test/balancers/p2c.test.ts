@@ -44,10 +44,10 @@ describe('P2C peak-EWMA', () => {
     const balancer = factory.create('svc');
     const set = endpoints(3);
     balancer.update(set.slice(0, 2));
-    balancer.observe!(set[0]!, 10, true); // below the estimate: blended in (no time has passed, so no change)
-    balancer.observe!(set[1]!, 50, true); // above it: taken at once
+    balancer.observe!(set[0]!, 10, true); // first sample: replaces the placeholder
+    balancer.observe!(set[1]!, 50, true); // first sample too
     balancer.update(set);
-    expect(balancer.snapshot().map((s) => s.latencyMs)).toEqual([30, 50, 40]);
+    expect(balancer.snapshot().map((s) => s.latencyMs)).toEqual([10, 50, 30]);
   });
 
   it('starts every endpoint at the configured estimate when nothing is known', () => {

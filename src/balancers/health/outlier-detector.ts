@@ -146,8 +146,14 @@ export class OutlierDetector {
     return true;
   }
 
+  /**
+   * Puts an endpoint back, on probation and in slow start. The balancer's memory of it (for
+   * example a latency estimate inflated by its failures) describes the endpoint before it was
+   * ejected, so it is cleared: the balancer gives it a neutral start on the next `update()`.
+   */
   #return(endpoint: MeshEndpoint, health: EndpointHealth, now: number): void {
     endpoint.state = 'active';
+    endpoint.balancerState = undefined;
     health.onProbation = true;
     health.consecutiveFailures = 0;
     this.#ejected--;
