@@ -13,6 +13,10 @@ export interface EndpointSnapshot {
   weight: number;
   /** The balancer's latency estimate in ms, for balancers that keep one. */
   latencyMs?: number;
+  /** Share of full traffic while warming up after joining or returning (1 = full); see the health layer. */
+  slowStartFactor?: number;
+  /** Locality zone from discovery. */
+  zone?: string | undefined;
 }
 
 /**

@@ -1,39 +1,51 @@
 import type { MeshEndpoint } from '../service/mesh-endpoint.js';
 import type { Balancer, BalancerFactory, EndpointSnapshot } from './balancer.js';
+import { eligibleEndpoints } from './eligibility.js';
+import {
+  type BalancerOptions,
+  checkBalancerOptions,
+  type ResolvedBalancerOptions,
+  resolveBalancerOptions,
+} from './options.js';
+import { snapshotOf } from './snapshot.js';
 
 class RoundRobinBalancer implements Balancer {
   readonly name = 'round-robin';
-  #endpoints: readonly MeshEndpoint[] = [];
+  readonly #options: ResolvedBalancerOptions;
+  #all: readonly MeshEndpoint[] = [];
+  #eligible: MeshEndpoint[] = [];
   #next = 0;
 
+  constructor(options: ResolvedBalancerOptions) {
+    this.#options = options;
+  }
+
   update(endpoints: readonly MeshEndpoint[]): void {
-    this.#endpoints = endpoints;
+    this.#all = endpoints;
+    this.#eligible = eligibleEndpoints(endpoints, this.#options.panicThreshold).eligible;
   }
 
   pick(): MeshEndpoint | undefined {
-    const endpoints = this.#endpoints;
-    const n = endpoints.length;
-    if (n === 0) return undefined;
-    // Skip endpoints that are not active; if none is, fall back to plain rotation (panic mode)
-    // rather than fail while the set is non-empty.
-    for (let tries = 0; tries < n; tries++) {
-      const candidate = endpoints[this.#next++ % n]!;
-      if (candidate.state === 'active') return candidate;
-    }
-    return endpoints[this.#next++ % n];
+    const eligible = this.#eligible;
+    if (eligible.length === 0) return undefined;
+    if (this.#next >= eligible.length) this.#next = 0;
+    return eligible[this.#next++];
   }
 
   snapshot(): EndpointSnapshot[] {
-    return this.#endpoints.map((ep) => ({
-      id: ep.id,
-      state: ep.state,
-      inflight: ep.inflight,
-      weight: ep.endpoint.weight,
-    }));
+    return this.#all.map((ep) => snapshotOf(ep));
   }
 }
 
-/** Round robin: each endpoint in turn, skipping endpoints that are not active. */
-export function roundRobin(): BalancerFactory {
-  return { name: 'round-robin', create: () => new RoundRobinBalancer() };
+/**
+ * Round robin: each active endpoint in turn (every endpoint when panicking, see
+ * {@link BalancerOptions.panicThreshold}). Ignores latency, load and slow start: use it as a
+ * baseline, or when every endpoint is known to be alike.
+ */
+export function roundRobin(options: BalancerOptions = {}): BalancerFactory {
+  return {
+    name: 'round-robin',
+    validate: () => checkBalancerOptions('round-robin', options),
+    create: () => new RoundRobinBalancer(resolveBalancerOptions(options)),
+  };
 }

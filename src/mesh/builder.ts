@@ -1,5 +1,5 @@
 import type { BalancerFactory } from '../balancers/balancer.js';
-import { roundRobin } from '../balancers/round-robin.js';
+import { p2cPeakEwma } from '../balancers/p2c.js';
 import { ErrorCode, TrellisError } from '../errors.js';
 import type { ServiceConfig } from '../service/service-runtime.js';
 import { defaultStack } from '../stack/default-stack.js';
@@ -11,9 +11,9 @@ import { ServiceBuilder, type ServiceDraft, type StackEdit } from './service-bui
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
 
-/** The balancer services get when they name none. */
+/** The balancer services get when they name none: P2C peak-EWMA, as in linkerd2 and Finagle's EWMA mode. */
 function defaultBalancer(): BalancerFactory {
-  return roundRobin();
+  return p2cPeakEwma();
 }
 
 /**

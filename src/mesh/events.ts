@@ -1,3 +1,4 @@
+import type { EjectionReason } from '../balancers/health/endpoint-health.js';
 import type { Endpoint } from '../discovery/endpoint.js';
 
 /** Events a mesh emits (typed, via eventemitter3). Handlers run off the request path. */
@@ -8,4 +9,8 @@ export interface MeshEvents {
   discoveryError: (service: string, error: Error) => void;
   /** A service's circuit breaker changed state (`open`: failing fast; `half-open`: probing). */
   circuit: (service: string, state: 'closed' | 'open' | 'half-open') => void;
+  /** The health layer took an endpoint (`host:port`) out of rotation for `durationMs`. */
+  endpointEjected: (service: string, endpoint: string, reason: EjectionReason, durationMs: number) => void;
+  /** An ejected endpoint is back in rotation (in slow start, on probation: one failure ejects it again). */
+  endpointReturned: (service: string, endpoint: string) => void;
 }

@@ -23,6 +23,14 @@ export class MeshEndpoint {
   state: EndpointState = 'active';
   /** Per-endpoint state owned by the service's balancer (for example a latency estimate). */
   balancerState: unknown = undefined;
+  /** Per-endpoint state owned by the health layer (failure counts, ejection history). */
+  healthState: unknown = undefined;
+  /**
+   * Share of its full traffic the endpoint should get, in (0, 1]: below 1 while it warms up
+   * after joining the set or returning from ejection (slow start). Set by the health layer,
+   * honoured by the balancers.
+   */
+  slowStartFactor = 1;
   readonly #transport: TransportOptions;
   #pool: Pool | undefined = undefined;
 

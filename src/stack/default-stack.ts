@@ -1,4 +1,5 @@
 import { balanceLayer } from '../balancers/balance-layer.js';
+import { healthLayer } from '../balancers/health/health-layer.js';
 import { circuitBreaker } from '../resilience/breaker/circuit-breaker.js';
 import { deadlines } from '../resilience/deadline-layer.js';
 import { hedging } from '../resilience/hedge-layer.js';
@@ -19,6 +20,7 @@ import { Stack } from './stack.js';
  * | `retry`     | retries safe-to-repeat failures within the deadline and a retry budget ({@link retries}) |
  * | `hedge`     | backup requests for slow idempotent calls; off unless configured ({@link hedging}) |
  * | `balance`   | picks an endpoint, tracks load on it ({@link balanceLayer})    |
+ * | `health`    | ejects failing endpoints, slow-starts new ones ({@link healthLayer}); below `balance` because it judges each attempt on the endpoint chosen for it |
  * | `transport` | sends on the endpoint's connection pool ({@link transportLayer}) |
  *
  * Opt-in layers and where they belong (insert them by name):
@@ -30,23 +32,24 @@ import { Stack } from './stack.js';
  * | `throttle`   | `adaptiveThrottle({...})`   | `st.insertBefore('balance', ...)` |
  * | `concurrency`| `bulkhead({...})` or `adaptiveConcurrency({...})` | `st.insertBefore('balance', ...)` |
  *
- * Why this order: `deadline` sits above `retry` and `hedge` so that retries, backoff waits and
- * backups all share one deadline and are cancelled together. `retry` is above `hedge` so a
- * failed hedged pair is retried as a unit, and `hedge` above `balance` so each attempt and each
- * backup re-enters the balancer and can land on another endpoint (they set `ctx.avoid`).
- * The breaker sits below `deadline`, so a call whose inherited deadline has already passed is
- * refused before the breaker counts it (a call that times out waiting for the upstream does
- * count), and above `retry`, so it judges whole calls and an open breaker costs no retry budget. The rate limit, throttle and concurrency limit sit below retries and hedging, so
- * every attempt the upstream would see is counted, and in that order so the cheapest rejection
- * comes first and the concurrency limit, nearest the network, times only the attempt itself
- * (not time spent queued above it). Inserting each with `insertBefore('balance', ...)` in the
- * order rate limit, throttle, concurrency gives that order. The breaker is on by default
- * (production services want it); the others need numbers only the user knows (a rate, a queue
- * size), so they are opt-in. Metrics go on top, next to tracing, so they time the call as the
- * caller sees it.
+ * Why this order:
+ * - `deadline` sits above `retry` and `hedge` so that retries, backoff waits and backups all
+ *   share one deadline and are cancelled together. `retry` is above `hedge` so a failed hedged
+ *   pair is retried as a unit, and `hedge` above `balance` so each attempt and each backup
+ *   re-enters the balancer and can land on another endpoint (they set `ctx.avoid`).
+ * - `breaker` sits below `deadline`, so a call whose inherited deadline has already passed is
+ *   refused before the breaker counts it (a call that times out waiting for the upstream does
+ *   count), and above `retry`, so it judges whole calls and an open breaker costs no retry
+ *   budget. Per-endpoint failures are the `health` layer's to judge. It is on by default, as
+ *   production services want.
+ * - `rate-limit`, `throttle` and `concurrency` sit below retries and hedging, so every attempt
+ *   the upstream would see is counted, in that order so the cheapest rejection comes first and
+ *   the concurrency limit, nearest the network, times only the attempt itself (not time queued
+ *   above it). Inserting each with `insertBefore('balance', ...)` in that order gives this
+ *   order. They are opt-in: they need numbers only the user knows (a rate, a queue size).
+ * - `metrics` goes on top, next to `tracing`, to time the call as the caller sees it.
  *
- * Later capabilities slot in by name without changes to the core: routing above `deadline`;
- * endpoint health between `balance` and `transport`.
+ * Routing slots in above `deadline` by name, without changes to the core.
  */
 export function defaultStack(): Stack {
   return Stack.of(
@@ -59,6 +62,7 @@ export function defaultStack(): Stack {
     // per attempt
     balanceLayer(),
     // per attempt, on the chosen endpoint
+    healthLayer(),
     transportLayer(),
   );
 }

@@ -1,0 +1,122 @@
+import type { RequestContext } from '../context.js';
+import type { MeshEndpoint } from '../service/mesh-endpoint.js';
+import type { Balancer, BalancerFactory, EndpointSnapshot } from './balancer.js';
+import { eligibleEndpoints } from './eligibility.js';
+import { type LoadMetric, leastLoadedMetric, PeakEwmaMetric } from './load-metric.js';
+import {
+  type BalancerOptions,
+  checkBalancerOptions,
+  checkPositive,
+  type ResolvedBalancerOptions,
+  resolveBalancerOptions,
+} from './options.js';
+import { snapshotOf } from './snapshot.js';
+
+/** Finagle, tower and linkerd2 all remember about 10 s of latency history. */
+const DEFAULT_DECAY_MS = 10_000;
+/** linkerd2's starting RTT estimate when nothing is known yet. */
+const DEFAULT_LATENCY_MS = 30;
+
+/** Options of {@link p2cPeakEwma}. */
+export interface P2CPeakEwmaOptions extends BalancerOptions {
+  /** EWMA time constant in ms: how quickly old latency is forgotten (default 10 000). */
+  decayMs?: number;
+  /** Starting latency estimate in ms when no endpoint has history yet (default 30). */
+  initialLatencyMs?: number;
+}
+
+/**
+ * Power of two choices: draw two distinct endpoints at random and keep the cheaper one. With
+ * two draws the worst endpoint is never chosen while it is the worst, and the herd behaviour
+ * of always choosing the single best one is avoided (Mitzenmacher, "The Power of Two Choices in
+ * Randomized Load Balancing", 2001).
+ */
+export class P2CBalancer implements Balancer {
+  readonly name: string;
+  readonly #metric: LoadMetric;
+  readonly #options: ResolvedBalancerOptions;
+  #all: readonly MeshEndpoint[] = [];
+  #eligible: MeshEndpoint[] = [];
+
+  /**
+   * @param name - algorithm name for snapshots and errors
+   * @param metric - how endpoints are priced
+   * @param options - panic threshold, random source and clock
+   */
+  constructor(name: string, metric: LoadMetric, options: ResolvedBalancerOptions) {
+    this.name = name;
+    this.#metric = metric;
+    this.#options = options;
+  }
+
+  update(endpoints: readonly MeshEndpoint[]): void {
+    this.#metric.prepare(endpoints, this.#options.clock());
+    this.#all = endpoints;
+    this.#eligible = eligibleEndpoints(endpoints, this.#options.panicThreshold).eligible;
+  }
+
+  pick(_ctx?: RequestContext): MeshEndpoint | undefined {
+    const eligible = this.#eligible;
+    const n = eligible.length;
+    if (n < 2) return eligible[0];
+    const random = this.#options.random;
+    const i = Math.floor(random() * n);
+    let j = Math.floor(random() * (n - 1));
+    if (j >= i) j++;
+    const a = eligible[i]!;
+    const b = eligible[j]!;
+    const now = this.#options.clock();
+    return this.#metric.cost(b, now) < this.#metric.cost(a, now) ? b : a;
+  }
+
+  observe(endpoint: MeshEndpoint, latencyMs: number, ok: boolean): void {
+    this.#metric.observe(endpoint, latencyMs, ok, this.#options.clock());
+  }
+
+  snapshot(): EndpointSnapshot[] {
+    const now = this.#options.clock();
+    return this.#all.map((ep) => snapshotOf(ep, this.#metric.latency(ep, now)));
+  }
+}
+
+/**
+ * P2C peak-EWMA, the default balancer: of two random endpoints, the one with the lower
+ * `latency estimate x (requests in flight + 1)` wins. The estimate is a peak-sensitive moving
+ * average of time to response headers, so a slow endpoint loses traffic after one slow answer
+ * and wins it back gradually. New endpoints start at the others' mean estimate.
+ *
+ * @example
+ * ```ts
+ * Mesh.builder().service('users', (s) => s.discovery(dns).balancer(p2cPeakEwma({ decayMs: 5_000 })));
+ * ```
+ */
+export function p2cPeakEwma(options: P2CPeakEwmaOptions = {}): BalancerFactory {
+  const name = 'p2c-peak-ewma';
+  return {
+    name,
+    validate: () => [
+      ...checkBalancerOptions(name, options),
+      ...checkPositive(name, 'decayMs', options.decayMs),
+      ...checkPositive(name, 'initialLatencyMs', options.initialLatencyMs),
+    ],
+    create: () =>
+      new P2CBalancer(
+        name,
+        new PeakEwmaMetric(
+          options.decayMs ?? DEFAULT_DECAY_MS,
+          options.initialLatencyMs ?? DEFAULT_LATENCY_MS,
+        ),
+        resolveBalancerOptions(options),
+      ),
+  };
+}
+
+/** P2C least-loaded: of two random endpoints, the one with fewer requests in flight wins. */
+export function p2cLeastLoaded(options: BalancerOptions = {}): BalancerFactory {
+  const name = 'p2c-least-loaded';
+  return {
+    name,
+    validate: () => checkBalancerOptions(name, options),
+    create: () => new P2CBalancer(name, leastLoadedMetric, resolveBalancerOptions(options)),
+  };
+}

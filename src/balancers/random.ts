@@ -1,0 +1,44 @@
+import type { MeshEndpoint } from '../service/mesh-endpoint.js';
+import type { Balancer, BalancerFactory, EndpointSnapshot } from './balancer.js';
+import { eligibleEndpoints } from './eligibility.js';
+import {
+  type BalancerOptions,
+  checkBalancerOptions,
+  type ResolvedBalancerOptions,
+  resolveBalancerOptions,
+} from './options.js';
+import { snapshotOf } from './snapshot.js';
+
+class RandomBalancer implements Balancer {
+  readonly name = 'random';
+  readonly #options: ResolvedBalancerOptions;
+  #all: readonly MeshEndpoint[] = [];
+  #eligible: MeshEndpoint[] = [];
+
+  constructor(options: ResolvedBalancerOptions) {
+    this.#options = options;
+  }
+
+  update(endpoints: readonly MeshEndpoint[]): void {
+    this.#all = endpoints;
+    this.#eligible = eligibleEndpoints(endpoints, this.#options.panicThreshold).eligible;
+  }
+
+  pick(): MeshEndpoint | undefined {
+    const eligible = this.#eligible;
+    return eligible[Math.floor(this.#options.random() * eligible.length)];
+  }
+
+  snapshot(): EndpointSnapshot[] {
+    return this.#all.map((ep) => snapshotOf(ep));
+  }
+}
+
+/** Uniform random choice among active endpoints. Ignores latency, load and slow start. */
+export function random(options: BalancerOptions = {}): BalancerFactory {
+  return {
+    name: 'random',
+    validate: () => checkBalancerOptions('random', options),
+    create: () => new RandomBalancer(resolveBalancerOptions(options)),
+  };
+}

@@ -1,0 +1,133 @@
+import { EventEmitter } from 'eventemitter3';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type HealthOptions, resolveHealthOptions } from '../../src/balancers/health/health-options.js';
+import { OutlierDetector } from '../../src/balancers/health/outlier-detector.js';
+import { healthLayer, p2cPeakEwma, seededRandom } from '../../src/balancers/index.js';
+import type { MeshEvents } from '../../src/mesh/events.js';
+import type { MeshEndpoint } from '../../src/service/mesh-endpoint.js';
+import { endpoints, request } from './endpoints.js';
+
+/** A detector over a real balancer and event emitter, driven by a hand-moved clock. */
+function setup(count: number, options: HealthOptions = {}) {
+  const clock = { now: 0 };
+  const set = endpoints(count);
+  const balancer = p2cPeakEwma({ random: seededRandom(1), clock: () => clock.now }).create('svc');
+  balancer.update(set);
+  const events = new EventEmitter<MeshEvents>();
+  const ejections: Array<[string, string, number]> = [];
+  events.on('endpointEjected', (_service, id, reason, ms) => ejections.push([id, reason, ms]));
+  const service = { name: 'svc', balancer, events, endpoints: () => set, onClose: () => {} };
+  const detector = new OutlierDetector(service, resolveHealthOptions({ ...options, clock: () => clock.now }));
+  detector.sync();
+  const advance = (ms: number) => {
+    for (let t = 0; t < ms; t += 250) {
+      clock.now += 250;
+      detector.tick();
+    }
+  };
+  return { clock, set, balancer, detector, ejections, advance };
+}
+
+function fail(detector: OutlierDetector, ep: MeshEndpoint, times: number) {
+  for (let i = 0; i < times; i++) detector.failure(ep);
+}
+
+describe('the health layer', () => {
+  it('ejects an endpoint after five failures in a row, and the balancer stops choosing it', () => {
+    const { set, balancer, detector, ejections } = setup(4);
+    fail(detector, set[0]!, 4);
+    detector.success(set[0]!);
+    fail(detector, set[0]!, 4);
+    expect(set[0]!.state).toBe('active');
+    detector.failure(set[0]!);
+    expect(set[0]!.state).toBe('ejected');
+    expect(ejections).toEqual([[set[0]!.id, 'consecutive-failures', 5_000]]);
+    for (let i = 0; i < 200; i++) expect(balancer.pick(request())).not.toBe(set[0]);
+  });
+
+  it('doubles the ejection time with each repeat, up to the maximum', () => {
+    const { set, detector, ejections, advance } = setup(4, { maxEjectionMs: 30_000, successRate: false });
+    for (let round = 0; round < 5; round++) {
+      fail(detector, set[0]!, round === 0 ? 5 : 1); // back on probation: one failure is enough
+      expect(set[0]!.state).toBe('ejected');
+      advance(ejections.at(-1)![2]);
+      expect(set[0]!.state).toBe('active');
+    }
+    expect(ejections.map((e) => e[2])).toEqual([5_000, 10_000, 20_000, 30_000, 30_000]);
+  });
+
+  it('returns an endpoint through slow start: a tenth of its share at first, all of it after the window', () => {
+    const { set, detector, advance } = setup(3, { slowStartMs: 10_000, successRate: false });
+    fail(detector, set[1]!, 5);
+    advance(5_000);
+    expect(set[1]!.state).toBe('active');
+    expect(set[1]!.slowStartFactor).toBeCloseTo(0.1, 5);
+    advance(5_000);
+    expect(set[1]!.slowStartFactor).toBeCloseTo(0.55, 5);
+    advance(5_000);
+    expect(set[1]!.slowStartFactor).toBe(1);
+  });
+
+  it('slow-starts endpoints that join later, but not the first set discovery publishes', () => {
+    const { set, detector } = setup(2);
+    expect(set.map((ep) => ep.slowStartFactor)).toEqual([1, 1]);
+    set.push(...endpoints(3).slice(2));
+    detector.sync();
+    expect(set[2]!.slowStartFactor).toBeCloseTo(0.1, 5);
+  });
+
+  it('never ejects more than the maximum percentage, whatever fails', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 0, max: 100 }),
+        fc.array(fc.tuple(fc.nat(), fc.boolean()), { maxLength: 300 }),
+        (count, percent, outcomes) => {
+          const { set, detector, advance } = setup(count, { maxEjectionPercent: percent });
+          const limit = percent === 0 ? 0 : Math.max(1, Math.floor((count * percent) / 100));
+          outcomes.forEach(([which, ok], i) => {
+            const ep = set[which % count]!;
+            if (ok) detector.success(ep);
+            else detector.failure(ep);
+            if (i % 50 === 0) advance(250);
+            expect(set.filter((e) => e.state === 'ejected').length).toBeLessThanOrEqual(limit);
+          });
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('ejects an endpoint whose success rate is far below its peers', () => {
+    const { set, detector, ejections, advance } = setup(5, { consecutiveFailures: 100 });
+    for (let i = 0; i < 40; i++) {
+      for (const ep of set) {
+        if (ep === set[2] && i % 2 === 0) detector.failure(ep);
+        else detector.success(ep);
+      }
+    }
+    advance(10_000);
+    expect(ejections).toEqual([[set[2]!.id, 'success-rate', 5_000]]);
+  });
+
+  it('leaves near-perfect endpoints alone although one is a little worse', () => {
+    const { set, detector, ejections, advance } = setup(5);
+    for (let i = 0; i < 100; i++) {
+      for (const ep of set) {
+        if (ep === set[2] && i % 25 === 0) detector.failure(ep);
+        else detector.success(ep);
+      }
+    }
+    advance(10_000);
+    expect(ejections).toEqual([]);
+  });
+
+  it('rejects bad options with every problem listed', () => {
+    expect(() =>
+      healthLayer({ consecutiveFailures: 0, maxEjectionPercent: 120, activeCheck: { path: 'healthz' } }),
+    ).toThrow(
+      /consecutiveFailures must be an integer >= 1.*maxEjectionPercent must be a number from 0 to 100.*activeCheck.path must start with '\/'/,
+    );
+  });
+});
