@@ -10,7 +10,7 @@ const timeout = { timeoutMs: 5_000 };
 
 export default {
   name: 'full-stack',
-  title: 'Issue 4: full default stack (1 upstream, 5 s per-request timeout where set)',
+  title: 'Issue 4: full default stack (1 upstream answering at once)',
   baseline: 'undici-pool',
   upstreams: [{ name: 'up', profile: {} }],
   clients: [
@@ -28,19 +28,19 @@ export default {
       module: full,
       factory: 'meshOpossumFire',
     },
+    { id: 'mesh-full', label: 'default stack + metrics', module: full, factory: 'meshFullStack' },
     {
-      id: 'mesh-full',
-      label: 'default stack + metrics + timeout',
+      id: 'mesh-full-timeout',
+      label: 'default stack + metrics, 5 s timeout per request',
       module: full,
       factory: 'meshFullStack',
       options: timeout,
     },
     {
       id: 'mesh-full-limits',
-      label: 'full + rate limit + throttle + adaptive limit',
+      label: 'default + metrics + rate limit + throttle + adaptive limit',
       module: full,
       factory: 'meshFullStackWithLimits',
-      options: timeout,
     },
   ],
 };
