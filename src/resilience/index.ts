@@ -11,6 +11,7 @@ export { DEADLINE_LAYER, type DeadlineOptions, deadlineExceeded, deadlines } fro
 export { HEDGE_LAYER, type HedgeOptions, hedging } from './hedge-layer.js';
 export {
   currentInbound,
+  fastifyInboundDeadline,
   type InboundOptions,
   type InboundScope,
   inboundDeadlineMiddleware,
