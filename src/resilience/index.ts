@@ -7,6 +7,7 @@
  */
 
 export { jitteredBackoff, parseRetryAfter } from './backoff.js';
+export { CancelToken } from './cancel-token.js';
 export { DEADLINE_LAYER, type DeadlineOptions, deadlineExceeded, deadlines } from './deadline-layer.js';
 export { HEDGE_LAYER, type HedgeOptions, hedging } from './hedge-layer.js';
 export {
