@@ -27,7 +27,7 @@ function answering() {
 const configurations = {
   'no layer (baseline)': (next) => next,
   'deadline, request without deadline': (next) => deadlines().wrap(next, service),
-  'deadline, request with timeout (timer + token + header)': (next) => deadlines().wrap(next, service),
+  'deadline, request with timeout (wheel slot + token + header)': (next) => deadlines().wrap(next, service),
   'retry (default), success': (next) => retries().wrap(next, service),
   'p-retry around every call (for comparison)': (next) => (ctx) =>
     pRetry(() => next(ctx), { retries: 2, minTimeout: 0 }),
