@@ -1,7 +1,7 @@
 import type { RequestContext } from '../context.js';
 import { ErrorCode, TrellisError } from '../errors.js';
 import type { Layer, MeshResponse, Service } from '../stack/layer.js';
-import { CancelToken, onAbort } from './cancel-token.js';
+import { CancelToken, isAborted, onAbort } from './cancel-token.js';
 import { restampTimeout } from './deadline-layer.js';
 import { LatencyWindow } from './latency-window.js';
 import { isReplayable } from './replayable-body.js';
@@ -49,6 +49,7 @@ const lostRace = new TrellisError(
   ErrorCode.Aborted,
   'A hedged attempt was cancelled because the other one answered first.',
 );
+const callerAborted = new TrellisError(ErrorCode.Aborted, 'The request was aborted by the caller.');
 
 /** A copy of the context for a concurrent attempt (its own endpoint, signal and headers). */
 function forkContext(ctx: RequestContext): RequestContext {
@@ -69,10 +70,9 @@ class Attempt {
     parent: RequestContext['signal'],
   ) {
     const token = this.token;
-    this.unlink =
-      parent === undefined
-        ? undefined
-        : onAbort(parent, () => token.abort((parent as CancelToken).reason ?? lostRace));
+    const cancel = () => token.abort(((parent as CancelToken).reason as Error | undefined) ?? callerAborted);
+    if (parent !== undefined && isAborted(parent)) cancel();
+    this.unlink = parent === undefined || token.aborted ? undefined : onAbort(parent, cancel);
     ctx.signal = token;
   }
 }

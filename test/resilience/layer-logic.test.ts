@@ -159,6 +159,24 @@ describe('hedge layer (in-process next)', () => {
     expect((late.body as unknown as FakeBody).dumped).toBe(true);
   });
 
+  it('hands the attempt an already-fired signal when the caller aborted before the call', async () => {
+    const seen: boolean[] = [];
+    const fast = after(1, () => response(200));
+    const { call } = hedged([
+      fast,
+      fast,
+      async (signal) => {
+        seen.push((signal as unknown as { aborted: boolean }).aborted);
+        return response(200);
+      },
+    ]);
+    await warm(call);
+    const caller = new AbortController();
+    caller.abort();
+    await call(new RequestContext({ service: 's', path: '/', signal: caller.signal }));
+    expect(seen).toEqual([true]);
+  });
+
   it('never sends a backup for a non-idempotent request', async () => {
     const fast = after(1, () => response(200));
     const { call, attempts } = hedged([fast, fast, after(80, () => response(200))]);
