@@ -6,4 +6,10 @@ export interface MeshEvents {
   endpoints: (service: string, endpoints: readonly Endpoint[]) => void;
   /** A resolver failed or published malformed data; the last good set stays in force. */
   discoveryError: (service: string, error: Error) => void;
+  /** A failed attempt is being retried; `attempt` is the number of the attempt about to be sent. */
+  retry: (service: string, attempt: number, failure: string) => void;
+  /** A retry was needed but the service's retry budget was spent; the failure went to the caller. */
+  retryBudgetExhausted: (service: string) => void;
+  /** A backup request was sent (`sent`) or answered first (`won`). */
+  hedge: (service: string, outcome: 'sent' | 'won') => void;
 }

@@ -2,18 +2,21 @@
 // the balance and transport layers, no network), so every interleaving can be driven exactly.
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { EventEmitter as EventEmitter3 } from 'eventemitter3';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RequestContext } from '../../src/context.js';
 import { ErrorCode, isTrellisError, TrellisError } from '../../src/errors.js';
 import { getHeader } from '../../src/headers.js';
+import type { MeshEvents } from '../../src/mesh/events.js';
 import { deadlines } from '../../src/resilience/deadline-layer.js';
 import { hedging } from '../../src/resilience/hedge-layer.js';
 import { runInbound } from '../../src/resilience/inbound.js';
 import { TIMEOUT_HEADER } from '../../src/resilience/timeout-header.js';
 import type { MeshResponse, Service, ServiceHandle } from '../../src/stack/layer.js';
 
-const handle = {} as ServiceHandle;
+const events = new EventEmitter3<MeshEvents>();
+const handle = { name: 's', events } as unknown as ServiceHandle;
 
 class FakeBody extends EventEmitter {
   destroyed = false;
@@ -105,7 +108,7 @@ describe('hedge layer (in-process next)', () => {
     for (let k = 0; k < 2; k++) await call(new RequestContext({ service: 's', path: '/' }));
   }
 
-  it('takes the backup when the primary is slow, and cancels the primary', async () => {
+  it('takes the backup when the primary is slow, cancels the primary, and reports both', async () => {
     const cancelled: unknown[] = [];
     const slow = (signal: EventEmitter) =>
       new Promise<MeshResponse>((_resolve, reject) => {
@@ -117,8 +120,13 @@ describe('hedge layer (in-process next)', () => {
     const fast = after(1, () => response(200));
     const { call } = hedged([fast, fast, slow, after(5, () => response(201))]);
     await warm(call);
+    const reported: string[] = [];
+    const onHedge = (_service: string, outcome: string) => reported.push(outcome);
+    events.on('hedge', onHedge);
     const res = await call(new RequestContext({ service: 's', path: '/' }));
+    events.off('hedge', onHedge);
     expect(res.statusCode).toBe(201);
+    expect(reported).toEqual(['sent', 'won']);
     expect(cancelled).toHaveLength(1);
     expect(isTrellisError(cancelled[0], ErrorCode.Aborted)).toBe(true);
   });
