@@ -94,7 +94,7 @@ describe('hedge layer (in-process next)', () => {
     return { call, attempts: () => i };
   }
 
-  const after = (ms: number, value: () => MeshResponse | Error) => () =>
+  const answerAfter = (ms: number, value: () => MeshResponse | Error) => () =>
     new Promise<MeshResponse>((resolve, reject) =>
       setTimeout(() => {
         const v = value();
@@ -117,8 +117,8 @@ describe('hedge layer (in-process next)', () => {
           reject((signal as unknown as { reason: unknown }).reason);
         });
       });
-    const fast = after(1, () => response(200));
-    const { call } = hedged([fast, fast, slow, after(5, () => response(201))]);
+    const fast = answerAfter(1, () => response(200));
+    const { call } = hedged([fast, fast, slow, answerAfter(5, () => response(201))]);
     await warm(call);
     const reported: string[] = [];
     const onHedge = (_service: string, outcome: string) => reported.push(outcome);
@@ -132,24 +132,24 @@ describe('hedge layer (in-process next)', () => {
   });
 
   it('waits for the backup when the primary fails while the backup is running', async () => {
-    const fast = after(1, () => response(200));
+    const fast = answerAfter(1, () => response(200));
     const { call } = hedged([
       fast,
       fast,
-      after(80, () => new Error('reset')),
-      after(100, () => response(202)),
+      answerAfter(80, () => new Error('reset')),
+      answerAfter(100, () => response(202)),
     ]);
     await warm(call);
     expect((await call(new RequestContext({ service: 's', path: '/' }))).statusCode).toBe(202);
   });
 
   it('returns the 5xx answer rather than the error when both attempts fail', async () => {
-    const fast = after(1, () => response(200));
+    const fast = answerAfter(1, () => response(200));
     const { call } = hedged([
       fast,
       fast,
-      after(80, () => response(503)),
-      after(100, () => new TrellisError(ErrorCode.UpstreamUnavailable, 'down')),
+      answerAfter(80, () => response(503)),
+      answerAfter(100, () => new TrellisError(ErrorCode.UpstreamUnavailable, 'down')),
     ]);
     await warm(call);
     expect((await call(new RequestContext({ service: 's', path: '/' }))).statusCode).toBe(503);
@@ -157,8 +157,8 @@ describe('hedge layer (in-process next)', () => {
 
   it('dumps the body of a losing answer that arrives after the winner', async () => {
     const late = response(200);
-    const fast = after(1, () => response(200));
-    const { call } = hedged([fast, fast, after(80, () => late), after(2, () => response(204))]);
+    const fast = answerAfter(1, () => response(200));
+    const { call } = hedged([fast, fast, answerAfter(80, () => late), answerAfter(2, () => response(204))]);
     await warm(call);
     // The primary ignores its cancel signal here, as a server that answers anyway would.
     const res = await call(new RequestContext({ service: 's', path: '/' }));
@@ -169,7 +169,7 @@ describe('hedge layer (in-process next)', () => {
 
   it('hands the attempt an already-fired signal when the caller aborted before the call', async () => {
     const seen: boolean[] = [];
-    const fast = after(1, () => response(200));
+    const fast = answerAfter(1, () => response(200));
     const { call } = hedged([
       fast,
       fast,
@@ -186,8 +186,8 @@ describe('hedge layer (in-process next)', () => {
   });
 
   it('never sends a backup for a non-idempotent request', async () => {
-    const fast = after(1, () => response(200));
-    const { call, attempts } = hedged([fast, fast, after(80, () => response(200))]);
+    const fast = answerAfter(1, () => response(200));
+    const { call, attempts } = hedged([fast, fast, answerAfter(80, () => response(200))]);
     await warm(call);
     await call(new RequestContext({ service: 's', method: 'POST', path: '/' }));
     expect(attempts()).toBe(3);
