@@ -107,7 +107,7 @@ export class ServiceRuntime implements ServiceHandle {
     for (const endpoint of next.values()) {
       const live = this.#endpoints.get(endpoint.id);
       if (live) live.endpoint = endpoint;
-      else this.#endpoints.set(endpoint.id, new MeshEndpoint(endpoint, this.#config.transport));
+      else this.#endpoints.set(endpoint.id, new MeshEndpoint(endpoint, this.#config.transport, this.name));
     }
     this.balancer.update([...this.#endpoints.values()]);
     this.events.emit('endpoints', this.name, [...next.values()]);
