@@ -9,7 +9,12 @@ const NOT_SENT = new Set([
   'ENETUNREACH',
   'EAI_AGAIN',
   'UND_ERR_CONNECT_TIMEOUT',
+  // undici throws this when a request is dispatched to a pool that is already closing.
+  'UND_ERR_CLOSED',
 ]);
+
+/** The pool was closed under the request: the mesh closed, or the endpoint left discovery. */
+const POOL_CLOSED = new Set(['UND_ERR_CLOSED', 'UND_ERR_DESTROYED']);
 
 const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
@@ -46,6 +51,14 @@ export function toTransportError(err: unknown, ctx: RequestContext): TrellisErro
       cause: err,
       details,
     });
+  }
+  if (POOL_CLOSED.has(code)) {
+    return new TrellisError(
+      ErrorCode.UpstreamUnavailable,
+      `${where} was cut because the endpoint's connection pool closed: the mesh was closed, or the ` +
+        'endpoint left discovery and did not finish within the close timeout (see closeTimeout()).',
+      { cause: err, details },
+    );
   }
   const reason = (err as Error | null)?.message ?? String(err);
   return new TrellisError(
