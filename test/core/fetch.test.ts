@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { type Dispatcher, Request as UndiciRequest, request as undiciRequest } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticEndpoints } from '../../src/discovery/index.js';
-import { Mesh } from '../../src/index.js';
+import { type FetchInit, Mesh } from '../../src/index.js';
 import { startUpstreams, type Upstream } from '../support/upstreams.js';
 import { type FixtureServer, fixture, startFixture } from './support/processes.js';
 
