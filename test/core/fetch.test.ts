@@ -101,7 +101,7 @@ describe('mesh.fetch()', () => {
       method: 'POST',
       body,
       duplex: 'half',
-    } as RequestInit);
+    } as FetchInit);
     expect(res.headers.get('x-piped')).toBe('yes');
     const reader = res.body!.getReader();
     expect(new TextDecoder().decode((await reader.read()).value)).toBe('one,');
