@@ -16,6 +16,23 @@ const NOT_SENT = new Set([
 /** The pool was closed under the request: the mesh closed, or the endpoint left discovery. */
 const POOL_CLOSED = new Set(['UND_ERR_CLOSED', 'UND_ERR_DESTROYED']);
 
+/** OpenSSL certificate verification failures (Node reports them as the error code). */
+const CERT_FAILURES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+]);
+
+function isTlsFailure(code: string): boolean {
+  return CERT_FAILURES.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_');
+}
+
 const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /**
@@ -29,7 +46,18 @@ export function toTransportError(err: unknown, ctx: RequestContext): TrellisErro
   const name = (err as { name?: string } | null)?.name ?? '';
   const endpoint = ctx.endpoint?.id;
   const where = `${ctx.method} ${ctx.service}${ctx.path}${endpoint ? ` via ${endpoint}` : ''}`;
-  const details = { service: ctx.service, endpoint, requestSent: !NOT_SENT.has(code), cause: code || name };
+  const tlsFailed = isTlsFailure(code);
+  // A failed handshake means no request byte was sent.
+  const requestSent = !(NOT_SENT.has(code) || tlsFailed);
+  const details = { service: ctx.service, endpoint, requestSent, cause: code || name };
+  if (tlsFailed) {
+    return new TrellisError(
+      ErrorCode.TlsFailed,
+      `${where}: the TLS handshake failed: ${(err as Error).message} (${code}). Check that transport ` +
+        'tls.ca trusts the certificate the endpoint presents and that tls.servername matches it.',
+      { cause: err, details },
+    );
+  }
   if (code === 'UND_ERR_ABORTED' || name === 'AbortError') {
     return new TrellisError(ErrorCode.Aborted, `${where} was aborted by the caller.`, {
       cause: err,
