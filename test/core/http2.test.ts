@@ -48,7 +48,7 @@ describe('transport over TLS against a real node:http2 secure server', () => {
     }
   });
 
-  it('carries a fetch request body over HTTP/2 and reads the upstream's piped answer', async () => {
+  it('carries a fetch request body over HTTP/2 and reads the piped answer from the upstream', async () => {
     const mesh = tlsMesh(true, certificate.cert);
     try {
       const res = await mesh.fetch('http://secure/pipe', { method: 'POST', body: 'over-h2' });
