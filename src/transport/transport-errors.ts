@@ -42,7 +42,9 @@ const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
  */
 export function toTransportError(err: unknown, ctx: RequestContext): TrellisError {
   if (err instanceof TrellisError) return err;
-  const code = (err as { code?: string } | null)?.code ?? '';
+  // DOMException (an AbortSignal's reason) has a numeric code; only undici's and Node's string codes count.
+  const rawCode = (err as { code?: unknown } | null)?.code;
+  const code = typeof rawCode === 'string' ? rawCode : '';
   const name = (err as { name?: string } | null)?.name ?? '';
   const endpoint = ctx.endpoint?.id;
   const where = `${ctx.method} ${ctx.service}${ctx.path}${endpoint ? ` via ${endpoint}` : ''}`;
