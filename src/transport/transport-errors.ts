@@ -36,6 +36,18 @@ function isTlsFailure(code: string): boolean {
 const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /**
+ * Whether `err` came from the caller's own request body stream rather than from the network.
+ * A failed Readable records its error; for other streamed bodies (async iterables) the error is
+ * the caller's when it carries no string code, since every undici and socket error has one.
+ */
+function fromRequestBody(err: unknown, ctx: RequestContext): boolean {
+  const body = ctx.body;
+  if (body == null || typeof body === 'string' || body instanceof Uint8Array) return false;
+  if ('errored' in body) return body.errored === err;
+  return typeof (err as { code?: unknown } | null)?.code !== 'string';
+}
+
+/**
  * Turns a transport failure into a {@link TrellisError}. `details.requestSent` is false only when
  * the request provably never reached the server, which is what makes a non-idempotent request
  * safe to retry.
@@ -87,6 +99,14 @@ export function toTransportError(err: unknown, ctx: RequestContext): TrellisErro
       ErrorCode.UpstreamUnavailable,
       `${where} was cut because the endpoint's connection pool closed: the mesh was closed, or the ` +
         'endpoint left discovery and did not finish within the close timeout (see closeTimeout()).',
+      { cause: err, details },
+    );
+  }
+  if (fromRequestBody(err, ctx)) {
+    return new TrellisError(
+      ErrorCode.InvalidRequest,
+      `${where} was cut because its request body stream failed: ${(err as Error).message}. ` +
+        'The upstream is not at fault; fix or retry the body source.',
       { cause: err, details },
     );
   }

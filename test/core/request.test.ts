@@ -99,7 +99,7 @@ describe('mesh.request()', () => {
   it('streams the request body: the response starts while the body is still being written', async () => {
     const body = new Readable({ read() {} });
     body.push('first,');
-    const res = await mesh.request({ service: 'piper', method: 'POST', path: '/pipe', body });
+    const res = await mesh.request({ service: 'users', method: 'POST', path: '/echo', body });
     // The headers came back although the body has not ended: nothing buffered it.
     expect(res.headers['x-piped']).toBe('yes');
     const received: string[] = [];
@@ -141,6 +141,30 @@ describe('mesh.request()', () => {
     const res = await mesh.request({ service: 'users', path: '/close-mid' });
     expect(res.statusCode).toBe(200);
     await expect(res.body.text()).rejects.toThrow();
+  });
+
+  it('blames the caller, not the upstream, when a Readable request body fails mid-request', async () => {
+    const body = new Readable({ read() {} });
+    body.push('partial');
+    setTimeout(() => body.destroy(new Error('disk read failed')), 50);
+    const err = await rejection(mesh.request({ service: 'users', method: 'POST', path: '/echo', body }));
+    expect(isTrellisError(err, ErrorCode.InvalidRequest)).toBe(true);
+    expect((err as Error).message).toMatch(
+      /request body stream failed: disk read failed\. The upstream is not at fault/,
+    );
+  });
+
+  it('blames the caller when an async-iterable request body throws mid-request', async () => {
+    async function* body() {
+      yield Buffer.from('partial');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      throw new Error('generator failed');
+    }
+    const err = await rejection(
+      mesh.request({ service: 'users', method: 'POST', path: '/echo', body: body() }),
+    );
+    expect(isTrellisError(err, ErrorCode.InvalidRequest)).toBe(true);
+    expect((err as Error).message).toMatch(/request body stream failed: generator failed/);
   });
 
   it('names the unknown service and lists the known ones', async () => {
