@@ -99,7 +99,7 @@ describe('mesh.request()', () => {
   it('streams the request body: the response starts while the body is still being written', async () => {
     const body = new Readable({ read() {} });
     body.push('first,');
-    const res = await mesh.request({ service: 'users', method: 'POST', path: '/echo', body });
+    const res = await mesh.request({ service: 'piper', method: 'POST', path: '/pipe', body });
     // The headers came back although the body has not ended: nothing buffered it.
     expect(res.headers['x-piped']).toBe('yes');
     const received: string[] = [];
