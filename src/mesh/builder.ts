@@ -69,7 +69,10 @@ export class MeshBuilder {
     return this;
   }
 
-  /** How long `close()` lets requests in flight finish, in ms (default 10 000). */
+  /**
+   * How long `close()` lets requests in flight finish, in ms (default 10 000). Also how long an
+   * endpoint that leaves discovery may finish its requests before its pool is cut.
+   */
   closeTimeout(ms: number): this {
     this.#closeTimeoutMs = ms;
     return this;

@@ -27,6 +27,12 @@ const ORIGIN_CACHE_LIMIT = 1024;
  * An in-process service mesh: a set of logical services, each with discovery, a balancer and a
  * stack of layers, reachable through `request()` (the fast path), `fetch()`, a wrapped `fetch`,
  * or an undici dispatcher. Create one with {@link Mesh.builder}.
+ *
+ * Upstreams see the logical address, as behind a sidecar mesh: requests carry
+ * `Host: <service name>` (HTTP/2 `:authority`), whichever front-end or claimed host name sent
+ * them, unless the caller sets a `Host` header itself, which is then sent as given. TLS SNI and
+ * certificate checks use the endpoint's host unless `transport({ tls: { servername } })` says
+ * otherwise.
  */
 export class Mesh extends EventEmitter<MeshEvents> {
   readonly #services = new Map<string, ServiceRuntime>();
@@ -139,7 +145,9 @@ export class Mesh extends EventEmitter<MeshEvents> {
 
   /**
    * An undici `Dispatcher` that routes mesh hosts through the mesh and passes others through.
-   * `setGlobalDispatcher(mesh.dispatcher())` makes every `fetch` in the process use the mesh.
+   * `setGlobalDispatcher(mesh.dispatcher())` makes every `fetch` in the process use the mesh
+   * (Node's built-in `fetch` included). `close()` also closes the pass-through agent, so put the
+   * previous global dispatcher back before closing the mesh.
    */
   dispatcher(): MeshDispatcher {
     return this.#dispatcher;
@@ -157,8 +165,11 @@ export class Mesh extends EventEmitter<MeshEvents> {
   }
 
   /**
-   * Stops taking requests, lets those in flight finish (up to the close timeout), closes every
-   * connection pool and stops discovery. Nothing the mesh started keeps the process alive after.
+   * Stops taking requests (new ones fail with `TRELLIS_MESH_CLOSED`), stops discovery, lets
+   * requests in flight finish, response bodies included, for up to the close timeout
+   * (`closeTimeout()`, 10 s by default), then cuts what is left, closes every connection pool and
+   * runs the layers' `onClose` cleanups. Nothing the mesh started keeps the process alive after.
+   * Calling it again returns the same promise.
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {

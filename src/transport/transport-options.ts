@@ -20,7 +20,7 @@ export interface TransportOptions {
   connections?: number;
   /** Requests pipelined per HTTP/1.1 connection; 1 (no pipelining) by default. */
   pipelining?: number;
-  /** Negotiate HTTP/2 over TLS when the server offers it; off by default. */
+  /** Negotiate HTTP/2 (ALPN) when the server offers it; off by default. Needs `tls`: `build()` rejects it without. */
   http2?: boolean;
   /** Idle keep-alive time for pooled connections in ms; 4000 by default. */
   keepAliveTimeout?: number;
