@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { type Dispatcher, Request as UndiciRequest, request as undiciRequest } from 'undici';
+import { type Dispatcher, interceptors, Request as UndiciRequest, request as undiciRequest } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticEndpoints } from '../../src/discovery/index.js';
 import { type FetchInit, Mesh } from '../../src/index.js';
@@ -158,6 +158,42 @@ describe('mesh.wrapFetch()', () => {
   });
 });
 
+/** A handler of the current generation that exposes its controller and the chunks it received. */
+function modernHandler(): {
+  handler: Dispatcher.DispatchHandler;
+  controller: Promise<Dispatcher.DispatchController>;
+  chunks: Buffer[];
+  done: Promise<void>;
+} {
+  const chunks: Buffer[] = [];
+  let started!: (c: Dispatcher.DispatchController) => void;
+  const controller = new Promise<Dispatcher.DispatchController>((resolve) => {
+    started = resolve;
+  });
+  let end!: () => void;
+  let fail!: (err: Error) => void;
+  const done = new Promise<void>((resolve, reject) => {
+    end = resolve;
+    fail = reject;
+  });
+  const handler: Dispatcher.DispatchHandler = {
+    onRequestStart() {},
+    onResponseStart(c) {
+      started(c);
+    },
+    onResponseData(_c, chunk) {
+      chunks.push(chunk);
+    },
+    onResponseEnd() {
+      end();
+    },
+    onResponseError(_c, err) {
+      fail(err);
+    },
+  };
+  return { handler, controller, chunks, done };
+}
+
 /** Collects what a dispatch handler of the older generation (onConnect/onHeaders/onData...) receives. */
 function legacyHandler(): {
   handler: Dispatcher.DispatchHandler;
@@ -194,14 +230,46 @@ function legacyHandler(): {
 }
 
 describe('mesh.dispatcher()', () => {
-  it('serves undici.request (handlers of the current generation) for mesh hosts', async () => {
+  it('serves handlers of the current generation (onRequestStart, onResponseStart...) from undici interceptors', async () => {
+    // The redirect interceptor hands the dispatcher a handler of the current generation.
+    const composed = mesh.dispatcher().compose(interceptors.redirect({ maxRedirections: 1 }));
     const res = await undiciRequest('http://users/echo', {
       method: 'POST',
       body: Readable.from(['a', 'b']),
-      dispatcher: mesh.dispatcher(),
+      dispatcher: composed,
     });
     expect(res.statusCode).toBe(200);
     expect(((await res.body.json()) as Echo).body).toBe('ab');
+  });
+
+  it('lets a current-generation handler pause, resume and abort the response body', async () => {
+    const { handler, controller, chunks, done } = modernHandler();
+    mesh
+      .dispatcher()
+      .dispatch({ origin: 'http://users', path: '/stream?n=20&ms=20', method: 'GET' }, handler);
+    const ctl = await controller;
+    ctl.pause();
+    expect(ctl.paused).toBe(true);
+    const seenWhilePaused = chunks.length;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Paused: nothing more reached the handler although the upstream kept sending.
+    expect(chunks.length).toBe(seenWhilePaused);
+    ctl.resume();
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(chunks.length).toBeGreaterThan(seenWhilePaused);
+    ctl.abort(new Error('enough'));
+    await expect(done).rejects.toThrow('enough');
+    expect(ctl.aborted).toBe(true);
+  });
+
+  it('serves undici.request, which uses handlers of the older generation', async () => {
+    const res = await undiciRequest('http://users/echo', {
+      method: 'POST',
+      body: Readable.from(['c', 'd']),
+      dispatcher: mesh.dispatcher(),
+    });
+    expect(res.statusCode).toBe(200);
+    expect(((await res.body.json()) as Echo).body).toBe('cd');
   });
 
   it('serves handlers of the older generation (onConnect, onHeaders, onData, onComplete)', async () => {

@@ -36,6 +36,7 @@ describe("setGlobalDispatcher(mesh.dispatcher()) with Node's built-in fetch", ()
       outside: { name: 'outsider', host: outsider.address },
       streamed: 'chunk-0\nchunk-1\nchunk-2\n',
       aborted: 'AbortError',
+      abortedMidBody: 'AbortError',
     });
   });
 });
