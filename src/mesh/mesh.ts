@@ -116,12 +116,7 @@ export class Mesh extends EventEmitter<MeshEvents> {
               ErrorCode.MeshClosed,
               'The mesh is closed: create a new one to make more requests.',
             )
-          : new TrellisError(
-              ErrorCode.UnknownService,
-              `Unknown service '${options.service}'. Known services: ${this.services.join(', ') || 'none'}. ` +
-                'Add it with Mesh.builder().service(name, ...).',
-              { details: { service: options.service } },
-            ),
+          : this.#unknownService(options.service),
       );
     }
     return service.call(new RequestContext(options));
@@ -156,12 +151,17 @@ export class Mesh extends EventEmitter<MeshEvents> {
   /** Per-endpoint state of a service's balancer (in flight, state, weight, latency estimate). */
   snapshot(service: string): EndpointSnapshot[] {
     const runtime = this.#services.get(service);
-    if (runtime === undefined) {
-      throw new TrellisError(ErrorCode.UnknownService, `Unknown service '${service}'.`, {
-        details: { service },
-      });
-    }
+    if (runtime === undefined) throw this.#unknownService(service);
     return runtime.balancer.snapshot();
+  }
+
+  #unknownService(service: string): TrellisError {
+    return new TrellisError(
+      ErrorCode.UnknownService,
+      `Unknown service '${service}'. Known services: ${this.services.join(', ') || 'none'}. ` +
+        'Add it with Mesh.builder().service(name, ...).',
+      { details: { service } },
+    );
   }
 
   /**

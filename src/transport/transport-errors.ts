@@ -1,3 +1,4 @@
+import { errors } from 'undici';
 import type { RequestContext } from '../context.js';
 import { ErrorCode, TrellisError } from '../errors.js';
 
@@ -38,13 +39,16 @@ const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 /**
  * Whether `err` came from the caller's own request body stream rather than from the network.
  * A failed Readable records its error; for other streamed bodies (async iterables) the error is
- * the caller's when it carries no string code, since every undici and socket error has one.
+ * the caller's when it carries no string code, since every undici and socket error has one
+ * (except undici's HTTP parser error, which is ruled out by type).
  */
 function fromRequestBody(err: unknown, ctx: RequestContext): boolean {
   const body = ctx.body;
   if (body == null || typeof body === 'string' || body instanceof Uint8Array) return false;
   if ('errored' in body) return body.errored === err;
-  return typeof (err as { code?: unknown } | null)?.code !== 'string';
+  return (
+    typeof (err as { code?: unknown } | null)?.code !== 'string' && !(err instanceof errors.HTTPParserError)
+  );
 }
 
 /**
@@ -107,6 +111,14 @@ export function toTransportError(err: unknown, ctx: RequestContext): TrellisErro
       ErrorCode.InvalidRequest,
       `${where} was cut because its request body stream failed: ${(err as Error).message}. ` +
         'The upstream is not at fault; fix or retry the body source.',
+      { cause: err, details },
+    );
+  }
+  if (err instanceof errors.HTTPParserError) {
+    return new TrellisError(
+      ErrorCode.UpstreamUnavailable,
+      `${where} failed: the endpoint answered with something that is not valid HTTP: ${err.message}` +
+        `${code ? ` (${code})` : ''}. Check that the endpoint speaks HTTP/1.1, or configure TLS if it expects it.`,
       { cause: err, details },
     );
   }

@@ -167,10 +167,40 @@ describe('mesh.request()', () => {
     expect((err as Error).message).toMatch(/request body stream failed: generator failed/);
   });
 
+  it('rejects a malformed request with TRELLIS_INVALID_REQUEST before anything is sent', async () => {
+    const badPath = await rejection(mesh.request({ service: 'users', path: 'no-leading-slash' }));
+    expect(isTrellisError(badPath, ErrorCode.InvalidRequest)).toBe(true);
+    const badHeader = await rejection(
+      mesh.request({ service: 'users', path: '/', headers: { 'x-bad': 'line\r\nbreak' } }),
+    );
+    expect(isTrellisError(badHeader, ErrorCode.InvalidRequest)).toBe(true);
+    expect((badHeader as Error).message).toMatch(/is malformed/);
+  });
+
+  it('fails with TRELLIS_UPSTREAM_UNAVAILABLE saying the answer was not valid HTTP when the upstream sends garbage headers', async () => {
+    const garbage = await startFixture(fixture('garbage-upstream.mjs'));
+    const local = Mesh.builder()
+      .service('garbage', (s) => s.discovery(staticEndpoints([garbage.address])))
+      .build();
+    try {
+      const err = await rejection(local.request({ service: 'garbage', path: '/' }));
+      expect(isTrellisError(err, ErrorCode.UpstreamUnavailable)).toBe(true);
+      expect((err as Error).message).toMatch(
+        /answered with something that is not valid HTTP: .*Invalid header token/,
+      );
+    } finally {
+      await local.close();
+      await garbage.stop();
+    }
+  });
+
   it('names the unknown service and lists the known ones', async () => {
     const err = await rejection(mesh.request({ service: 'nope', path: '/' }));
     expect(isTrellisError(err, ErrorCode.UnknownService)).toBe(true);
     expect((err as Error).message).toMatch(/Unknown service 'nope'\. Known services: users, piper, empty/);
+    expect(() => mesh.snapshot('nope')).toThrow(
+      /Unknown service 'nope'\. Known services: users, piper, empty\. Add it/,
+    );
   });
 
   it('fails with TRELLIS_NO_ENDPOINTS while discovery has published nothing', async () => {
