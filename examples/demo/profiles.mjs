@@ -1,5 +1,5 @@
 // Upstream profiles for the demo: how each upstream process behaves. Add a profile here (a slow
-// one, a flaky one...) and list it in DEMO_UPSTREAMS to see how the mesh copes with it.
+// one, a flaky one...) and pick it with `--upstreams steady,slow,...` or list it in DEMO_UPSTREAMS.
 
 /**
  * @typedef {object} UpstreamProfile
@@ -14,5 +14,5 @@ export const PROFILES = {
   steady: { name: 'steady', latencyMs: 5, jitterMs: 5, errorRate: 0 },
 };
 
-/** The upstreams the demo starts: three steady ones. */
-export const DEMO_UPSTREAMS = [PROFILES.steady, PROFILES.steady, PROFILES.steady];
+/** Profile names of the upstreams the demo starts by default. */
+export const DEMO_UPSTREAMS = ['steady', 'steady', 'steady'];

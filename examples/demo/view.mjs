@@ -1,7 +1,17 @@
 // The demo's terminal view. On a TTY it redraws one table in place; otherwise (CI, a pipe) it
 // prints one plain line per refresh, so logs stay readable.
 
-const COLUMNS = ['endpoint', 'upstream', 'state', 'inflight', 'req/s', 'p50 ms', 'p99 ms', 'errors'];
+const COLUMNS = [
+  'endpoint',
+  'upstream',
+  'state',
+  'inflight',
+  'req/s',
+  'p50 ms',
+  'p99 ms',
+  'errors',
+  'est ms',
+];
 
 function ms(value) {
   return Number.isNaN(value) ? '-' : value.toFixed(1);
@@ -50,7 +60,9 @@ export function createView(out, labels) {
         out.write(text);
         drawnLines = text.split('\n').length - 1;
       } else {
-        const parts = rows.map((r) => `${r[0]} ${r[2]} ${r[4]} req/s p50 ${r[5]} p99 ${r[6]} ms ${r[7]} err`);
+        const parts = rows.map(
+          (r) => `${r[1].split(' ')[0]}@${r[0]} ${r[2]} ${r[4]} req/s p50 ${r[5]} p99 ${r[6]} ms ${r[7]} err`,
+        );
         out.write(`[${elapsedS.toFixed(1)} s] ${parts.join(' | ')}\n`);
       }
     },
@@ -73,7 +85,8 @@ export function createView(out, labels) {
           ms(s.p99),
           s.errors,
         ]);
-      const columns = COLUMNS.map((c) => (c === 'inflight' ? 'requests' : c));
+      // The summary has no live columns: requests replaces inflight, and there is no estimate.
+      const columns = COLUMNS.slice(0, -1).map((c) => (c === 'inflight' ? 'requests' : c));
       const errors = [...load.errors].map(([code, n]) => `${code} x${n}`).join(', ');
       out.write(
         `\nSummary after ${seconds.toFixed(1)} s: ${load.ok} ok, ${load.failed} failed` +
