@@ -17,24 +17,23 @@ const NOT_SENT = new Set([
 /** The pool was closed under the request: the mesh closed, or the endpoint left discovery. */
 const POOL_CLOSED = new Set(['UND_ERR_CLOSED', 'UND_ERR_DESTROYED']);
 
-/** OpenSSL certificate verification failures (Node reports them as the error code). */
-const CERT_FAILURES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
+const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** Certificate and handshake failures: the peer could not be trusted, so nothing was sent. */
+const TLS_FAILURES = new Set([
+  'ERR_TLS_CERT_ALTNAME_INVALID',
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_GET_ISSUER_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
   'CERT_HAS_EXPIRED',
   'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_REQUIRED',
+  'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+  'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+  'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
 ]);
-
-function isTlsFailure(code: string): boolean {
-  return CERT_FAILURES.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_');
-}
-
-const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /**
  * Whether `err` came from the caller's own request body stream rather than from the network.
@@ -64,15 +63,18 @@ export function toTransportError(err: unknown, ctx: RequestContext): TrellisErro
   const name = (err as { name?: string } | null)?.name ?? '';
   const endpoint = ctx.endpoint?.id;
   const where = `${ctx.method} ${ctx.service}${ctx.path}${endpoint ? ` via ${endpoint}` : ''}`;
-  const tlsFailed = isTlsFailure(code);
-  // A failed handshake means no request byte was sent.
-  const requestSent = !(NOT_SENT.has(code) || tlsFailed);
-  const details = { service: ctx.service, endpoint, requestSent, cause: code || name };
-  if (tlsFailed) {
+  const tls = TLS_FAILURES.has(code);
+  const details = {
+    service: ctx.service,
+    endpoint,
+    requestSent: !(tls || NOT_SENT.has(code)),
+    cause: code || name,
+  };
+  if (tls) {
     return new TrellisError(
       ErrorCode.TlsFailed,
-      `${where}: the TLS handshake failed: ${(err as Error).message} (${code}). Check that transport ` +
-        'tls.ca trusts the certificate the endpoint presents and that tls.servername matches it.',
+      `${where}: TLS failed (${code}): ${(err as Error).message}. Check the CA, the client certificate and the ` +
+        'expected server identity.',
       { cause: err, details },
     );
   }

@@ -3,6 +3,7 @@ import type { BalancerFactory } from '../../src/balancers/index.js';
 import { roundRobin } from '../../src/balancers/index.js';
 import { type Resolver, staticEndpoints } from '../../src/discovery/index.js';
 import {
+  defaultStack,
   ErrorCode,
   isTrellisError,
   type Layer,
@@ -82,7 +83,7 @@ describe('MeshBuilder.build()', () => {
     [
       'a layer() whose name is not in the stack',
       (s) => s.discovery(ENDPOINTS).layer({ name: 'retyr', wrap: (next) => next }),
-      /no layer named 'retyr'\. Its layers are: balance, transport/,
+      new RegExp(`no layer named 'retyr'\\. Its layers are: ${defaultStack().names.join(', ')}\\.`),
     ],
     [
       'a configure function that throws',

@@ -3,13 +3,14 @@ import { type Dispatcher, interceptors, Request as UndiciRequest, request as und
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticEndpoints } from '../../src/discovery/index.js';
 import { type FetchInit, Mesh } from '../../src/index.js';
+import { type ListenerProcess, startListener } from '../support/listener-process.js';
 import { startUpstreams, type Upstream } from '../support/upstreams.js';
-import { type FixtureServer, fixture, startFixture } from './support/processes.js';
+import { fixture } from './support/processes.js';
 
 let mesh: Mesh;
 let users: Upstream;
 let outsider: Upstream;
-let piper: FixtureServer;
+let piper: ListenerProcess;
 
 interface Echo {
   name: string;
@@ -22,11 +23,11 @@ interface Echo {
 beforeAll(async () => {
   [[users, outsider], piper] = await Promise.all([
     startUpstreams('users-1', 'outsider') as Promise<[Upstream, Upstream]>,
-    startFixture(fixture('pipe-upstream.mjs'), ['http']),
+    startListener(fixture('pipe-upstream.mjs'), ['http']),
   ]);
   mesh = Mesh.builder()
     .service('users', (s) => s.discovery(staticEndpoints([users.address])).hosts('users.internal'))
-    .service('piper', (s) => s.discovery(staticEndpoints([piper.address])))
+    .service('piper', (s) => s.discovery(staticEndpoints([`127.0.0.1:${piper.port}`])))
     .build();
 });
 

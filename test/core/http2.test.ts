@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticEndpoints } from '../../src/discovery/index.js';
 import { ErrorCode, isTrellisError, Mesh } from '../../src/index.js';
-import { makeCertificate, type TestCertificate } from './support/certificate.js';
-import { type FixtureServer, fixture, startFixture } from './support/processes.js';
+import { createTestPki, type TestPki } from '../support/certs.js';
+import { type ListenerProcess, startListener } from '../support/listener-process.js';
+import { fixture } from './support/processes.js';
 
 interface Info {
   httpVersion: string;
@@ -10,34 +11,31 @@ interface Info {
   headers: Record<string, string>;
 }
 
-let certificate: TestCertificate;
-let server: FixtureServer;
+let pki: TestPki;
+let server: ListenerProcess;
 
 beforeAll(async () => {
-  certificate = makeCertificate();
-  server = await startFixture(fixture('pipe-upstream.mjs'), [
-    'h2',
-    certificate.certFile,
-    certificate.keyFile,
-  ]);
+  pki = createTestPki();
+  const leaf = pki.issue('secure', ['IP:127.0.0.1']);
+  server = await startListener(fixture('pipe-upstream.mjs'), ['h2', leaf.certPath, leaf.keyPath]);
 });
 
 afterAll(async () => {
   await server?.stop();
-  certificate?.remove();
+  pki?.cleanup();
 });
 
-function tlsMesh(http2: boolean, ca?: Buffer): Mesh {
+function tlsMesh(http2: boolean, ca?: string): Mesh {
   return Mesh.builder()
     .service('secure', (s) =>
-      s.discovery(staticEndpoints([server.address])).transport({ http2, tls: ca ? { ca } : {} }),
+      s.discovery(staticEndpoints([`127.0.0.1:${server.port}`])).transport({ http2, tls: ca ? { ca } : {} }),
     )
     .build();
 }
 
-describe('transport over TLS against a real node:http2 secure server', () => {
+describe('transport over TLS against a real node:http2 secure server (certificates made by openssl at test time)', () => {
   it('speaks HTTP/2 when transport({ http2: true }) is set, with the service name as :authority', async () => {
-    const mesh = tlsMesh(true, certificate.cert);
+    const mesh = tlsMesh(true, pki.caCert);
     try {
       const res = await mesh.request({ service: 'secure', path: '/info' });
       const info = (await res.body.json()) as Info;
@@ -49,7 +47,7 @@ describe('transport over TLS against a real node:http2 secure server', () => {
   });
 
   it('carries a fetch request body over HTTP/2 and reads the piped answer from the upstream', async () => {
-    const mesh = tlsMesh(true, certificate.cert);
+    const mesh = tlsMesh(true, pki.caCert);
     try {
       const res = await mesh.fetch('http://secure/pipe', { method: 'POST', body: 'over-h2' });
       expect(await res.text()).toBe('over-h2');
@@ -59,7 +57,7 @@ describe('transport over TLS against a real node:http2 secure server', () => {
   });
 
   it('stays on HTTP/1.1 over TLS by default, sending the service name as Host', async () => {
-    const mesh = tlsMesh(false, certificate.cert);
+    const mesh = tlsMesh(false, pki.caCert);
     try {
       const info = (await (await mesh.request({ service: 'secure', path: '/info' })).body.json()) as Info;
       expect(info.httpVersion).toBe('1.1');
@@ -74,7 +72,7 @@ describe('transport over TLS against a real node:http2 secure server', () => {
     try {
       const err = await mesh.request({ service: 'secure', path: '/info' }).catch((e: unknown) => e);
       expect(isTrellisError(err, ErrorCode.TlsFailed)).toBe(true);
-      expect((err as Error).message).toMatch(/tls\.ca trusts the certificate/);
+      expect((err as Error).message).toMatch(/TLS failed \(.+\).*Check the CA/);
       expect((err as { details: { requestSent: boolean } }).details.requestSent).toBe(false);
     } finally {
       await mesh.close();

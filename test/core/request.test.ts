@@ -2,21 +2,22 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticEndpoints } from '../../src/discovery/index.js';
 import { ErrorCode, isTrellisError, Mesh } from '../../src/index.js';
+import { type ListenerProcess, startListener } from '../support/listener-process.js';
 import { startUpstreams, type Upstream } from '../support/upstreams.js';
-import { type FixtureServer, fixture, startFixture } from './support/processes.js';
+import { fixture } from './support/processes.js';
 
 let upstreams: Upstream[];
-let piper: FixtureServer;
+let piper: ListenerProcess;
 let mesh: Mesh;
 
 beforeAll(async () => {
   [upstreams, piper] = await Promise.all([
     startUpstreams('a', 'b'),
-    startFixture(fixture('pipe-upstream.mjs'), ['http']),
+    startListener(fixture('pipe-upstream.mjs'), ['http']),
   ]);
   mesh = Mesh.builder()
     .service('users', (s) => s.discovery(staticEndpoints(upstreams.map((u) => u.address))))
-    .service('piper', (s) => s.discovery(staticEndpoints([piper.address])))
+    .service('piper', (s) => s.discovery(staticEndpoints([`127.0.0.1:${piper.port}`])))
     .service('empty', (s) => s.discovery({ description: 'silent', resolve: () => ({ close() {} }) }))
     .build();
 });
@@ -178,9 +179,9 @@ describe('mesh.request()', () => {
   });
 
   it('fails with TRELLIS_UPSTREAM_UNAVAILABLE saying the answer was not valid HTTP when the upstream sends garbage headers', async () => {
-    const garbage = await startFixture(fixture('garbage-upstream.mjs'));
+    const garbage = await startListener(fixture('garbage-upstream.mjs'), []);
     const local = Mesh.builder()
-      .service('garbage', (s) => s.discovery(staticEndpoints([garbage.address])))
+      .service('garbage', (s) => s.discovery(staticEndpoints([`127.0.0.1:${garbage.port}`])))
       .build();
     try {
       const err = await rejection(local.request({ service: 'garbage', path: '/' }));
