@@ -132,10 +132,24 @@ export class Mesh extends EventEmitter<MeshEvents> {
 
   /**
    * Wraps an existing `fetch`: requests for mesh hosts go through the mesh, all others through
-   * `fetchImpl` exactly as before.
+   * `fetchImpl` exactly as before. The result has the type of `fetchImpl`, so
+   * `mesh.wrapFetch(fetch)` drops in wherever Node's built-in `fetch` was used.
+   *
+   * @typeParam F - the type of the wrapped `fetch` (Node's built-in one, undici's, or any other)
+   * @example
+   * ```ts
+   * const meshFetch = mesh.wrapFetch(fetch);
+   * await meshFetch('http://users/v1/users/42'); // through the mesh
+   * await meshFetch('https://example.com/');     // through the built-in fetch, untouched
+   * ```
    */
-  wrapFetch(fetchImpl: FetchLike): FetchLike {
-    return routeFetch((host) => this.isMeshHost(host), this.fetch.bind(this), fetchImpl);
+  wrapFetch<F extends (input: never, init?: never) => Promise<unknown>>(fetchImpl: F): F {
+    // Mesh responses are undici's Response, which has the shape of the global one.
+    return routeFetch(
+      (host) => this.isMeshHost(host),
+      this.fetch.bind(this),
+      fetchImpl as unknown as FetchLike,
+    ) as unknown as F;
   }
 
   /**

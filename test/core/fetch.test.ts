@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { type Dispatcher, interceptors, Request as UndiciRequest, request as undiciRequest } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticEndpoints } from '../../src/discovery/index.js';
-import { type FetchInit, Mesh } from '../../src/index.js';
+import { type FetchInit, type FetchInput, Mesh } from '../../src/index.js';
 import { type ListenerProcess, startListener } from '../support/listener-process.js';
 import { startUpstreams, type Upstream } from '../support/upstreams.js';
 import { fixture } from './support/processes.js';
@@ -144,9 +144,19 @@ describe('mesh.fetch()', () => {
 });
 
 describe('mesh.wrapFetch()', () => {
+  it("wraps Node's built-in fetch with its own type: mesh hosts through the mesh, others through fetch", async () => {
+    const meshFetch: typeof fetch = mesh.wrapFetch(fetch);
+    const meshed = (await (
+      await meshFetch('http://users/echo', { method: 'POST', body: 'x' })
+    ).json()) as Echo;
+    expect(meshed).toMatchObject({ name: 'users-1', body: 'x' });
+    const passed = (await (await meshFetch(new Request(`http://${outsider.address}/echo`))).json()) as Echo;
+    expect(passed.name).toBe('outsider');
+  });
+
   it('sends mesh hosts through the mesh and every other host to the wrapped fetch', async () => {
     const seen: string[] = [];
-    const wrapped = mesh.wrapFetch((input, init) => {
+    const wrapped = mesh.wrapFetch((input: FetchInput, init?: FetchInit) => {
       seen.push(String(input));
       return mesh.fetch(input, init);
     });
