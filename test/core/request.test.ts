@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticEndpoints } from '../../src/discovery/index.js';
@@ -26,6 +27,17 @@ afterAll(async () => {
   await mesh?.close();
   await Promise.all([...(upstreams ?? []).map((u) => u.stop()), piper?.stop()]);
 });
+
+/** Whether this machine can listen on ::1 (some containers have no IPv6 loopback). */
+async function ipv6Available(): Promise<boolean> {
+  const server = createServer();
+  return new Promise((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(0, '::1', () => server.close(() => resolve(true)));
+  });
+}
+
+const IPV6 = await ipv6Available();
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
@@ -69,6 +81,23 @@ describe('mesh.request()', () => {
       'users.example',
     );
   });
+
+  it.runIf(IPV6)(
+    'dials an IPv6 endpoint by its address while the Host header stays the service name',
+    async () => {
+      const v6 = await startListener(fixture('pipe-upstream.mjs'), ['http', '::1']);
+      const local = Mesh.builder()
+        .service('v6', (s) => s.discovery(staticEndpoints([`[::1]:${v6.port}`])))
+        .build();
+      try {
+        const res = await local.request({ service: 'v6', path: '/info' });
+        expect(((await res.body.json()) as { headers: Record<string, string> }).headers.host).toBe('v6');
+      } finally {
+        await local.close();
+        await v6.stop();
+      }
+    },
+  );
 
   it('spreads requests over the endpoints in turn', async () => {
     const names = new Set<string>();
