@@ -1,7 +1,8 @@
 // Run inside a project that has installed the trellis tarball: imports every subpath that the
 // installed package.json exports (so a subpath added later, such as trellis/resilience, is
-// covered without editing this file) and checks that each one's type declarations were packed.
-import { existsSync, readFileSync } from 'node:fs';
+// covered without editing this file), checks that each one's type declarations were packed, and
+// that every source map points at sources that were packed too (debuggers and bundlers read them).
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -23,6 +24,16 @@ for (const [subpath, target] of Object.entries(exports)) {
     problems.push(`${specifier}: its types file ${target.types} is missing from the tarball`);
   }
 }
+const maps = readdirSync(join(root, 'dist'), { recursive: true }).filter((f) => f.endsWith('.js.map'));
+for (const map of maps) {
+  const { sources } = JSON.parse(readFileSync(join(root, 'dist', map), 'utf8'));
+  for (const source of sources) {
+    if (!existsSync(join(root, 'dist', dirname(map), source))) {
+      problems.push(`dist/${map} points at ${source}, which is not in the tarball`);
+    }
+  }
+}
+console.log(`ok ${maps.length} source maps point at packed sources`);
 if (problems.length > 0) {
   console.error(`The packed trellis is broken:\n  - ${problems.join('\n  - ')}`);
   process.exit(1);
