@@ -32,11 +32,11 @@ function oneService(configure: Parameters<MeshBuilder['service']>[1], name = 'us
   return problemsOf(Mesh.builder().service(name, configure));
 }
 
-const renamed: Layer = { name: 'balance', wrap: (next) => next };
+const passThroughBalance: Layer = { name: 'balance', wrap: (next) => next };
 
 describe('MeshBuilder.build()', () => {
   it('builds a valid configuration', () => {
-    expect(oneService((s) => s.discovery(ENDPOINTS).balancer(roundRobin()).layer(renamed))).toEqual([]);
+    expect(oneService((s) => s.discovery(ENDPOINTS).balancer(roundRobin()).layer(passThroughBalance))).toEqual([]);
   });
 
   it.each<[string, Parameters<MeshBuilder['service']>[1], RegExp]>([
