@@ -36,7 +36,9 @@ const passThroughBalance: Layer = { name: 'balance', wrap: (next) => next };
 
 describe('MeshBuilder.build()', () => {
   it('builds a valid configuration', () => {
-    expect(oneService((s) => s.discovery(ENDPOINTS).balancer(roundRobin()).layer(passThroughBalance))).toEqual([]);
+    expect(
+      oneService((s) => s.discovery(ENDPOINTS).balancer(roundRobin()).layer(passThroughBalance)),
+    ).toEqual([]);
   });
 
   it.each<[string, Parameters<MeshBuilder['service']>[1], RegExp]>([

@@ -1,5 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCode, isTrellisError, type Layer, Mesh, type MeshEndpoint } from '../../src/index.js';
+import {
+  type Endpoint,
+  ErrorCode,
+  isTrellisError,
+  type Layer,
+  Mesh,
+  type MeshEndpoint,
+} from '../../src/index.js';
 import { startUpstreams, type Upstream } from '../support/upstreams.js';
 import { manualResolver } from './support/manual-resolver.js';
 
@@ -29,6 +36,14 @@ function recordEndpoints(seen: MeshEndpoint[]): Layer {
       return next(ctx);
     },
   };
+}
+
+/**
+ * The next endpoint set the mesh applies. Waiting for the event, rather than expecting the set
+ * right after publishing, keeps these tests true if discovery debounces updates.
+ */
+function nextEndpoints(m: Mesh): Promise<readonly Endpoint[]> {
+  return new Promise((resolve) => m.once('endpoints', (_service, endpoints) => resolve(endpoints)));
 }
 
 async function answerOf(m: Mesh, path = '/'): Promise<string> {
@@ -84,10 +99,9 @@ describe('discovery updates', () => {
     mesh = Mesh.builder()
       .service('svc', (s) => s.discovery(resolver))
       .build();
-    const sets: string[][] = [];
-    mesh.on('endpoints', (_service, endpoints) => sets.push(endpoints.map((e) => e.id)));
+    const applied = nextEndpoints(mesh);
     resolver.publish([b.address]);
-    expect(sets).toEqual([[b.address]]);
+    expect((await applied).map((e) => e.id)).toEqual([b.address]);
     expect([await answerOf(mesh), await answerOf(mesh)]).toEqual(['ok b', 'ok b']);
   });
 
@@ -117,10 +131,14 @@ describe('discovery updates', () => {
         s.discovery(resolver).stack((st) => st.insertAfter('balance', recordEndpoints(seen))),
       )
       .build();
-    const slow = mesh.request({ service: 'svc', path: '/slow?ms=300' });
+    const slow = mesh.request({ service: 'svc', path: '/slow?ms=1000' });
     await new Promise((resolve) => setTimeout(resolve, 50));
+    const applied = nextEndpoints(mesh);
     resolver.publish([b.address]);
+    await applied;
     const removed = seen[0]!;
+    // It left discovery while its request was still waiting for an answer.
+    expect(removed.inflight).toBe(1);
     expect(removed.state).toBe('draining');
     expect(mesh.snapshot('svc').map((e) => e.id)).toEqual([b.address]);
     // The request already sent to the removed endpoint still gets its whole answer.
