@@ -79,8 +79,8 @@ describe('MeshBuilder.build()', () => {
     ],
     [
       'a stack edit naming a missing layer',
-      (s) => s.discovery(ENDPOINTS).stack((st) => st.remove('retry')),
-      /service 'users': stack edit failed: The stack has no layer named 'retry'/,
+      (s) => s.discovery(ENDPOINTS).stack((st) => st.remove('no-such-layer')),
+      /service 'users': stack edit failed: The stack has no layer named 'no-such-layer'/,
     ],
     [
       'a layer() whose name is not in the stack',

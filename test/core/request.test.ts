@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { roundRobin } from '../../src/balancers/index.js';
 import { staticEndpoints } from '../../src/discovery/index.js';
 import { ErrorCode, isTrellisError, Mesh } from '../../src/index.js';
 import { type ListenerProcess, startListener } from '../support/listener-process.js';
@@ -17,7 +18,10 @@ beforeAll(async () => {
     startListener(fixture('pipe-upstream.mjs'), ['http']),
   ]);
   mesh = Mesh.builder()
-    .service('users', (s) => s.discovery(staticEndpoints(upstreams.map((u) => u.address))))
+    // Round robin named explicitly: one test checks that requests alternate between endpoints.
+    .service('users', (s) =>
+      s.discovery(staticEndpoints(upstreams.map((u) => u.address))).balancer(roundRobin()),
+    )
     .service('piper', (s) => s.discovery(staticEndpoints([`127.0.0.1:${piper.port}`])))
     .service('empty', (s) => s.discovery({ description: 'silent', resolve: () => ({ close() {} }) }))
     .build();
