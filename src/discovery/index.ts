@@ -3,6 +3,9 @@
  *
  * @packageDocumentation
  */
+
+export { type DnsOptions, dnsAddresses, dnsSrv } from './dns/dns-resolver.js';
+export { checkSrvRecords, type SrvRecord, selectSrvEndpoints } from './dns/srv.js';
 export {
   type Endpoint,
   type EndpointInput,
