@@ -23,7 +23,15 @@ export {
   type EtcdWriteResult,
 } from './etcd/etcd-client.js';
 export { EtcdLease, type EtcdLeaseOptions } from './etcd/etcd-lease.js';
+export {
+  DEFAULT_ETCD_PREFIX,
+  type EtcdEndpointsOptions,
+  etcdEndpoints,
+  parseRegistration,
+  servicePrefix,
+} from './etcd/etcd-resolver.js';
 export { EtcdWatch, type EtcdWatchHandlers, type EtcdWatchOptions } from './etcd/etcd-watch.js';
+export { EtcdRegistration, type RegistrationOptions, registerEndpoint } from './etcd/registration.js';
 export { parseEndpointFile } from './file/file-format.js';
 export { type FileEndpointsOptions, fileEndpoints } from './file/file-resolver.js';
 export type { Resolver, ResolverSink, ResolverSubscription } from './resolver.js';
