@@ -4,6 +4,8 @@
  * @packageDocumentation
  */
 
+export { type ConsulParseOptions, nextConsulIndex, parseConsulHealth } from './consul/consul-format.js';
+export { type ConsulEndpointsOptions, consulEndpoints } from './consul/consul-resolver.js';
 export { type DnsOptions, dnsAddresses, dnsSrv } from './dns/dns-resolver.js';
 export { checkSrvRecords, type SrvRecord, selectSrvEndpoints } from './dns/srv.js';
 export {
@@ -34,6 +36,13 @@ export { EtcdWatch, type EtcdWatchHandlers, type EtcdWatchOptions } from './etcd
 export { EtcdRegistration, type RegistrationOptions, registerEndpoint } from './etcd/registration.js';
 export { parseEndpointFile } from './file/file-format.js';
 export { type FileEndpointsOptions, fileEndpoints } from './file/file-resolver.js';
+export {
+  parseEndpointSlice,
+  parseWatchEvent,
+  type SliceEndpoints,
+  type WatchEvent,
+} from './kubernetes/endpoint-slice.js';
+export { type KubernetesEndpointsOptions, kubernetesEndpoints } from './kubernetes/kubernetes-resolver.js';
 export type { Resolver, ResolverSink, ResolverSubscription } from './resolver.js';
 export { staticEndpoints } from './static.js';
 export {
