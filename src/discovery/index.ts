@@ -36,12 +36,7 @@ export { EtcdWatch, type EtcdWatchHandlers, type EtcdWatchOptions } from './etcd
 export { EtcdRegistration, type RegistrationOptions, registerEndpoint } from './etcd/registration.js';
 export { parseEndpointFile } from './file/file-format.js';
 export { type FileEndpointsOptions, fileEndpoints } from './file/file-resolver.js';
-export {
-  parseEndpointSlice,
-  parseWatchEvent,
-  type SliceEndpoints,
-  type WatchEvent,
-} from './kubernetes/endpoint-slice.js';
+export { parseEndpointSlice, type SliceEndpoints } from './kubernetes/endpoint-slice.js';
 export { type KubernetesEndpointsOptions, kubernetesEndpoints } from './kubernetes/kubernetes-resolver.js';
 export type { Resolver, ResolverSink, ResolverSubscription } from './resolver.js';
 export { staticEndpoints } from './static.js';

@@ -26,10 +26,24 @@ function sliceWith(resourceVersion: string, endpoints: unknown[]): Record<string
 
 describe('Kubernetes EndpointSlice resolver: contract tests against recorded API responses (no real cluster can run here)', () => {
   let api: DiscoveryApi;
+  // What the API server sees, polled in the background: open watches and watch requests made.
+  let openWatches = 0;
+  let watchUrls: string[] = [];
+  let poll: NodeJS.Timeout | undefined;
   beforeAll(async () => {
     api = await startDiscoveryApi();
+    poll = setInterval(() => {
+      api
+        .log()
+        .then((seen) => {
+          openWatches = seen.openWatches;
+          watchUrls = seen.log.map((r) => r.url).filter((u) => /watch=true/.test(u));
+        })
+        .catch(() => undefined); // the last poll may race the server's shutdown
+    }, 20);
   });
   afterAll(async () => {
+    clearInterval(poll);
     await api?.stop();
   });
 
@@ -56,15 +70,6 @@ describe('Kubernetes EndpointSlice resolver: contract tests against recorded API
   async function watching(): Promise<void> {
     await until(() => openWatches > 0, 'the watch to open');
   }
-  let openWatches = 0;
-  let watchUrls: string[] = [];
-  const poll = setInterval(async () => {
-    if (!api) return;
-    const seen = await api.log();
-    openWatches = seen.openWatches;
-    watchUrls = seen.log.map((r) => r.url).filter((u) => /watch=true/.test(u));
-  }, 20);
-  afterAll(() => clearInterval(poll));
 
   it('lists ready endpoints on the named port, with zones and zone hints', async () => {
     const run = await start();
