@@ -139,7 +139,7 @@ describe('discovery parsers (property-based)', () => {
           let valid = true;
           try {
             if (!Array.isArray(update)) throw new Error('not a list');
-            update.forEach((ep) => parseEndpoint(ep as EndpointInput));
+            for (const ep of update) parseEndpoint(ep as EndpointInput);
           } catch {
             valid = false;
           }
