@@ -35,7 +35,7 @@ async function freePort() {
 
 /** dnsmasq answering only for `.test`, with the SRV and A records given, TTL 1 s. */
 async function dnsServer(dir, port, servers) {
-  const lines = servers.flatMap((s, i) => [
+  const lines = servers.flatMap((s) => [
     `srv-host=${SRV_NAME},${s.name}.example.test,${s.port},10,${s.weight}`,
     `host-record=${s.name}.example.test,127.0.0.1,1`,
   ]);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseConsulHealth } from '../../src/discovery/consul/consul-format.js';
-import { checkSrvRecords, type SrvRecord, selectSrvEndpoints } from '../../src/discovery/dns/srv.js';
+import { checkSrvRecords, selectSrvEndpoints } from '../../src/discovery/dns/srv.js';
 import { type EndpointInput, parseEndpoint } from '../../src/discovery/endpoint.js';
 import { parseWatchMessage } from '../../src/discovery/etcd/codec.js';
 import { parseRegistration } from '../../src/discovery/etcd/etcd-resolver.js';
