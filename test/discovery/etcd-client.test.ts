@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EtcdEvent, EtcdKeyValue } from '../../src/discovery/etcd/codec.js';
 import { EtcdClient } from '../../src/discovery/etcd/etcd-client.js';
-import { type EtcdServer, freePort, startEtcd } from '../support/etcd.js';
+import { type EtcdServer, startEtcd } from '../support/etcd.js';
+import { freePort } from '../support/ports.js';
 
 async function until(check: () => boolean, what: string, ms = 8000): Promise<void> {
   const deadline = Date.now() + ms;

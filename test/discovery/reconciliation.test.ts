@@ -6,7 +6,7 @@ import { fileEndpoints } from '../../src/discovery/file/file-resolver.js';
 import { ErrorCode, isTrellisError } from '../../src/errors.js';
 import { Mesh } from '../../src/mesh/mesh.js';
 import { until } from '../support/discovery.js';
-import { freePort } from '../support/etcd.js';
+import { freePort } from '../support/ports.js';
 import { startUpstream, type Upstream } from '../support/upstreams.js';
 
 describe('what discovery says and what the mesh observes, in a real mesh', () => {
