@@ -53,6 +53,25 @@ describe('Consul resolver: contract tests against recorded Consul API responses 
     await run.close();
   });
 
+  it('sends the ACL token and the datacenter', async () => {
+    await api.control('consul/acl', { index: 700, body: RECORDED });
+    const run = runResolver(
+      consulEndpoints({
+        address: api.url,
+        service: 'acl',
+        datacenter: 'dc2',
+        token: 's3cret',
+        waitSeconds: 2,
+        updates: FAST,
+      }),
+    );
+    await until(() => run.applied.length === 1, 'the first set');
+    const seen = (await api.log()).log.find((r) => r.url.includes('/acl'));
+    expect(seen?.url).toMatch(/dc=dc2/);
+    expect(seen?.token).toBe('s3cret');
+    await run.close();
+  });
+
   it('leaves out instances with a failing check', async () => {
     const critical = structuredClone(RECORDED);
     (critical[0]!.Checks as Array<Record<string, unknown>>)[1]!.Status = 'critical';

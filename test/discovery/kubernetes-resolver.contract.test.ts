@@ -85,8 +85,11 @@ describe('Kubernetes EndpointSlice resolver: contract tests against recorded API
         metadata: expect.objectContaining({ forZones: 'europe-west1-c,europe-west1-d' }),
       }),
     ]);
-    const requests = (await api.log()).log.map((r) => r.url);
-    expect(requests.some((u) => u.includes('labelSelector=kubernetes.io%2Fservice-name%3Dweb'))).toBe(true);
+    const requests = (await api.log()).log;
+    expect(requests.some((r) => r.url.includes('labelSelector=kubernetes.io%2Fservice-name%3Dweb'))).toBe(
+      true,
+    );
+    expect(requests.every((r) => r.token === 'Bearer test-token')).toBe(true);
     await run.close();
   });
 
