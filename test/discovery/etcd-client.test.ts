@@ -120,6 +120,28 @@ describe('etcd client against a real etcd', () => {
     await watch.close();
   });
 
+  it('notices a frozen etcd behind a silent watch stream, says so, and catches up once it answers again', async () => {
+    const f = follower();
+    const watch = client.watch('/frozen/', f.handlers, {
+      livenessCheckMs: 150,
+      minBackoffMs: 50,
+      maxBackoffMs: 200,
+    });
+    await until(() => f.snapshots === 1, 'the snapshot');
+    etcd.pause();
+    try {
+      await until(
+        () => f.errors.some((e) => /silent and etcd did not answer a check/.test(e.message)),
+        'the check',
+      );
+    } finally {
+      etcd.resume();
+    }
+    await client.put('/frozen/a', 'after');
+    await until(() => f.state.get('/frozen/a') === 'after', 'the change after the freeze');
+    await watch.close();
+  });
+
   it('resyncs from a fresh snapshot when the revisions it missed were compacted', async () => {
     const first = await client.put('/compact/a', '1');
     await client.put('/compact/a', '2');

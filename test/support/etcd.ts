@@ -13,6 +13,10 @@ export interface EtcdServer {
   stop(): Promise<void>;
   /** Starts it again on the same ports and data dir (after `stop`). */
   restart(): Promise<void>;
+  /** Freezes the process (SIGSTOP): connections stay open but nothing answers. */
+  pause(): void;
+  /** Unfreezes it (SIGCONT). */
+  resume(): void;
   /** Stops it and removes its data dir. */
   destroy(): Promise<void>;
 }
@@ -62,6 +66,7 @@ export async function startEtcd(): Promise<EtcdServer> {
     child = undefined;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = once(proc, 'exit');
+    process.kill(proc.pid!, 'SIGCONT');
     process.kill(proc.pid!, 'SIGTERM');
     // etcd's graceful stop can wait seconds for open client streams; a crash is just as good a test.
     const impatient = setTimeout(() => process.kill(proc.pid!, 'SIGKILL'), 1000);
@@ -74,6 +79,8 @@ export async function startEtcd(): Promise<EtcdServer> {
     url,
     stop,
     restart: launch,
+    pause: () => process.kill(child!.pid!, 'SIGSTOP'),
+    resume: () => process.kill(child!.pid!, 'SIGCONT'),
     async destroy() {
       await stop();
       await rm(dataDir, { recursive: true, force: true });
