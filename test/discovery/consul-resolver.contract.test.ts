@@ -116,6 +116,17 @@ describe('Consul resolver: contract tests against recorded Consul API responses 
     await run.close();
   });
 
+  it('paces its queries when the answers carry no X-Consul-Index (they cannot block)', async () => {
+    await api.control('consul/noindex', { index: 0, body: RECORDED });
+    const run = runResolver(resolver('noindex'));
+    await until(() => run.applied.length === 1, 'the first set');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await run.close();
+    const queries = (await api.log()).log.filter((r) => r.url.includes('/noindex'));
+    expect(queries.length).toBeGreaterThanOrEqual(2);
+    expect(queries.length).toBeLessThanOrEqual(3);
+  });
+
   it('ends its blocking query on close', async () => {
     await api.control('consul/closing', { index: 600, body: RECORDED });
     const run = runResolver(resolver('closing'));
