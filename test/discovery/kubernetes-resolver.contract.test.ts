@@ -162,6 +162,36 @@ describe('Kubernetes EndpointSlice resolver: contract tests against recorded API
     await run.close();
   });
 
+  it('keeps the last good set when the API refuses (403) and recovers when it answers again', async () => {
+    const run = await start();
+    await watching();
+    const forbidden = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message:
+        'endpointslices.discovery.k8s.io is forbidden: User "system:serviceaccount:shop:default" cannot watch resource "endpointslices"',
+      reason: 'Forbidden',
+      code: 403,
+    };
+    await api.control('k8s/list', { status: 403, text: JSON.stringify(forbidden) });
+    await api.control('k8s/drop');
+    await until(
+      () => run.errors.some((e) => /answered 403.*forbidden.*may list and watch/.test(e.message)),
+      'the error',
+    );
+    expect(run.current()).toHaveLength(2);
+    // Access is back, and the history the watch would resume from expired during the outage.
+    await api.control('k8s/list', {
+      resourceVersion: '60000',
+      oldestResourceVersion: 59000,
+      items: [RECORDED.items[1]],
+    });
+    await until(() => run.current().join() === '[::1]:8080', 'recovery');
+    await run.close();
+  });
+
   it('closes its watch on close', async () => {
     const run = await start();
     await watching();
