@@ -13,4 +13,10 @@ export interface MeshEvents {
   endpointEjected: (service: string, endpoint: string, reason: EjectionReason, durationMs: number) => void;
   /** An ejected endpoint is back in rotation (in slow start, on probation: one failure ejects it again). */
   endpointReturned: (service: string, endpoint: string) => void;
+  /** A failed attempt is being retried; `attempt` is the number of the attempt about to be sent. */
+  retry: (service: string, attempt: number, failure: string) => void;
+  /** A retry was needed but the service's retry budget was spent; the failure went to the caller. */
+  retryBudgetExhausted: (service: string) => void;
+  /** A backup request was sent (`sent`) or answered first (`won`). */
+  hedge: (service: string, outcome: 'sent' | 'won') => void;
 }

@@ -7,8 +7,6 @@ export type SignalLike = AbortSignal | EventEmitter;
  * A one-shot cancellation signal that undici accepts in place of an `AbortSignal`: undici listens
  * for `'abort'` on any EventEmitter and rejects with its `reason`. It costs a fraction of an
  * `AbortController`, which is why the resilience layers use it for deadlines and hedging.
- *
- * @internal
  */
 export class CancelToken extends EventEmitter {
   /** Whether `abort` has been called. */
@@ -16,6 +14,7 @@ export class CancelToken extends EventEmitter {
   /** The error undici rejects the request with once aborted. */
   reason: Error | undefined = undefined;
 
+  /** A token that has not fired. */
   constructor() {
     super();
     // Many attempts may listen to one token (hedging, every call of an inbound request).

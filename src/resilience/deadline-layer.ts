@@ -3,6 +3,7 @@ import { ErrorCode, TrellisError } from '../errors.js';
 import { withHeader } from '../headers.js';
 import type { Layer, MeshResponse, Service } from '../stack/layer.js';
 import { CancelToken, isAborted, onAbort, type SignalLike } from './cancel-token.js';
+import { deadlineWheel } from './deadline-wheel.js';
 import { currentInbound } from './inbound.js';
 import { formatTimeoutHeader, TIMEOUT_HEADER } from './timeout-header.js';
 
@@ -64,25 +65,26 @@ function callerAborted(ctx: RequestContext, reason: unknown): Error {
 }
 
 /**
- * Enforces one request's deadline: a timer fires the token undici listens to, and the caller's
+ * Enforces one request's deadline: the shared deadline wheel fires the token undici listens to, and the caller's
  * and the inbound request's signals are forwarded to it. Lives until the response body closes,
  * because the deadline covers the whole exchange, body included.
  */
 class DeadlineGuard extends CancelToken {
   readonly #ctx: RequestContext;
-  #timer: NodeJS.Timeout | undefined = undefined;
+  /** The wheel slot of the pending expiry, or -1 when none is pending. */
+  #slot = -1;
   #unlinkCaller: (() => void) | undefined = undefined;
   #unlinkInbound: (() => void) | undefined = undefined;
 
   constructor(
     ctx: RequestContext,
-    remainingMs: number,
+    deadline: number,
     caller: SignalLike | undefined,
     inbound: SignalLike | undefined,
   ) {
     super();
     this.#ctx = ctx;
-    if (remainingMs !== Number.POSITIVE_INFINITY) this.#timer = setTimeout(expire, remainingMs, this);
+    if (deadline !== Number.POSITIVE_INFINITY) this.#slot = deadlineWheel.add(this, deadline);
     if (caller !== undefined) {
       if (isAborted(caller)) this.abort(callerAborted(ctx, (caller as { reason?: unknown }).reason));
       else
@@ -99,23 +101,20 @@ class DeadlineGuard extends CancelToken {
     }
   }
 
+  /** Called by the deadline wheel when the deadline passes. */
   expire(): void {
-    this.#timer = undefined;
+    this.#slot = -1;
     this.abort(deadlineExceeded(this.#ctx, true));
   }
 
-  /** Stops the timer and the forwarding; the request is over. */
+  /** Stops the expiry and the forwarding; the request is over. */
   readonly release = (): void => {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    if (this.#slot >= 0) deadlineWheel.remove(this, this.#slot);
+    this.#slot = -1;
     this.#unlinkCaller?.();
     this.#unlinkInbound?.();
     this.#unlinkCaller = this.#unlinkInbound = undefined;
   };
-}
-
-function expire(guard: DeadlineGuard): void {
-  guard.expire();
 }
 
 async function guarded(next: Service, ctx: RequestContext, guard: DeadlineGuard): Promise<MeshResponse> {
@@ -171,7 +170,7 @@ export function deadlines(options: DeadlineOptions = {}): Layer {
         if (propagate && limit !== Number.POSITIVE_INFINITY) {
           ctx.headers = withHeader(ctx.headers, TIMEOUT_HEADER, formatTimeoutHeader(remaining));
         }
-        const guard = new DeadlineGuard(ctx, remaining, ctx.signal, inbound?.signal);
+        const guard = new DeadlineGuard(ctx, limit, ctx.signal, inbound?.signal);
         ctx.signal = guard;
         return guarded(next, ctx, guard);
       };

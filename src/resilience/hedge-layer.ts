@@ -1,7 +1,7 @@
 import type { RequestContext } from '../context.js';
 import { ErrorCode, TrellisError } from '../errors.js';
-import type { Layer, MeshResponse, Service } from '../stack/layer.js';
-import { CancelToken, onAbort } from './cancel-token.js';
+import type { Layer, MeshResponse, Service, ServiceHandle } from '../stack/layer.js';
+import { CancelToken, isAborted, onAbort } from './cancel-token.js';
 import { restampTimeout } from './deadline-layer.js';
 import { LatencyWindow } from './latency-window.js';
 import { isReplayable } from './replayable-body.js';
@@ -49,6 +49,7 @@ const lostRace = new TrellisError(
   ErrorCode.Aborted,
   'A hedged attempt was cancelled because the other one answered first.',
 );
+const callerAborted = new TrellisError(ErrorCode.Aborted, 'The request was aborted by the caller.');
 
 /** A copy of the context for a concurrent attempt (its own endpoint, signal and headers). */
 function forkContext(ctx: RequestContext): RequestContext {
@@ -69,10 +70,9 @@ class Attempt {
     parent: RequestContext['signal'],
   ) {
     const token = this.token;
-    this.unlink =
-      parent === undefined
-        ? undefined
-        : onAbort(parent, () => token.abort((parent as CancelToken).reason ?? lostRace));
+    const cancel = () => token.abort(((parent as CancelToken).reason as Error | undefined) ?? callerAborted);
+    if (parent !== undefined && isAborted(parent)) cancel();
+    this.unlink = parent === undefined || token.aborted ? undefined : onAbort(parent, cancel);
     ctx.signal = token;
   }
 }
@@ -81,29 +81,27 @@ class Attempt {
  * A request with a primary attempt and, if it is slow, one backup on another endpoint: the first
  * good answer (not a 5xx) wins and the other attempt is cancelled.
  */
+/** What every hedged request of one service shares. */
+interface HedgeConfig {
+  readonly next: Service;
+  readonly window: LatencyWindow;
+  readonly budget: RetryBudget;
+  readonly service: ServiceHandle;
+}
+
 class HedgedRequest {
-  readonly #next: Service;
-  readonly #window: LatencyWindow;
+  readonly #config: HedgeConfig;
   readonly #ctx: RequestContext;
   readonly #parentSignal: RequestContext['signal'];
   readonly #attempts: Attempt[] = [];
   readonly #timer: NodeJS.Timeout;
-  readonly #budget: RetryBudget;
   #settled = false;
   #resolve!: (response: MeshResponse) => void;
   #reject!: (err: unknown) => void;
   readonly promise: Promise<MeshResponse>;
 
-  constructor(
-    next: Service,
-    window: LatencyWindow,
-    budget: RetryBudget,
-    ctx: RequestContext,
-    delayMs: number,
-  ) {
-    this.#next = next;
-    this.#window = window;
-    this.#budget = budget;
+  constructor(config: HedgeConfig, ctx: RequestContext, delayMs: number) {
+    this.#config = config;
     this.#ctx = ctx;
     this.#parentSignal = ctx.signal;
     this.promise = new Promise<MeshResponse>((resolve, reject) => {
@@ -117,7 +115,7 @@ class HedgedRequest {
   #launch(ctx: RequestContext): void {
     const attempt = new Attempt(ctx, this.#parentSignal);
     this.#attempts.push(attempt);
-    this.#next(ctx).then(
+    this.#config.next(ctx).then(
       (response) => this.#finish(attempt, response, undefined),
       (err: unknown) => this.#finish(attempt, undefined, err),
     );
@@ -127,9 +125,10 @@ class HedgedRequest {
   backup(): void {
     const ctx = this.#ctx;
     if (this.#settled || this.#attempts.length > 1 || performance.now() >= ctx.deadline) return;
-    if (!this.#budget.tryWithdraw()) return;
+    if (!this.#config.budget.tryWithdraw()) return;
     const backup = forkContext(ctx);
     backup.avoid = ctx.endpoint;
+    this.#config.service.events.emit('hedge', this.#config.service.name, 'sent');
     restampTimeout(backup);
     this.#launch(backup);
   }
@@ -139,7 +138,7 @@ class HedgedRequest {
     attempt.response = response;
     attempt.error = error;
     if (response !== undefined && response.statusCode < 500)
-      this.#window.record(performance.now() - attempt.started);
+      this.#config.window.record(performance.now() - attempt.started);
     if (this.#settled) {
       if (response !== undefined) response.body.dump({ limit: 65_536 }).catch(() => {});
       attempt.unlink?.();
@@ -155,6 +154,9 @@ class HedgedRequest {
 
   #settle(winner: Attempt): void {
     this.#settled = true;
+    if (winner !== this.#attempts[0] && winner.response !== undefined) {
+      this.#config.service.events.emit('hedge', this.#config.service.name, 'won');
+    }
     clearTimeout(this.#timer);
     const ctx = this.#ctx;
     ctx.signal = this.#parentSignal;
@@ -196,7 +198,7 @@ export function hedging(options: HedgeOptions = {}): Layer {
     throw new TrellisError(ErrorCode.InvalidConfig, problems.join('; '), { details: { problems } });
   return {
     name: HEDGE_LAYER,
-    wrap(next: Service): Service {
+    wrap(next: Service, service: ServiceHandle): Service {
       if (options.enabled === false) return next;
       const window = new LatencyWindow({
         quantile: options.quantile,
@@ -209,6 +211,7 @@ export function hedging(options: HedgeOptions = {}): Layer {
         minPerSecond: 0,
         now: options.now,
       });
+      const config: HedgeConfig = { next, window, budget, service };
 
       async function measured(ctx: RequestContext): Promise<MeshResponse> {
         const started = performance.now();
@@ -221,7 +224,7 @@ export function hedging(options: HedgeOptions = {}): Layer {
         budget.deposit();
         const delay = window.value();
         if (delay < 0 || !ctx.idempotent || !isReplayable(ctx.body)) return measured(ctx);
-        return new HedgedRequest(next, window, budget, ctx, Math.max(1, delay)).promise;
+        return new HedgedRequest(config, ctx, Math.max(1, delay)).promise;
       };
     },
   };

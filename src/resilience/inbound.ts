@@ -93,6 +93,17 @@ export function inboundDeadlineMiddleware(
 }
 
 /**
+ * A Fastify `onRequest` hook doing what {@link withInboundDeadline} does:
+ * `fastify.addHook('onRequest', fastifyInboundDeadline())`. Typed structurally, so trellis does
+ * not depend on Fastify.
+ */
+export function fastifyInboundDeadline(
+  options: InboundOptions = {},
+): (request: { raw: IncomingMessage }, reply: { raw: ServerResponse }, done: () => void) => void {
+  return (request, reply, done) => runInbound(request.raw, reply.raw, done, options);
+}
+
+/**
  * Answers 503 with the `trellis-unprocessed` header: the documented promise that the request
  * was not processed at all, so a trellis client may retry it elsewhere even when it is not
  * idempotent. Send it only before doing any work for the request (for example when shedding

@@ -17,6 +17,7 @@ export {
   type CircuitState,
   circuitBreaker,
 } from './breaker/circuit-breaker.js';
+export { CancelToken } from './cancel-token.js';
 export { type Clock, monotonicClock, type Random } from './clock.js';
 export { AimdLimit, type AimdLimitOptions } from './concurrency/aimd-limit.js';
 export {
@@ -33,6 +34,7 @@ export { DEADLINE_LAYER, type DeadlineOptions, deadlineExceeded, deadlines } fro
 export { HEDGE_LAYER, type HedgeOptions, hedging } from './hedge-layer.js';
 export {
   currentInbound,
+  fastifyInboundDeadline,
   type InboundOptions,
   type InboundScope,
   inboundDeadlineMiddleware,

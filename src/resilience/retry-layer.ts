@@ -1,7 +1,7 @@
 import pRetry, { type RetryContext } from 'p-retry';
 import type { RequestContext } from '../context.js';
 import { ErrorCode, TrellisError } from '../errors.js';
-import type { Layer, MeshResponse, Service } from '../stack/layer.js';
+import type { Layer, MeshResponse, Service, ServiceHandle } from '../stack/layer.js';
 import { jitteredBackoff, parseRetryAfter } from './backoff.js';
 import { sleep } from './cancel-token.js';
 import { restampTimeout } from './deadline-layer.js';
@@ -91,6 +91,7 @@ function budgetNoted(failure: unknown): unknown {
 
 interface RetryConfig {
   next: Service;
+  service: ServiceHandle;
   budget: RetryBudget;
   retries: number;
   baseMs: number;
@@ -118,8 +119,10 @@ async function retryLoop(config: RetryConfig, ctx: RequestContext, first: Error)
     if (delay > config.maxRetryAfterMs || performance.now() + delay >= ctx.deadline) return false;
     if (!config.budget.tryWithdraw()) {
       budgetSpent = true;
+      config.service.events.emit('retryBudgetExhausted', config.service.name);
       return false;
     }
+    config.service.events.emit('retry', config.service.name, retriesConsumed + 2, describe(error));
     if (error instanceof RetryableResponse) discard(error.response);
     if (delay > 0) await sleep(delay, ctx.signal);
     return true;
@@ -144,6 +147,12 @@ async function retryLoop(config: RetryConfig, ctx: RequestContext, first: Error)
     if (err instanceof RetryableResponse) return err.response;
     throw budgetSpent ? budgetNoted(err) : err;
   }
+}
+
+/** A short name for a failure, for the `retry` event: the status or the error code. */
+function describe(failure: Error): string {
+  if (failure instanceof RetryableResponse) return `status ${failure.response.statusCode}`;
+  return (failure as { code?: string }).code ?? failure.name;
 }
 
 function isRetryableFailure(err: Error, ctx: RequestContext): boolean {
@@ -175,10 +184,11 @@ export function retries(options: RetryOptions = {}): Layer {
   const maxBufferBytes = options.maxBufferBytes ?? 65_536;
   return {
     name: RETRY_LAYER,
-    wrap(next: Service): Service {
+    wrap(next: Service, service: ServiceHandle): Service {
       if (maxRetries === 0) return next;
       const config: RetryConfig = {
         next,
+        service,
         budget: options.budget instanceof RetryBudget ? options.budget : new RetryBudget(options.budget),
         retries: maxRetries,
         baseMs: options.backoffBaseMs ?? 5,

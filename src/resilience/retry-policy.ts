@@ -47,13 +47,15 @@ export function isRetryableResponse(
  * Whether a failed attempt may be retried: transport failures and per-attempt timeouts of
  * idempotent requests, and, for any request, failures that provably happened before a byte
  * reached the server (`details.requestSent === false`). The request's own deadline, the
- * caller's abort and local decisions (breaker, limits, bad requests) are never retried.
+ * caller's abort, TLS failures and local decisions (breaker, limits, bad requests) are never
+ * retried.
  */
 export function isRetryableError(err: unknown, ctx: RequestContext): boolean {
   if (!(err instanceof TrellisError)) return false;
   switch (err.code) {
+    // TLS failures (a wrong peer identity, an untrusted certificate) are not retried: another
+    // attempt meets the same certificate.
     case ErrorCode.UpstreamUnavailable:
-    case ErrorCode.TlsFailed:
       return ctx.idempotent || err.details.requestSent === false;
     case ErrorCode.DeadlineExceeded:
       return ctx.idempotent && ATTEMPT_TIMEOUTS.has(err.details.cause as string);

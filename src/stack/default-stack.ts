@@ -33,6 +33,8 @@ import { Stack } from './stack.js';
  * | `concurrency`| `bulkhead({...})` or `adaptiveConcurrency({...})` | `st.insertBefore('balance', ...)` |
  *
  * Why this order:
+ * - `tracing` is on top so its one span covers the whole logical request, retries and backups
+ *   included.
  * - `deadline` sits above `retry` and `hedge` so that retries, backoff waits and backups all
  *   share one deadline and are cancelled together. `retry` is above `hedge` so a failed hedged
  *   pair is retried as a unit, and `hedge` above `balance` so each attempt and each backup

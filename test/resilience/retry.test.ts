@@ -68,13 +68,20 @@ async function call(service: string, method: string, headers: Record<string, str
 }
 
 describe('retries', () => {
-  it('retries an idempotent request that got a 503 on the other endpoint', async () => {
+  it('retries an idempotent request that got a 503 on the other endpoint, and reports the retry', async () => {
     await a.mode('fail503');
+    const retried: Array<[string, number, string]> = [];
+    const onRetry = (service: string, attempt: number, failure: string) =>
+      retried.push([service, attempt, failure]);
+    mesh.on('retry', onRetry);
     for (let i = 0; i < 6; i++) {
       const { status, upstream } = await call('pair', 'GET');
       expect(status).toBe(200);
       expect(upstream).toBe('b');
     }
+    mesh.off('retry', onRetry);
+    expect(retried.length).toBeGreaterThanOrEqual(3);
+    expect(retried[0]).toEqual(['pair', 2, 'status 503']);
   });
 
   it('does not retry a non-idempotent request that got a plain 503, so it runs once', async () => {
@@ -175,7 +182,10 @@ describe('retries', () => {
   });
 
   it('returns the original failure, noted, when the budget is spent', async () => {
+    let exhausted = 0;
+    mesh.once('retryBudgetExhausted', () => exhausted++);
     const err = await mesh.request({ service: 'all-dead', path: '/work' }).catch((e) => e);
+    expect(exhausted).toBe(1);
     expect(isTrellisError(err, ErrorCode.UpstreamUnavailable)).toBe(true);
     expect((err as TrellisError).details.retryBudgetExhausted).toBe(true);
     expect((err as TrellisError).message).toMatch(/retry budget/);
