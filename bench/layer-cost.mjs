@@ -24,8 +24,11 @@ const VARIANTS = {
   'fire-breaker': 'default, breaker via opossum fire()',
   metrics: 'default + metrics',
   full: 'default + metrics, timeout set',
-  'full-limits': 'full + rate limit + throttle + adaptive limit',
-  'full-bulkhead': 'full + bulkhead',
+  bulkhead: 'default + bulkhead',
+  adaptive: 'default + adaptive limit (gradient)',
+  throttle: 'default + adaptive throttle',
+  'rate-limit': 'default + rate limit',
+  'all-limits': 'default + metrics + rate limit + throttle + adaptive limit',
 };
 
 async function child(variant, calls) {
@@ -63,6 +66,11 @@ async function child(variant, calls) {
       return (ctx) => breaker.fire(ctx);
     },
   };
+  // Starts above the 64 callers, so the limit is exercised without shedding anything.
+  const adaptive = () =>
+    resilience.adaptiveConcurrency({
+      limit: () => new resilience.GradientLimit({ initialLimit: 256, maxLimit: 1024 }),
+    });
   const edit = (st) => {
     st = st.replace(stub);
     switch (variant) {
@@ -85,21 +93,20 @@ async function child(variant, calls) {
       case 'metrics':
       case 'full':
         return st.prepend(metrics({ registry: new Registry() }));
-      case 'full-limits':
+      case 'bulkhead':
+        return st.insertBefore('balance', resilience.bulkhead({ maxInFlight: 1024 }));
+      case 'adaptive':
+        return st.insertBefore('balance', adaptive());
+      case 'throttle':
+        return st.insertBefore('balance', resilience.adaptiveThrottle());
+      case 'rate-limit':
+        return st.insertBefore('balance', resilience.rateLimit({ ratePerSecond: 1e12 }));
+      case 'all-limits':
         return st
           .prepend(metrics({ registry: new Registry() }))
           .insertBefore('balance', resilience.rateLimit({ ratePerSecond: 1e12 }))
           .insertBefore('balance', resilience.adaptiveThrottle())
-          .insertBefore(
-            'balance',
-            resilience.adaptiveConcurrency({
-              limit: () => new resilience.GradientLimit({ initialLimit: 256, maxLimit: 1024 }),
-            }),
-          );
-      case 'full-bulkhead':
-        return st
-          .prepend(metrics({ registry: new Registry() }))
-          .insertBefore('balance', resilience.bulkhead({ maxInFlight: 1024 }));
+          .insertBefore('balance', adaptive());
       default:
         return st;
     }
@@ -107,7 +114,7 @@ async function child(variant, calls) {
   const mesh = Mesh.builder()
     .service('bench', (s) => s.discovery(staticEndpoints(['127.0.0.1:9'])).stack(edit))
     .build();
-  const timed = variant === 'default-timeout' || variant.startsWith('full');
+  const timed = variant === 'default-timeout' || variant === 'full';
   const options = timed ? { service: 'bench', path: '/', timeout: 5_000 } : { service: 'bench', path: '/' };
   const inFlight = 64;
   const run = async (n) => {
