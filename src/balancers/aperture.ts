@@ -44,7 +44,11 @@ class ApertureBalancer implements Balancer {
 
   constructor(options: ApertureOptions, resolved: ResolvedBalancerOptions) {
     this.#options = resolved;
-    this.#metric = new PeakEwmaMetric(options.decayMs ?? 10_000, options.initialLatencyMs ?? 30);
+    this.#metric = new PeakEwmaMetric(
+      options.decayMs ?? 10_000,
+      options.initialLatencyMs ?? 30,
+      options.discountStalls ?? true,
+    );
     this.#offset = options.instanceId / options.instanceCount;
     this.#clientWidth = 1 / options.instanceCount;
     this.#minAperture = options.minAperture ?? DEFAULT_MIN_APERTURE;

@@ -1,5 +1,6 @@
 import type { MeshEndpoint } from '../service/mesh-endpoint.js';
 import { PeakEwma } from './peak-ewma.js';
+import { stalledBetween, watchStalls } from './stall-monitor.js';
 
 /** How a P2C-style balancer prices an endpoint: lower cost wins. */
 export interface LoadMetric {
@@ -28,14 +29,18 @@ export const leastLoadedMetric: LoadMetric = {
 export class PeakEwmaMetric implements LoadMetric {
   readonly #decayMs: number;
   readonly #defaultMs: number;
+  readonly #discountStalls: boolean;
 
   /**
    * @param decayMs - the EWMA time constant (how long the past is remembered)
    * @param defaultMs - the starting estimate when no endpoint has one yet
+   * @param discountStalls - subtract this process's event-loop stalls from latency samples
    */
-  constructor(decayMs: number, defaultMs: number) {
+  constructor(decayMs: number, defaultMs: number, discountStalls: boolean) {
     this.#decayMs = decayMs;
     this.#defaultMs = defaultMs;
+    this.#discountStalls = discountStalls;
+    if (discountStalls) watchStalls();
   }
 
   /**
@@ -64,11 +69,16 @@ export class PeakEwmaMetric implements LoadMetric {
 
   /**
    * A failed attempt counts as at least twice the current estimate: an endpoint that fails fast
-   * must not look like the fastest one and attract traffic.
+   * must not look like the fastest one and attract traffic. Event-loop stalls during the attempt
+   * are not the endpoint's fault and are subtracted (see `stall-monitor.ts`).
    */
   observe(endpoint: MeshEndpoint, latencyMs: number, ok: boolean, now: number): void {
     const ewma = endpoint.balancerState;
     if (!(ewma instanceof PeakEwma)) return;
+    if (this.#discountStalls) {
+      const end = performance.now();
+      latencyMs = Math.max(latencyMs - stalledBetween(end - latencyMs, end), 0);
+    }
     const sample = ok ? latencyMs : Math.max(latencyMs, 2 * ewma.at(now, this.#decayMs));
     ewma.observe(sample, now, this.#decayMs);
   }

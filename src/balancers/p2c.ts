@@ -23,6 +23,11 @@ export interface P2CPeakEwmaOptions extends BalancerOptions {
   decayMs?: number;
   /** Starting latency estimate in ms when no endpoint has history yet (default 30). */
   initialLatencyMs?: number;
+  /**
+   * Subtract this process's event-loop stalls (GC pauses, long tasks, waiting for a CPU) from
+   * latency samples, so a stall does not look like every endpoint being slow (default true).
+   */
+  discountStalls?: boolean;
 }
 
 /**
@@ -105,6 +110,7 @@ export function p2cPeakEwma(options: P2CPeakEwmaOptions = {}): BalancerFactory {
         new PeakEwmaMetric(
           options.decayMs ?? DEFAULT_DECAY_MS,
           options.initialLatencyMs ?? DEFAULT_LATENCY_MS,
+          options.discountStalls ?? true,
         ),
         resolveBalancerOptions(options),
       ),

@@ -12,7 +12,11 @@ import { endpoints, request } from './endpoints.js';
 function setup(count: number, options: HealthOptions = {}) {
   const clock = { now: 0 };
   const set = endpoints(count);
-  const balancer = p2cPeakEwma({ random: seededRandom(1), clock: () => clock.now }).create('svc');
+  const balancer = p2cPeakEwma({
+    random: seededRandom(1),
+    clock: () => clock.now,
+    discountStalls: false,
+  }).create('svc');
   balancer.update(set);
   const events = new EventEmitter<MeshEvents>();
   const ejections: Array<[string, string, number]> = [];
