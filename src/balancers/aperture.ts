@@ -48,6 +48,7 @@ class ApertureBalancer implements Balancer {
       options.decayMs ?? 10_000,
       options.initialLatencyMs ?? 30,
       options.discountStalls ?? true,
+      options.clock,
     );
     this.#offset = options.instanceId / options.instanceCount;
     this.#clientWidth = 1 / options.instanceCount;
@@ -55,7 +56,7 @@ class ApertureBalancer implements Balancer {
   }
 
   update(endpoints: readonly MeshEndpoint[]): void {
-    this.#metric.prepare(endpoints, this.#options.clock());
+    this.#metric.prepare(endpoints);
     this.#all = endpoints;
     const ring = eligibleEndpoints(endpoints, this.#options.panicThreshold).eligible;
     ring.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -77,17 +78,16 @@ class ApertureBalancer implements Balancer {
     if (j === i) j = this.#draw();
     const a = ring[i]!;
     const b = ring[j]!;
-    const now = this.#options.clock();
+    const now = this.#metric.pickTime();
     return this.#metric.cost(b, now) < this.#metric.cost(a, now) ? b : a;
   }
 
   observe(endpoint: MeshEndpoint, latencyMs: number, ok: boolean): void {
-    this.#metric.observe(endpoint, latencyMs, ok, this.#options.clock());
+    this.#metric.observe(endpoint, latencyMs, ok);
   }
 
   snapshot(): EndpointSnapshot[] {
-    const now = this.#options.clock();
-    return this.#all.map((ep) => snapshotOf(ep, this.#metric.latency(ep, now)));
+    return this.#all.map((ep) => snapshotOf(ep, this.#metric.latency(ep)));
   }
 }
 

@@ -55,7 +55,7 @@ export class P2CBalancer implements Balancer {
   }
 
   update(endpoints: readonly MeshEndpoint[]): void {
-    this.#metric.prepare(endpoints, this.#options.clock());
+    this.#metric.prepare(endpoints);
     this.#all = endpoints;
     this.#eligible = eligibleEndpoints(endpoints, this.#options.panicThreshold).eligible;
   }
@@ -70,17 +70,16 @@ export class P2CBalancer implements Balancer {
     if (j >= i) j++;
     const a = eligible[i]!;
     const b = eligible[j]!;
-    const now = this.#options.clock();
+    const now = this.#metric.pickTime();
     return this.#metric.cost(b, now) < this.#metric.cost(a, now) ? b : a;
   }
 
   observe(endpoint: MeshEndpoint, latencyMs: number, ok: boolean): void {
-    this.#metric.observe(endpoint, latencyMs, ok, this.#options.clock());
+    this.#metric.observe(endpoint, latencyMs, ok);
   }
 
   snapshot(): EndpointSnapshot[] {
-    const now = this.#options.clock();
-    return this.#all.map((ep) => snapshotOf(ep, this.#metric.latency(ep, now)));
+    return this.#all.map((ep) => snapshotOf(ep, this.#metric.latency(ep)));
   }
 }
 
@@ -111,6 +110,7 @@ export function p2cPeakEwma(options: P2CPeakEwmaOptions = {}): BalancerFactory {
           options.decayMs ?? DEFAULT_DECAY_MS,
           options.initialLatencyMs ?? DEFAULT_LATENCY_MS,
           options.discountStalls ?? true,
+          options.clock,
         ),
         resolveBalancerOptions(options),
       ),
