@@ -1,4 +1,5 @@
 import { balanceLayer } from '../balancers/balance-layer.js';
+import { tracing } from '../telemetry/tracing-layer.js';
 import { transportLayer } from '../transport/transport-layer.js';
 import { Stack } from './stack.js';
 
@@ -8,6 +9,7 @@ import { Stack } from './stack.js';
  *
  * | layer       | concern                                                        |
  * |-------------|----------------------------------------------------------------|
+ * | `tracing`   | one OpenTelemetry CLIENT span per logical request (`tracing()`) |
  * | `balance`   | picks an endpoint, tracks load on it ({@link balanceLayer})    |
  * | `transport` | sends on the endpoint's connection pool ({@link transportLayer}) |
  *
@@ -17,7 +19,8 @@ import { Stack } from './stack.js';
  */
 export function defaultStack(): Stack {
   return Stack.of(
-    // per request
+    // per logical request
+    tracing(),
     balanceLayer(),
     // per attempt, on the chosen endpoint
     transportLayer(),
