@@ -3,12 +3,31 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { MeshResponse } from '../stack/layer.js';
 
+/** Header names repeat on almost every response, so each name's Buffer is made once (bounded). */
+const NAME_BUFFERS = new Map<string, Buffer>();
+const NAME_CACHE_LIMIT = 256;
+
+function nameBuffer(name: string): Buffer {
+  let buffer = NAME_BUFFERS.get(name);
+  if (buffer === undefined) {
+    if (NAME_BUFFERS.size >= NAME_CACHE_LIMIT) NAME_BUFFERS.clear();
+    buffer = Buffer.from(name, 'latin1');
+    NAME_BUFFERS.set(name, buffer);
+  }
+  return buffer;
+}
+
+/**
+ * The `[name, value, ...]` Buffer list older handlers expect. Values are encoded as latin1, the
+ * encoding undici decoded them with, so every byte the upstream sent reaches the handler unchanged.
+ */
 function rawHeaders(headers: IncomingHttpHeaders | Record<string, string>): Buffer[] {
   const raw: Buffer[] = [];
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined) continue;
-    for (const one of Array.isArray(value) ? value : [value]) raw.push(Buffer.from(name), Buffer.from(one));
+    if (typeof value === 'string') raw.push(nameBuffer(name), Buffer.from(value, 'latin1'));
+    else for (const one of value) raw.push(nameBuffer(name), Buffer.from(one, 'latin1'));
   }
   return raw;
 }

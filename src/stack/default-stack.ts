@@ -1,5 +1,6 @@
 import { balanceLayer } from '../balancers/balance-layer.js';
 import { healthLayer } from '../balancers/health/health-layer.js';
+import { tracing } from '../telemetry/tracing-layer.js';
 import { transportLayer } from '../transport/transport-layer.js';
 import { Stack } from './stack.js';
 
@@ -9,6 +10,7 @@ import { Stack } from './stack.js';
  *
  * | layer       | concern                                                        |
  * |-------------|----------------------------------------------------------------|
+ * | `tracing`   | one OpenTelemetry CLIENT span per logical request (`tracing()`) |
  * | `balance`   | picks an endpoint, tracks load on it ({@link balanceLayer})    |
  * | `health`    | ejects failing endpoints, slow-starts new ones ({@link healthLayer}); below `balance` because it judges each attempt on the endpoint chosen for it |
  * | `transport` | sends on the endpoint's connection pool ({@link transportLayer}) |
@@ -18,7 +20,8 @@ import { Stack } from './stack.js';
  */
 export function defaultStack(): Stack {
   return Stack.of(
-    // per request
+    // per logical request
+    tracing(),
     balanceLayer(),
     // per attempt, on the chosen endpoint
     healthLayer(),
