@@ -44,6 +44,13 @@ export function balancerScenario({ name, title, odd, extraClients = [] }) {
         factory: 'meshBalanced',
         options: {},
       },
+      {
+        id: 'mesh-p2c-ewma-1s',
+        label: 'P2C peak-EWMA, decay 1 s',
+        module: mesh,
+        factory: 'meshBalanced',
+        options: { balancer: 'p2c-peak-ewma', decayMs: 1_000 },
+      },
       ...extraClients.map((c) => ({ module: mesh, factory: 'meshBalanced', ...c })),
       { id: 'undici-balanced', label: 'undici BalancedPool', module: undici, factory: 'undiciBalancedPool' },
     ],
