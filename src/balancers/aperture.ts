@@ -61,6 +61,7 @@ class ApertureBalancer implements Balancer {
     const ring = eligibleEndpoints(endpoints, this.#options.panicThreshold).eligible;
     ring.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     this.#ring = ring;
+    this.#metric.index(ring);
     this.#width = apertureWidth(this.#clientWidth, this.#minAperture, ring.length);
   }
 
@@ -79,7 +80,7 @@ class ApertureBalancer implements Balancer {
     const a = ring[i]!;
     const b = ring[j]!;
     const now = this.#metric.pickTime();
-    return this.#metric.cost(b, now) < this.#metric.cost(a, now) ? b : a;
+    return this.#metric.cost(b, j, now) < this.#metric.cost(a, i, now) ? b : a;
   }
 
   observe(endpoint: MeshEndpoint, latencyMs: number, ok: boolean): void {

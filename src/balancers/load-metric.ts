@@ -9,8 +9,13 @@ export interface LoadMetric {
   pickTime(): number;
   /** Gives endpoints that are new to the balancer their starting state. Off the request path. */
   prepare(endpoints: readonly MeshEndpoint[]): void;
-  /** The endpoint's cost at `now` (from `pickTime`). Slow start divides it by the endpoint's factor. */
-  cost(endpoint: MeshEndpoint, now: number): number;
+  /** Takes the list the balancer draws from, so `cost` can be asked by position. Off the request path. */
+  index(candidates: readonly MeshEndpoint[]): void;
+  /**
+   * The cost at `now` (from `pickTime`) of the endpoint at `position` in the indexed list. Slow
+   * start divides it by the endpoint's factor.
+   */
+  cost(endpoint: MeshEndpoint, position: number, now: number): number;
   /** Learns from a finished attempt. */
   observe(endpoint: MeshEndpoint, latencyMs: number, ok: boolean): void;
   /** The latency estimate to report in snapshots, if the metric keeps one. */
@@ -21,6 +26,7 @@ export interface LoadMetric {
 export const leastLoadedMetric: LoadMetric = {
   pickTime: () => 0,
   prepare() {},
+  index() {},
   cost: (endpoint) => (endpoint.inflight + 1) / endpoint.slowStartFactor,
   observe() {},
   latency: () => undefined,
@@ -29,6 +35,10 @@ export const leastLoadedMetric: LoadMetric = {
 /**
  * Peak EWMA: cost is the latency estimate times (requests in flight + 1), as in Finagle and
  * tower, so an endpoint is avoided when it is slow or when it is busy.
+ *
+ * Each endpoint's estimate lives in a {@link PeakEwma} on `MeshEndpoint.balancerState`, which
+ * survives set updates; a copy sits in typed arrays by position, so that a pick among 10 000
+ * endpoints reads two array slots instead of two more scattered objects (fewer cache misses).
  */
 export class PeakEwmaMetric implements LoadMetric {
   readonly #decayMs: number;
@@ -41,6 +51,9 @@ export class PeakEwmaMetric implements LoadMetric {
    * rather than read the clock on every request; samples use the precise clock.
    */
   readonly pickTime: Clock;
+  #indexed: readonly MeshEndpoint[] = [];
+  #estimates = new Float64Array(0);
+  #stamps = new Float64Array(0);
 
   /**
    * @param decayMs - the EWMA time constant (how long the past is remembered)
@@ -78,9 +91,25 @@ export class PeakEwmaMetric implements LoadMetric {
     }
   }
 
-  cost(endpoint: MeshEndpoint, now: number): number {
-    const ewma = endpoint.balancerState as PeakEwma;
-    return (ewma.at(now, this.#decayMs) * (endpoint.inflight + 1)) / endpoint.slowStartFactor;
+  index(candidates: readonly MeshEndpoint[]): void {
+    const estimates = new Float64Array(candidates.length);
+    const stamps = new Float64Array(candidates.length);
+    candidates.forEach((endpoint, position) => {
+      const ewma = endpoint.balancerState as PeakEwma;
+      ewma.position = position;
+      estimates[position] = ewma.estimateMs;
+      stamps[position] = ewma.stamp;
+    });
+    this.#indexed = candidates;
+    this.#estimates = estimates;
+    this.#stamps = stamps;
+  }
+
+  cost(endpoint: MeshEndpoint, position: number, now: number): number {
+    const dt = now - this.#stamps[position]!;
+    const estimate = this.#estimates[position]!;
+    const decayed = dt > 0 ? estimate * Math.exp(-dt / this.#decayMs) : estimate;
+    return (decayed * (endpoint.inflight + 1)) / endpoint.slowStartFactor;
   }
 
   /**
@@ -99,6 +128,11 @@ export class PeakEwmaMetric implements LoadMetric {
     }
     const sample = ok ? latencyMs : Math.max(latencyMs, 2 * ewma.at(now, this.#decayMs));
     ewma.observe(sample, now, this.#decayMs);
+    const position = ewma.position;
+    if (this.#indexed[position] === endpoint) {
+      this.#estimates[position] = ewma.estimateMs;
+      this.#stamps[position] = ewma.stamp;
+    }
   }
 
   latency(endpoint: MeshEndpoint): number | undefined {

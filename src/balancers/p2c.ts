@@ -58,6 +58,7 @@ export class P2CBalancer implements Balancer {
     this.#metric.prepare(endpoints);
     this.#all = endpoints;
     this.#eligible = eligibleEndpoints(endpoints, this.#options.panicThreshold).eligible;
+    this.#metric.index(this.#eligible);
   }
 
   pick(_ctx?: RequestContext): MeshEndpoint | undefined {
@@ -71,7 +72,7 @@ export class P2CBalancer implements Balancer {
     const a = eligible[i]!;
     const b = eligible[j]!;
     const now = this.#metric.pickTime();
-    return this.#metric.cost(b, now) < this.#metric.cost(a, now) ? b : a;
+    return this.#metric.cost(b, j, now) < this.#metric.cost(a, i, now) ? b : a;
   }
 
   observe(endpoint: MeshEndpoint, latencyMs: number, ok: boolean): void {

@@ -16,6 +16,8 @@ export class PeakEwma {
   estimateMs: number;
   /** When `estimateMs` was last updated (clock ms). */
   stamp: number;
+  /** Position in the arrays of the balancer that last indexed this endpoint (see `PeakEwmaMetric`). */
+  position = -1;
   /** How much history the estimate holds, 0 (none) to 1 (many decay times' worth). */
   #history = 0;
 
