@@ -8,7 +8,7 @@ import {
   type ResolvedBalancerOptions,
   resolveBalancerOptions,
 } from './options.js';
-import type { P2CPeakEwmaOptions } from './p2c.js';
+import { checkClock, type P2CPeakEwmaOptions } from './p2c.js';
 import { snapshotOf } from './snapshot.js';
 
 /** Options of {@link aperture}. */
@@ -123,6 +123,7 @@ export function aperture(options: ApertureOptions): BalancerFactory {
         ...checkBalancerOptions(name, options),
         ...checkPositive(name, 'decayMs', options?.decayMs),
         ...checkPositive(name, 'initialLatencyMs', options?.initialLatencyMs),
+        ...checkClock(name, options?.clock),
       ];
       const count = options?.instanceCount;
       const id = options?.instanceId;

@@ -1,6 +1,7 @@
 import type { RequestContext } from '../context.js';
 import type { MeshEndpoint } from '../service/mesh-endpoint.js';
 import type { Balancer, BalancerFactory, EndpointSnapshot } from './balancer.js';
+import type { Clock } from './clock.js';
 import { eligibleEndpoints } from './eligibility.js';
 import { type LoadMetric, leastLoadedMetric, PeakEwmaMetric } from './load-metric.js';
 import {
@@ -21,6 +22,8 @@ const DEFAULT_LATENCY_MS = 30;
 export interface P2CPeakEwmaOptions extends BalancerOptions {
   /** EWMA time constant in ms: how quickly old latency is forgotten (default 10 000). */
   decayMs?: number;
+  /** Monotonic ms clock (`performance.now()` by default); inject one for deterministic tests. */
+  clock?: Clock;
   /** Starting latency estimate in ms when no endpoint has history yet (default 30). */
   initialLatencyMs?: number;
   /**
@@ -46,7 +49,7 @@ export class P2CBalancer implements Balancer {
   /**
    * @param name - algorithm name for snapshots and errors
    * @param metric - how endpoints are priced
-   * @param options - panic threshold, random source and clock
+   * @param options - panic threshold and random source
    */
   constructor(name: string, metric: LoadMetric, options: ResolvedBalancerOptions) {
     this.name = name;
@@ -103,6 +106,7 @@ export function p2cPeakEwma(options: P2CPeakEwmaOptions = {}): BalancerFactory {
       ...checkBalancerOptions(name, options),
       ...checkPositive(name, 'decayMs', options.decayMs),
       ...checkPositive(name, 'initialLatencyMs', options.initialLatencyMs),
+      ...checkClock(name, options.clock),
     ],
     create: () =>
       new P2CBalancer(
@@ -116,6 +120,13 @@ export function p2cPeakEwma(options: P2CPeakEwmaOptions = {}): BalancerFactory {
         resolveBalancerOptions(options),
       ),
   };
+}
+
+/** A problem message when `clock` is set and is not a function. */
+export function checkClock(name: string, clock: unknown): string[] {
+  return clock === undefined || typeof clock === 'function'
+    ? []
+    : [`${name}: clock must be a function returning milliseconds`];
 }
 
 /** P2C least-loaded: of two random endpoints, the one with fewer requests in flight wins. */
