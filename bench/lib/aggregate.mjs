@@ -18,9 +18,20 @@ function upstreamCpuPerRequest(row) {
   return served ? ups.reduce((sum, u) => sum + u.cpu_us, 0) / served : null;
 }
 
+/** Each repetition's run of client `id`, by repetition. */
+function runsByRep(rows, id) {
+  return new Map(rows.filter((r) => r.id === id).map((r) => [r.rep, r]));
+}
+
+/** Median over repetitions of `row.rps / reference.rps`, pairing runs of the same repetition. */
+function pairedRatio(runs, referenceByRep) {
+  return median(runs.map((r) => r.rps / referenceByRep.get(r.rep)?.rps));
+}
+
 /** Per-client medians, in the scenario's client order. */
 export function summarize(scenario, rows) {
-  const baselineByRep = new Map(rows.filter((r) => r.id === scenario.baseline).map((r) => [r.rep, r]));
+  const baselineByRep = runsByRep(rows, scenario.baseline);
+  const references = (scenario.compareTo ?? []).map((id) => [id, runsByRep(rows, id)]);
   const summaries = [];
   for (const client of scenario.clients) {
     const runs = rows.filter((r) => r.id === client.id);
@@ -41,7 +52,8 @@ export function summarize(scenario, rows) {
       rps: median(rps),
       rpsMin: Math.min(...rps),
       rpsMax: Math.max(...rps),
-      ratio: median(paired.map(([r, b]) => r.rps / b.rps)),
+      ratio: pairedRatio(runs, baselineByRep),
+      ratios: Object.fromEntries(references.map(([id, byRep]) => [id, pairedRatio(runs, byRep)])),
       p50us: median(runs.map((r) => r.p50_us)),
       p99us: median(runs.map((r) => r.p99_us)),
       cpuUs: median(runs.map((r) => r.cpu_us_per_req)),
@@ -68,6 +80,7 @@ export function markdownTable(scenario, summaries) {
     'runs',
     'req/s median (min–max)',
     `× ${scenario.baseline}`,
+    ...(scenario.compareTo ?? []).map((id) => `× ${id}`),
     'p50 ms',
     'p99 ms',
     'client CPU µs/req',
@@ -84,6 +97,7 @@ export function markdownTable(scenario, summaries) {
       s.runs,
       `${Math.round(s.rps)} (${Math.round(s.rpsMin)}–${Math.round(s.rpsMax)})`,
       fixed(s.ratio, 2),
+      ...(scenario.compareTo ?? []).map((id) => fixed(s.ratios[id], 2)),
       fixed(s.p50us / 1000, 2),
       fixed(s.p99us / 1000, 2),
       fixed(s.cpuUs, 1),

@@ -4,6 +4,7 @@
 //   name         id for --scenario
 //   title        heading of its results table
 //   baseline     id of the client every ratio is taken against (measured in the same run)
+//   compareTo    optional further client ids to show paired throughput ratios against
 //   path         request path ('/' by default)
 //   concurrency  requests in flight per client (64 by default)
 //   upstreams    [{ name, profile }] upstream processes (see bench/lib/upstream.mjs for profiles)

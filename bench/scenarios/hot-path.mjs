@@ -11,6 +11,7 @@ export default {
   name: 'hot-path',
   title: 'Issue 2: request hot path (1 upstream, static discovery, round robin, no retries)',
   baseline: 'undici-pool',
+  compareTo: ['node-fetch'],
   upstreams: [{ name: 'up', profile: {} }],
   clients: [
     { id: 'undici-pool', label: 'undici Pool.request (raw)', module: undici, factory: 'undiciPool' },

@@ -8,7 +8,7 @@ import {
   type ResolvedBalancerOptions,
   resolveBalancerOptions,
 } from './options.js';
-import type { P2CPeakEwmaOptions } from './p2c.js';
+import { checkClock, type P2CPeakEwmaOptions } from './p2c.js';
 import { snapshotOf } from './snapshot.js';
 
 /** Options of {@link aperture}. */
@@ -44,18 +44,24 @@ class ApertureBalancer implements Balancer {
 
   constructor(options: ApertureOptions, resolved: ResolvedBalancerOptions) {
     this.#options = resolved;
-    this.#metric = new PeakEwmaMetric(options.decayMs ?? 10_000, options.initialLatencyMs ?? 30);
+    this.#metric = new PeakEwmaMetric(
+      options.decayMs ?? 10_000,
+      options.initialLatencyMs ?? 30,
+      options.discountStalls ?? true,
+      options.clock,
+    );
     this.#offset = options.instanceId / options.instanceCount;
     this.#clientWidth = 1 / options.instanceCount;
     this.#minAperture = options.minAperture ?? DEFAULT_MIN_APERTURE;
   }
 
   update(endpoints: readonly MeshEndpoint[]): void {
-    this.#metric.prepare(endpoints, this.#options.clock());
+    this.#metric.prepare(endpoints);
     this.#all = endpoints;
     const ring = eligibleEndpoints(endpoints, this.#options.panicThreshold).eligible;
     ring.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     this.#ring = ring;
+    this.#metric.index(ring);
     this.#width = apertureWidth(this.#clientWidth, this.#minAperture, ring.length);
   }
 
@@ -73,17 +79,16 @@ class ApertureBalancer implements Balancer {
     if (j === i) j = this.#draw();
     const a = ring[i]!;
     const b = ring[j]!;
-    const now = this.#options.clock();
-    return this.#metric.cost(b, now) < this.#metric.cost(a, now) ? b : a;
+    const now = this.#metric.pickTime();
+    return this.#metric.cost(b, j, now) < this.#metric.cost(a, i, now) ? b : a;
   }
 
   observe(endpoint: MeshEndpoint, latencyMs: number, ok: boolean): void {
-    this.#metric.observe(endpoint, latencyMs, ok, this.#options.clock());
+    this.#metric.observe(endpoint, latencyMs, ok);
   }
 
   snapshot(): EndpointSnapshot[] {
-    const now = this.#options.clock();
-    return this.#all.map((ep) => snapshotOf(ep, this.#metric.latency(ep, now)));
+    return this.#all.map((ep) => snapshotOf(ep, this.#metric.latency(ep)));
   }
 }
 
@@ -118,6 +123,7 @@ export function aperture(options: ApertureOptions): BalancerFactory {
         ...checkBalancerOptions(name, options),
         ...checkPositive(name, 'decayMs', options?.decayMs),
         ...checkPositive(name, 'initialLatencyMs', options?.initialLatencyMs),
+        ...checkClock(name, options?.clock),
       ];
       const count = options?.instanceCount;
       const id = options?.instanceId;

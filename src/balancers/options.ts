@@ -1,4 +1,4 @@
-import { type Clock, monotonicNow, type RandomSource } from './clock.js';
+import type { RandomSource } from './clock.js';
 import { DEFAULT_PANIC_THRESHOLD } from './eligibility.js';
 
 /** Options every trellis balancer accepts. */
@@ -10,15 +10,12 @@ export interface BalancerOptions {
   panicThreshold?: number;
   /** Random numbers in `[0, 1)`; pass a seeded source for deterministic tests. */
   random?: RandomSource;
-  /** Monotonic ms clock; inject one for deterministic tests. */
-  clock?: Clock;
 }
 
 /** {@link BalancerOptions} with defaults applied. */
 export interface ResolvedBalancerOptions {
   readonly panicThreshold: number;
   readonly random: RandomSource;
-  readonly clock: Clock;
 }
 
 /** Applies the defaults. */
@@ -26,14 +23,13 @@ export function resolveBalancerOptions(options: BalancerOptions): ResolvedBalanc
   return {
     panicThreshold: options.panicThreshold ?? DEFAULT_PANIC_THRESHOLD,
     random: options.random ?? Math.random,
-    clock: options.clock ?? monotonicNow,
   };
 }
 
 /** Problems with the shared options, phrased for the builder's error list. */
 export function checkBalancerOptions(name: string, options: BalancerOptions): string[] {
   const problems: string[] = [];
-  const { panicThreshold, random, clock } = options;
+  const { panicThreshold, random } = options;
   if (panicThreshold !== undefined && !(panicThreshold >= 0 && panicThreshold <= 1)) {
     problems.push(
       `${name}: panicThreshold must be a number from 0 to 1, got ${JSON.stringify(panicThreshold)}`,
@@ -41,9 +37,6 @@ export function checkBalancerOptions(name: string, options: BalancerOptions): st
   }
   if (random !== undefined && typeof random !== 'function') {
     problems.push(`${name}: random must be a function returning numbers in [0, 1)`);
-  }
-  if (clock !== undefined && typeof clock !== 'function') {
-    problems.push(`${name}: clock must be a function returning milliseconds`);
   }
   return problems;
 }

@@ -1,6 +1,7 @@
 import type { RequestContext } from '../context.js';
 import type { MeshEndpoint } from '../service/mesh-endpoint.js';
 import type { Balancer, BalancerFactory, EndpointSnapshot } from './balancer.js';
+import type { Clock } from './clock.js';
 import { eligibleEndpoints } from './eligibility.js';
 import { type LoadMetric, leastLoadedMetric, PeakEwmaMetric } from './load-metric.js';
 import {
@@ -21,8 +22,15 @@ const DEFAULT_LATENCY_MS = 30;
 export interface P2CPeakEwmaOptions extends BalancerOptions {
   /** EWMA time constant in ms: how quickly old latency is forgotten (default 10 000). */
   decayMs?: number;
+  /** Monotonic ms clock (`performance.now()` by default); inject one for deterministic tests. */
+  clock?: Clock;
   /** Starting latency estimate in ms when no endpoint has history yet (default 30). */
   initialLatencyMs?: number;
+  /**
+   * Subtract this process's event-loop stalls (GC pauses, long tasks, waiting for a CPU) from
+   * latency samples, so a stall does not look like every endpoint being slow (default true).
+   */
+  discountStalls?: boolean;
 }
 
 /**
@@ -41,7 +49,7 @@ export class P2CBalancer implements Balancer {
   /**
    * @param name - algorithm name for snapshots and errors
    * @param metric - how endpoints are priced
-   * @param options - panic threshold, random source and clock
+   * @param options - panic threshold and random source
    */
   constructor(name: string, metric: LoadMetric, options: ResolvedBalancerOptions) {
     this.name = name;
@@ -50,9 +58,10 @@ export class P2CBalancer implements Balancer {
   }
 
   update(endpoints: readonly MeshEndpoint[]): void {
-    this.#metric.prepare(endpoints, this.#options.clock());
+    this.#metric.prepare(endpoints);
     this.#all = endpoints;
     this.#eligible = eligibleEndpoints(endpoints, this.#options.panicThreshold).eligible;
+    this.#metric.index(this.#eligible);
   }
 
   pick(_ctx?: RequestContext): MeshEndpoint | undefined {
@@ -65,17 +74,16 @@ export class P2CBalancer implements Balancer {
     if (j >= i) j++;
     const a = eligible[i]!;
     const b = eligible[j]!;
-    const now = this.#options.clock();
-    return this.#metric.cost(b, now) < this.#metric.cost(a, now) ? b : a;
+    const now = this.#metric.pickTime();
+    return this.#metric.cost(b, j, now) < this.#metric.cost(a, i, now) ? b : a;
   }
 
   observe(endpoint: MeshEndpoint, latencyMs: number, ok: boolean): void {
-    this.#metric.observe(endpoint, latencyMs, ok, this.#options.clock());
+    this.#metric.observe(endpoint, latencyMs, ok);
   }
 
   snapshot(): EndpointSnapshot[] {
-    const now = this.#options.clock();
-    return this.#all.map((ep) => snapshotOf(ep, this.#metric.latency(ep, now)));
+    return this.#all.map((ep) => snapshotOf(ep, this.#metric.latency(ep)));
   }
 }
 
@@ -98,6 +106,7 @@ export function p2cPeakEwma(options: P2CPeakEwmaOptions = {}): BalancerFactory {
       ...checkBalancerOptions(name, options),
       ...checkPositive(name, 'decayMs', options.decayMs),
       ...checkPositive(name, 'initialLatencyMs', options.initialLatencyMs),
+      ...checkClock(name, options.clock),
     ],
     create: () =>
       new P2CBalancer(
@@ -105,10 +114,19 @@ export function p2cPeakEwma(options: P2CPeakEwmaOptions = {}): BalancerFactory {
         new PeakEwmaMetric(
           options.decayMs ?? DEFAULT_DECAY_MS,
           options.initialLatencyMs ?? DEFAULT_LATENCY_MS,
+          options.discountStalls ?? true,
+          options.clock,
         ),
         resolveBalancerOptions(options),
       ),
   };
+}
+
+/** A problem message when `clock` is set and is not a function. */
+export function checkClock(name: string, clock: unknown): string[] {
+  return clock === undefined || typeof clock === 'function'
+    ? []
+    : [`${name}: clock must be a function returning milliseconds`];
 }
 
 /** P2C least-loaded: of two random endpoints, the one with fewer requests in flight wins. */

@@ -4,16 +4,22 @@
  * on the first slow response; a sample below it is blended in with weight `1 - exp(-dt/tau)`,
  * so recovery is believed only gradually. While no samples arrive the estimate decays toward
  * zero, which makes an avoided endpoint cheap again after a while so that it gets probed.
- * The starting estimate is only a placeholder: the first real sample replaces it, whatever
- * its value (otherwise a high default would take several decay times to wash out).
+ *
+ * The blend is bias-corrected, as for any EWMA started from nothing: the starting estimate is
+ * a placeholder that the first sample replaces, and while the history is younger than the decay
+ * time, samples are averaged over the history there is rather than over `tau`. Without that,
+ * the first answers of a fresh process (connection set-up, cold code) would set every estimate
+ * for tens of seconds.
  */
 export class PeakEwma {
   /** The estimate in ms as of `stamp`. */
   estimateMs: number;
   /** When `estimateMs` was last updated (clock ms). */
   stamp: number;
-  /** Whether any real sample has been observed yet. */
-  measured = false;
+  /** Position in the arrays of the balancer that last indexed this endpoint (see `PeakEwmaMetric`). */
+  position = -1;
+  /** How much history the estimate holds, 0 (none) to 1 (many decay times' worth). */
+  #history = 0;
 
   /**
    * @param initialMs - the starting estimate
@@ -32,15 +38,16 @@ export class PeakEwma {
 
   /** Adds a latency sample taken at `now`. */
   observe(sampleMs: number, now: number, decayMs: number): void {
-    const current = this.at(now, decayMs);
-    if (!this.measured || sampleMs > current) {
-      this.measured = true;
+    const keep = Math.exp(-Math.max(now - this.stamp, 0) / decayMs);
+    const history = this.#history * keep + (1 - keep);
+    if (this.#history === 0 || sampleMs > this.at(now, decayMs)) {
       this.estimateMs = sampleMs;
     } else {
-      const dt = Math.max(now - this.stamp, 0);
-      const weight = Math.exp(-dt / decayMs);
-      this.estimateMs = this.estimateMs * weight + sampleMs * (1 - weight);
+      // With a full history this is `estimate * keep + sample * (1 - keep)`, Finagle's blend.
+      const weight = history > 0 ? (1 - keep) / history : 1;
+      this.estimateMs += weight * (sampleMs - this.estimateMs);
     }
+    this.#history = history > 0 ? history : Number.MIN_VALUE;
     this.stamp = now;
   }
 }

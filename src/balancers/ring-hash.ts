@@ -17,7 +17,11 @@ import { snapshotOf } from './snapshot.js';
 export interface RingHashOptions extends BalancerOptions {
   /** The request header whose value is the key, or a function of the request returning the key. */
   key: string | ((ctx: RequestContext) => string | undefined);
-  /** Points on the ring per endpoint of average weight (default 100); more points, smoother spread. */
+  /**
+   * Points on the ring per endpoint of average weight (default 100); more points, smoother
+   * spread. The ring holds at most 65 536 points in all, so that rebuilding it for a large set
+   * takes milliseconds: beyond 655 endpoints each gets fewer points (at least one).
+   */
   pointsPerEndpoint?: number;
   /**
    * Bounded load: no endpoint takes more than `(1 + loadFactor)` times the average number of
@@ -29,6 +33,7 @@ export interface RingHashOptions extends BalancerOptions {
 }
 
 const DEFAULT_POINTS = 100;
+const MAX_RING_POINTS = 65_536;
 const DEFAULT_LOAD_FACTOR = 0.25;
 const GOLDEN = 0x9e3779b9;
 /** Ring points are sorted as `hash * 2^21 + owner`, exact in a double for up to 2^21 endpoints. */
@@ -81,8 +86,12 @@ class RingHashBalancer implements Balancer {
     const weights = endpoints.map((ep) => ep.endpoint.weight);
     const total = weights.reduce((a, b) => a + b, 0);
     const mean = total > 0 ? total / weights.length : 1;
+    const points = Math.max(
+      1,
+      Math.min(this.#points, Math.floor(MAX_RING_POINTS / Math.max(endpoints.length, 1))),
+    );
     const counts = weights.map((w) =>
-      total > 0 ? (w > 0 ? Math.max(1, Math.round((this.#points * w) / mean)) : 0) : this.#points,
+      total > 0 ? (w > 0 ? Math.max(1, Math.round((points * w) / mean)) : 0) : points,
     );
     const size = counts.reduce((a, b) => a + b, 0);
     const sorted = new Float64Array(size);

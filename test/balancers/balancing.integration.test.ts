@@ -62,8 +62,8 @@ describe('balancing against real upstream processes', () => {
     await load(mesh, 300, 6);
     const { served, failures } = await load(mesh, 600, 6);
     expect(failures).toBe(0);
-    // Round robin would send it a quarter (150).
-    expect(served.get('slow') ?? 0).toBeLessThan(600 * 0.05);
+    // Round robin sends it a quarter (150); the bound leaves room for a busy, shared machine.
+    expect(served.get('slow') ?? 0).toBeLessThan(600 * 0.1);
     const snapshot = mesh.snapshot('api');
     const slowEntry = snapshot.find((e) => e.id === slow!.address)!;
     const fastEntry = snapshot.find((e) => e.id === fast[0]!.address)!;

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { type HealthOptions, resolveHealthOptions } from '../../src/balancers/health/health-options.js';
 import { OutlierDetector } from '../../src/balancers/health/outlier-detector.js';
 import { healthLayer, p2cPeakEwma, seededRandom } from '../../src/balancers/index.js';
+import { ErrorCode, TrellisError } from '../../src/errors.js';
 import type { MeshEvents } from '../../src/mesh/events.js';
 import type { MeshEndpoint } from '../../src/service/mesh-endpoint.js';
 import { endpoints, request } from './endpoints.js';
@@ -12,7 +13,11 @@ import { endpoints, request } from './endpoints.js';
 function setup(count: number, options: HealthOptions = {}) {
   const clock = { now: 0 };
   const set = endpoints(count);
-  const balancer = p2cPeakEwma({ random: seededRandom(1), clock: () => clock.now }).create('svc');
+  const balancer = p2cPeakEwma({
+    random: seededRandom(1),
+    clock: () => clock.now,
+    discountStalls: false,
+  }).create('svc');
   balancer.update(set);
   const events = new EventEmitter<MeshEvents>();
   const ejections: Array<[string, string, number]> = [];
@@ -121,6 +126,36 @@ describe('the health layer', () => {
     }
     advance(10_000);
     expect(ejections).toEqual([]);
+  });
+
+  it('counts connection errors and 5xx against an endpoint but not caller aborts (stubbed transport)', async () => {
+    const { set, balancer } = setup(4);
+    const events = new EventEmitter<MeshEvents>();
+    const cleanups: Array<() => void | Promise<void>> = [];
+    const handle = {
+      name: 'svc',
+      balancer,
+      events,
+      endpoints: () => set,
+      onClose: (c: () => void) => cleanups.push(c),
+    };
+    let outcome: () => Promise<never> | Promise<{ statusCode: number }> = () =>
+      Promise.reject(new TrellisError(ErrorCode.Aborted, 'aborted by the caller'));
+    const layer = healthLayer({ consecutiveFailures: 3 });
+    const service = layer.wrap(() => outcome() as never, handle);
+    const attempt = async () => {
+      const ctx = request();
+      ctx.endpoint = set[0];
+      await service(ctx).catch(() => undefined);
+    };
+    for (let i = 0; i < 10; i++) await attempt();
+    expect(set[0]!.state).toBe('active');
+    outcome = () => Promise.resolve({ statusCode: 503 });
+    for (let i = 0; i < 2; i++) await attempt();
+    outcome = () => Promise.reject(new TrellisError(ErrorCode.UpstreamUnavailable, 'connection refused'));
+    await attempt();
+    expect(set[0]!.state).toBe('ejected');
+    for (const cleanup of cleanups) await cleanup(); // stops the layer's timers
   });
 
   it('rejects bad options with every problem listed', () => {

@@ -32,6 +32,14 @@ describe('peak EWMA', () => {
     );
   });
 
+  it('forgets the slow first answers of a fresh process within about the time it has been running', () => {
+    const ewma = new PeakEwma(30, 0);
+    ewma.observe(200, 1, 10_000); // a cold first answer
+    for (let t = 2; t <= 1_000; t += 2) ewma.observe(5, t, 10_000);
+    // A plain EWMA would still be at 5 + 195 x e^-0.1 = 181 ms.
+    expect(ewma.estimateMs).toBeLessThan(10);
+  });
+
   it('decays toward zero while no samples arrive, so an avoided endpoint is probed again', () => {
     const ewma = new PeakEwma(100, 0);
     expect(ewma.at(10_000, 10_000)).toBeCloseTo(100 / Math.E, 6);
@@ -40,7 +48,7 @@ describe('peak EWMA', () => {
 
 describe('P2C peak-EWMA', () => {
   it('gives a new endpoint the mean estimate of the others, not zero', () => {
-    const factory = p2cPeakEwma({ random: seededRandom(7), clock: () => 0 });
+    const factory = p2cPeakEwma({ random: seededRandom(7), clock: () => 0, discountStalls: false });
     const balancer = factory.create('svc');
     const set = endpoints(3);
     balancer.update(set.slice(0, 2));
@@ -51,14 +59,18 @@ describe('P2C peak-EWMA', () => {
   });
 
   it('starts every endpoint at the configured estimate when nothing is known', () => {
-    const balancer = p2cPeakEwma({ initialLatencyMs: 12, clock: () => 0 }).create('svc');
+    const balancer = p2cPeakEwma({ initialLatencyMs: 12, clock: () => 0, discountStalls: false }).create(
+      'svc',
+    );
     balancer.update(endpoints(2));
     expect(balancer.snapshot().map((s) => s.latencyMs)).toEqual([12, 12]);
   });
 
   it('sends almost nothing to an endpoint ten times slower than the others', () => {
     let now = 0;
-    const balancer = p2cPeakEwma({ random: seededRandom(3), clock: () => now }).create('svc');
+    const balancer = p2cPeakEwma({ random: seededRandom(3), clock: () => now, discountStalls: false }).create(
+      'svc',
+    );
     const set = endpoints(5);
     balancer.update(set);
     const counts = tally(() => {
@@ -72,7 +84,9 @@ describe('P2C peak-EWMA', () => {
 
   it('counts a fast failure as slow, so a failing endpoint does not attract traffic', () => {
     let now = 0;
-    const balancer = p2cPeakEwma({ random: seededRandom(4), clock: () => now }).create('svc');
+    const balancer = p2cPeakEwma({ random: seededRandom(4), clock: () => now, discountStalls: false }).create(
+      'svc',
+    );
     const set = endpoints(4);
     balancer.update(set);
     const counts = tally(() => {
@@ -82,6 +96,24 @@ describe('P2C peak-EWMA', () => {
       return chosen;
     }, 4_000);
     expect(counts.get(set[0]!.id) ?? 0).toBeLessThan(4_000 * 0.05);
+  });
+
+  it('does not blame endpoints for time this process spent stalled', async () => {
+    const measure = async (discountStalls: boolean) => {
+      const balancer = p2cPeakEwma({ discountStalls }).create('svc');
+      const [ep] = endpoints(1);
+      balancer.update([ep!]);
+      await new Promise((resolve) => setTimeout(resolve, 30)); // let the stall monitor tick
+      const started = performance.now();
+      while (performance.now() - started < 60) {} // a 60 ms synchronous task blocks the loop
+      const latency = performance.now() - started;
+      balancer.observe!(ep!, latency, true);
+      return { latency, estimate: balancer.snapshot()[0]!.latencyMs! };
+    };
+    const kept = await measure(false);
+    expect(kept.estimate).toBeCloseTo(kept.latency, 1);
+    const discounted = await measure(true);
+    expect(discounted.estimate).toBeLessThan(discounted.latency - 45);
   });
 
   it('never picks the endpoint with the highest cost when there are several', () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { roundRobin } from '../../src/balancers/round-robin.js';
 import { EtcdClient } from '../../src/discovery/etcd/etcd-client.js';
 import { etcdEndpoints } from '../../src/discovery/etcd/etcd-resolver.js';
 import { registerEndpoint } from '../../src/discovery/etcd/registration.js';
@@ -190,7 +191,10 @@ describe('etcd resolver and registration against a real etcd', () => {
 
     it('routes to registered instances and drains, not cuts, one that deregisters', async () => {
       const mesh = Mesh.builder()
-        .service('api', (s) => s.discovery(etcdEndpoints({ etcd: client, prefix: '/t7/', updates: FAST })))
+        // Round robin, so that four requests reach both instances.
+        .service('api', (s) =>
+          s.discovery(etcdEndpoints({ etcd: client, prefix: '/t7/', updates: FAST })).balancer(roundRobin()),
+        )
         .build();
       try {
         const regs = await Promise.all(

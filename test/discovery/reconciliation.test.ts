@@ -2,6 +2,7 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { roundRobin } from '../../src/balancers/round-robin.js';
 import { fileEndpoints } from '../../src/discovery/file/file-resolver.js';
 import { ErrorCode, isTrellisError } from '../../src/errors.js';
 import { Mesh } from '../../src/mesh/mesh.js';
@@ -34,7 +35,10 @@ describe('what discovery says and what the mesh observes, in a real mesh', () =>
     await publish([upstream.address, dead]);
     const mesh = Mesh.builder()
       .service('api', (s) =>
-        s.discovery(fileEndpoints(file, { updates: { debounceMs: 10, emptySetGraceMs: 300 } })),
+        // Round robin, so that the four requests below alternate between the two endpoints.
+        s
+          .discovery(fileEndpoints(file, { updates: { debounceMs: 10, emptySetGraceMs: 300 } }))
+          .balancer(roundRobin()),
       )
       .build();
     const errors: Error[] = [];
