@@ -1,8 +1,32 @@
 /**
  * Discovery: resolvers that tell the mesh which endpoints a service has.
  *
+ * Resolvers: {@link staticEndpoints}, {@link fileEndpoints} (a watched JSON file),
+ * {@link dnsSrv} and {@link dnsAddresses} (DNS SRV and A/AAAA, re-resolved on the TTL),
+ * {@link etcdEndpoints} with {@link registerEndpoint} (etcd v3, watched, leases),
+ * {@link consulEndpoints} (Consul health API, blocking queries) and {@link kubernetesEndpoints}
+ * (EndpointSlices, watched). {@link EtcdClient} is a small etcd v3 client over etcd's JSON gateway.
+ *
+ * Every resolver gets the same treatment from the mesh (see {@link UpdateGuard}):
+ * - each update is a whole set, validated as a whole: a malformed one is reported as a
+ *   `discoveryError` event and the last good set stays in use; a resolver that fails (server
+ *   down, NXDOMAIN, watch dropped) reports the error, keeps the last good set and retries;
+ * - updates are debounced (the first applies at once) and updates that change nothing are dropped;
+ * - an update that would empty a non-empty set is held back for a grace period (30 s by default),
+ *   with a `NoEndpoints` `discoveryError` saying so, in case the empty answer is a discovery fault;
+ * - endpoints that leave discovery are drained (requests in flight finish), not cut; an endpoint
+ *   that discovery still lists but that refuses connections stays in the set, and taking it out of
+ *   rotation is left to health checking (outlier ejection), which sees what the mesh observes.
+ *
+ * Weight, zone and metadata from discovery reach the balancers through each endpoint's record.
+ *
  * @packageDocumentation
  */
+
+export { type ConsulParseOptions, nextConsulIndex, parseConsulHealth } from './consul/consul-format.js';
+export { type ConsulEndpointsOptions, consulEndpoints } from './consul/consul-resolver.js';
+export { type DnsOptions, dnsAddresses, dnsSrv } from './dns/dns-resolver.js';
+export { checkSrvRecords, type SrvRecord, selectSrvEndpoints } from './dns/srv.js';
 export {
   type Endpoint,
   type EndpointInput,
@@ -10,5 +34,34 @@ export {
   endpointId,
   parseEndpoint,
 } from './endpoint.js';
+export type { EtcdEvent, EtcdKeyValue } from './etcd/codec.js';
+export {
+  EtcdClient,
+  type EtcdClientOptions,
+  type EtcdDeleteResult,
+  type EtcdGrant,
+  type EtcdRange,
+  type EtcdWriteResult,
+} from './etcd/etcd-client.js';
+export { EtcdLease, type EtcdLeaseOptions } from './etcd/etcd-lease.js';
+export {
+  DEFAULT_ETCD_PREFIX,
+  type EtcdEndpointsOptions,
+  etcdEndpoints,
+  parseRegistration,
+  servicePrefix,
+} from './etcd/etcd-resolver.js';
+export { EtcdWatch, type EtcdWatchHandlers, type EtcdWatchOptions } from './etcd/etcd-watch.js';
+export { EtcdRegistration, type RegistrationOptions, registerEndpoint } from './etcd/registration.js';
+export { parseEndpointFile } from './file/file-format.js';
+export { type FileEndpointsOptions, fileEndpoints } from './file/file-resolver.js';
+export { parseEndpointSlice, type SliceEndpoints } from './kubernetes/endpoint-slice.js';
+export { type KubernetesEndpointsOptions, kubernetesEndpoints } from './kubernetes/kubernetes-resolver.js';
 export type { Resolver, ResolverSink, ResolverSubscription } from './resolver.js';
 export { staticEndpoints } from './static.js';
+export {
+  DEFAULT_UPDATE_POLICY,
+  UpdateGuard,
+  type UpdatePolicy,
+  validateUpdatePolicy,
+} from './update-guard.js';

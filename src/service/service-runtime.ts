@@ -2,6 +2,7 @@ import type { EventEmitter } from 'eventemitter3';
 import type { Balancer } from '../balancers/balancer.js';
 import { type Endpoint, type EndpointInput, parseEndpoint } from '../discovery/endpoint.js';
 import type { Resolver, ResolverSubscription } from '../discovery/resolver.js';
+import { UpdateGuard } from '../discovery/update-guard.js';
 import { ErrorCode, TrellisError } from '../errors.js';
 import type { MeshEvents } from '../mesh/events.js';
 import type { Service, ServiceHandle } from '../stack/layer.js';
@@ -40,6 +41,7 @@ export class ServiceRuntime implements ServiceHandle {
   readonly #cleanups: Array<() => void | Promise<void>> = [];
   readonly #draining = new Set<Promise<void>>();
   #subscription: ResolverSubscription | undefined;
+  #guard: UpdateGuard | undefined;
   #closed = false;
   /** Drain time for endpoints that leave discovery. */
   readonly #drainTimeoutMs: number;
@@ -53,15 +55,15 @@ export class ServiceRuntime implements ServiceHandle {
     this.call = config.stack.build(this);
   }
 
-  /** Starts discovery. */
+  /** Starts discovery; the resolver's updates go through an {@link UpdateGuard} (debounce, empty-set grace). */
   start(): void {
-    this.#subscription = this.#config.resolver.resolve(
-      {
-        update: (inputs) => this.#applyUpdate(inputs),
-        error: (err) => this.#reportError(err),
-      },
+    const resolver = this.#config.resolver;
+    this.#guard = new UpdateGuard(
+      { update: (inputs) => this.#applyUpdate(inputs), error: (err) => this.#reportError(err) },
       this.name,
+      resolver.updatePolicy,
     );
+    this.#subscription = resolver.resolve(this.#guard, this.name);
   }
 
   endpoints(): readonly MeshEndpoint[] {
@@ -107,13 +109,18 @@ export class ServiceRuntime implements ServiceHandle {
     for (const endpoint of next.values()) {
       const live = this.#endpoints.get(endpoint.id);
       if (live) live.endpoint = endpoint;
-      else this.#endpoints.set(endpoint.id, new MeshEndpoint(endpoint, this.#config.transport));
+      else this.#endpoints.set(endpoint.id, new MeshEndpoint(endpoint, this.#config.transport, this.name));
     }
     this.balancer.update([...this.#endpoints.values()]);
     this.events.emit('endpoints', this.name, [...next.values()]);
   }
 
   #drain(endpoint: MeshEndpoint): void {
+    // Never used: nothing to wait for (saves thousands of promises when a large set shrinks).
+    if (!endpoint.connected) {
+      endpoint.state = 'draining';
+      return;
+    }
     const done = endpoint.close(this.#drainTimeoutMs).finally(() => this.#draining.delete(done));
     this.#draining.add(done);
   }
@@ -123,6 +130,7 @@ export class ServiceRuntime implements ServiceHandle {
     if (this.#closed) return;
     this.#closed = true;
     await this.#subscription?.close();
+    this.#guard?.close();
     const endpoints = [...this.#endpoints.values()];
     this.#endpoints.clear();
     this.balancer.update([]);
