@@ -1,6 +1,6 @@
 // trellis clients, built from dist/ (run `npm run build` first; `npm run bench` does). One mesh
 // service, `bench`, with static discovery of every target. Other benchmarks build their own meshes
-// with `benchMesh(targets, connections, configure)` and their own balancers or layers.
+// with `benchMesh(targets, configure, connections)` and their own balancers or layers.
 //
 // The endpoint pools get as many connections as there are requests in flight, like the raw undici
 // Pool they are compared with (`options.connections` overrides it). With the mesh default (128)
@@ -16,22 +16,24 @@ import { setGlobalDispatcher } from 'undici';
 export const SERVICE = 'bench';
 
 /**
- * A mesh with one service, `bench`, whose endpoints are the benchmark's targets, each with a pool
- * of `connections` sockets. `configure` receives the service builder after discovery and transport
- * are set, to choose a balancer or edit the stack.
+ * A mesh with one service, `bench`, whose endpoints are the benchmark's targets. `configure`
+ * receives the service builder after discovery is set, to choose a balancer or edit the stack;
+ * `connections`, when given, sizes each endpoint's pool (the mesh default otherwise).
  */
-export function benchMesh(targets, connections, configure = (service) => service) {
+export function benchMesh(targets, configure = (service) => service, connections = undefined) {
   const endpoints = targets.map((url) => new URL(url).host);
   return Mesh.builder()
-    .service(SERVICE, (service) =>
-      configure(service.discovery(staticEndpoints(endpoints)).transport({ connections })),
-    )
+    .service(SERVICE, (service) => {
+      service.discovery(staticEndpoints(endpoints));
+      if (connections !== undefined) service.transport({ connections });
+      return configure(service);
+    })
     .build();
 }
 
 /** Default stack (round robin, no retries) through `mesh.request()`, the fast path. */
 export async function meshRequest({ targets, path, concurrency, options }) {
-  const mesh = benchMesh(targets, options.connections ?? concurrency);
+  const mesh = benchMesh(targets, undefined, options.connections ?? concurrency);
   return {
     async request() {
       const { statusCode, body } = await mesh.request({ service: SERVICE, path });
@@ -44,7 +46,7 @@ export async function meshRequest({ targets, path, concurrency, options }) {
 
 /** Default stack through `mesh.fetch()` (undici's fetch on the mesh dispatcher). */
 export async function meshFetch({ targets, path, concurrency, options }) {
-  const mesh = benchMesh(targets, options.connections ?? concurrency);
+  const mesh = benchMesh(targets, undefined, options.connections ?? concurrency);
   const url = `http://${SERVICE}${path}`;
   return {
     async request() {
@@ -58,7 +60,7 @@ export async function meshFetch({ targets, path, concurrency, options }) {
 
 /** Default stack under Node's built-in `fetch`, via `setGlobalDispatcher(mesh.dispatcher())`. */
 export async function meshGlobalDispatcher({ targets, path, concurrency, options }) {
-  const mesh = benchMesh(targets, options.connections ?? concurrency);
+  const mesh = benchMesh(targets, undefined, options.connections ?? concurrency);
   setGlobalDispatcher(mesh.dispatcher());
   const url = `http://${SERVICE}${path}`;
   return {

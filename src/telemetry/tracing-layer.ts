@@ -72,32 +72,36 @@ export function tracing(options: TracingOptions = {}): Layer {
       const tracer = options.tracer ?? trace.getTracer('trellis');
       const propagate = options.propagate ?? true;
       const name = service.name;
-      return async function traced(ctx: RequestContext): Promise<MeshResponse> {
+      return function traced(ctx: RequestContext): Promise<MeshResponse> {
         const span = tracer.startSpan(ctx.method, CLIENT_SPAN);
-        const recording = span.isRecording();
-        if (recording) describe(span, ctx, name);
         // fields() is empty until a propagator is registered: skip building a context for nothing.
         if (propagate && propagation.fields().length > 0)
           propagation.inject(trace.setSpan(context.active(), span), ctx, headerSetter);
+        if (!span.isRecording()) {
+          // No SDK, or sampled out: the span records nothing, so end it now and pass the request
+          // straight down, without an async frame of our own (bench/RESULTS.md, issue 2).
+          span.end();
+          return next(ctx);
+        }
+        return recorded(span, ctx);
+      };
+
+      async function recorded(span: Span, ctx: RequestContext): Promise<MeshResponse> {
+        describe(span, ctx, name);
         try {
           const response = await next(ctx);
-          if (recording) {
-            span.setAttribute('http.response.status_code', response.statusCode);
-            if (response.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-          }
+          span.setAttribute('http.response.status_code', response.statusCode);
+          if (response.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
           return response;
         } catch (err) {
-          if (recording) {
-            span.recordException(err as Error);
-            span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-            if (isTrellisError(err)) span.setAttribute('error.type', err.code);
-          }
+          span.recordException(err as Error);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+          if (isTrellisError(err)) span.setAttribute('error.type', err.code);
           throw err;
         } finally {
-          if (recording) finish(span, ctx);
-          else span.end();
+          finish(span, ctx);
         }
-      };
+      }
     },
   };
 }
