@@ -37,15 +37,13 @@ const failure = fc
     ({ code, requestSent, cause }) => new TrellisError(code, 'failed', { details: { requestSent, cause } }),
   );
 
-const answer = fc
-  .record({ status: fc.integer({ min: 200, max: 599 }), unprocessed: fc.boolean() })
-  .map(
-    ({ status, unprocessed }) =>
-      ({
-        statusCode: status,
-        headers: unprocessed ? { [UNPROCESSED_HEADER]: '1' } : {},
-      }) as unknown as MeshResponse,
-  );
+const answer = fc.record({ status: fc.integer({ min: 200, max: 599 }), unprocessed: fc.boolean() }).map(
+  ({ status, unprocessed }) =>
+    ({
+      statusCode: status,
+      headers: unprocessed ? { [UNPROCESSED_HEADER]: '1' } : {},
+    }) as unknown as MeshResponse,
+);
 
 describe('retry policy', () => {
   it('retries a non-idempotent request only when it provably never reached the server', () => {
