@@ -24,7 +24,8 @@ export interface InboundOptions {
 }
 
 // Created at load time but enabled by Node only on the first `run`, so processes that never
-// use the server helpers pay nothing (on Node 20 an enabled storage adds a cost to every promise).
+// use the server helpers pay nothing. On Node 20 an enabled storage adds ~100 ns to every await in
+// the process (bench/micro/async-local-storage.mjs); on Node 24 it costs nothing measurable.
 const storage = new AsyncLocalStorage<InboundScope>();
 
 /** The scope of the inbound request being handled, if a server helper established one. */

@@ -35,10 +35,11 @@ describe('what discovery says and what the mesh observes, in a real mesh', () =>
     await publish([upstream.address, dead]);
     const mesh = Mesh.builder()
       .service('api', (s) =>
-        // Round robin, so that the four requests below alternate between the two endpoints.
+        // Round robin, so requests alternate; no retries, so each request shows what its one endpoint did.
         s
           .discovery(fileEndpoints(file, { updates: { debounceMs: 10, emptySetGraceMs: 300 } }))
-          .balancer(roundRobin()),
+          .balancer(roundRobin())
+          .stack((st) => st.remove('retry')),
       )
       .build();
     const errors: Error[] = [];
