@@ -1,4 +1,5 @@
 import { balanceLayer } from '../balancers/balance-layer.js';
+import { routes } from '../routing/route-layer.js';
 import { transportLayer } from '../transport/transport-layer.js';
 import { Stack } from './stack.js';
 
@@ -8,15 +9,18 @@ import { Stack } from './stack.js';
  *
  * | layer       | concern                                                        |
  * |-------------|----------------------------------------------------------------|
+ * | `route`     | routing rules: splits, matches, mirroring, faults ({@link routes}); no rules by default |
  * | `balance`   | picks an endpoint, tracks load on it ({@link balanceLayer})    |
  * | `transport` | sends on the endpoint's connection pool ({@link transportLayer}) |
  *
- * Later capabilities slot in by name without changes to the core: routing, deadlines, circuit
+ * Later capabilities slot in by name without changes to the core: deadlines, circuit
  * breaking, retries, hedging and concurrency control above `balance`; endpoint health between
  * `balance` and `transport`.
  */
 export function defaultStack(): Stack {
   return Stack.of(
+    // per logical request, before anything is spent on it
+    routes(),
     // per request
     balanceLayer(),
     // per attempt, on the chosen endpoint
