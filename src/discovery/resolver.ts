@@ -1,4 +1,5 @@
 import type { EndpointInput } from './endpoint.js';
+import type { UpdatePolicy } from './update-guard.js';
 
 /**
  * Where a resolver sends what it learns. The mesh validates every update as a whole: an update
@@ -29,6 +30,11 @@ export interface Resolver {
    * Empty or absent when the configuration is valid.
    */
   validate?(): string[];
+  /**
+   * How the mesh applies this resolver's updates (debounce, empty-set grace); defaults when
+   * absent. The mesh validates, debounces and guards every resolver's updates the same way.
+   */
+  readonly updatePolicy?: UpdatePolicy;
   /** Start publishing endpoint sets for a service into `sink`. */
   resolve(sink: ResolverSink, service: string): ResolverSubscription;
 }

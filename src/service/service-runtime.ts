@@ -2,6 +2,7 @@ import type { EventEmitter } from 'eventemitter3';
 import type { Balancer } from '../balancers/balancer.js';
 import { type Endpoint, type EndpointInput, parseEndpoint } from '../discovery/endpoint.js';
 import type { Resolver, ResolverSubscription } from '../discovery/resolver.js';
+import { UpdateGuard } from '../discovery/update-guard.js';
 import { ErrorCode, TrellisError } from '../errors.js';
 import type { MeshEvents } from '../mesh/events.js';
 import type { Service, ServiceHandle } from '../stack/layer.js';
@@ -40,6 +41,7 @@ export class ServiceRuntime implements ServiceHandle {
   readonly #cleanups: Array<() => void | Promise<void>> = [];
   readonly #draining = new Set<Promise<void>>();
   #subscription: ResolverSubscription | undefined;
+  #guard: UpdateGuard | undefined;
   #closed = false;
   /** Drain time for endpoints that leave discovery. */
   readonly #drainTimeoutMs: number;
@@ -60,15 +62,15 @@ export class ServiceRuntime implements ServiceHandle {
     this.call = config.stack.build(this);
   }
 
-  /** Starts discovery. */
+  /** Starts discovery; the resolver's updates go through an {@link UpdateGuard} (debounce, empty-set grace). */
   start(): void {
-    this.#subscription = this.#config.resolver.resolve(
-      {
-        update: (inputs) => this.#applyUpdate(inputs),
-        error: (err) => this.#reportError(err),
-      },
+    const resolver = this.#config.resolver;
+    this.#guard = new UpdateGuard(
+      { update: (inputs) => this.#applyUpdate(inputs), error: (err) => this.#reportError(err) },
       this.name,
+      resolver.updatePolicy,
     );
+    this.#subscription = resolver.resolve(this.#guard, this.name);
   }
 
   endpoints(): readonly MeshEndpoint[] {
@@ -134,6 +136,7 @@ export class ServiceRuntime implements ServiceHandle {
     if (this.#closed) return;
     this.#closed = true;
     await this.#subscription?.close();
+    this.#guard?.close();
     const endpoints = [...this.#endpoints.values()];
     this.#endpoints.clear();
     this.balancer.update([]);

@@ -1,0 +1,182 @@
+import { ErrorCode, TrellisError } from '../../errors.js';
+import { type EtcdEvent, type EtcdKeyValue, encode, parseWatchMessage, prefixRangeEnd } from './codec.js';
+import type { EtcdClient } from './etcd-client.js';
+
+/** Callbacks of a prefix watch. They run in order, never concurrently. */
+export interface EtcdWatchHandlers {
+  /**
+   * The complete current contents of the prefix, read at `revision`: at start (unless a
+   * `startRevision` was given) and again whenever the watch had to resync because etcd compacted
+   * the revisions it missed. Replace what you hold with this.
+   */
+  onSnapshot(kvs: EtcdKeyValue[], revision: number): void;
+  /** Changes after the last snapshot or batch, in revision order. */
+  onEvents(events: EtcdEvent[]): void;
+  /** A transient failure (etcd unreachable, stream dropped); the watch keeps retrying. */
+  onError?(err: Error): void;
+}
+
+/** Options for {@link EtcdClient.watch}. */
+export interface EtcdWatchOptions {
+  /** Watch from this revision (inclusive) instead of reading a snapshot first. */
+  startRevision?: number;
+  /** First delay before reconnecting a dropped watch, in ms (doubles up to `maxBackoffMs`). Default 100. */
+  minBackoffMs?: number;
+  /** Longest delay between reconnection attempts, in ms. Default 5000. */
+  maxBackoffMs?: number;
+}
+
+class Compacted extends Error {}
+
+/**
+ * A running prefix watch, from {@link EtcdClient.watch}. It tracks the revision after the last
+ * event it delivered and resumes there after a dropped stream, so handlers see each change once.
+ */
+export class EtcdWatch {
+  readonly #client: EtcdClient;
+  readonly #prefix: string;
+  readonly #handlers: EtcdWatchHandlers;
+  readonly #minBackoffMs: number;
+  readonly #maxBackoffMs: number;
+  readonly #forget: (watch: EtcdWatch) => void;
+  readonly #done: Promise<void>;
+  #next: number | undefined;
+  #backoffMs: number;
+  #closed = false;
+  #abort: AbortController | undefined;
+  #wake: (() => void) | undefined;
+  #sleepTimer: NodeJS.Timeout | undefined;
+
+  /** @internal Use {@link EtcdClient.watch}. */
+  constructor(
+    client: EtcdClient,
+    prefix: string,
+    handlers: EtcdWatchHandlers,
+    options: EtcdWatchOptions,
+    forget: (watch: EtcdWatch) => void,
+  ) {
+    this.#client = client;
+    this.#prefix = prefix;
+    this.#handlers = handlers;
+    this.#minBackoffMs = options.minBackoffMs ?? 100;
+    this.#maxBackoffMs = options.maxBackoffMs ?? 5000;
+    this.#backoffMs = this.#minBackoffMs;
+    this.#next = options.startRevision;
+    this.#forget = forget;
+    this.#done = this.#run();
+  }
+
+  /** The revision the watch will resume from if its stream drops now. */
+  get nextRevision(): number | undefined {
+    return this.#next;
+  }
+
+  /** Stops the watch and waits until its stream and timers are gone. */
+  async close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#abort?.abort();
+      clearTimeout(this.#sleepTimer);
+      this.#wake?.();
+      this.#forget(this);
+    }
+    await this.#done;
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#closed) {
+      try {
+        if (this.#next === undefined) await this.#resync();
+        if (this.#closed) return;
+        await this.#follow(this.#next!);
+        if (this.#closed) return;
+        throw new TrellisError(ErrorCode.DiscoveryFailed, `etcd closed the watch on '${this.#prefix}'.`);
+      } catch (err) {
+        if (this.#closed) return;
+        if (err instanceof Compacted) {
+          this.#next = undefined;
+          continue;
+        }
+        this.#report(err as Error);
+        await this.#sleep(this.#backoffMs * (0.5 + Math.random() / 2));
+        this.#backoffMs = Math.min(this.#backoffMs * 2, this.#maxBackoffMs);
+      }
+    }
+  }
+
+  async #resync(): Promise<void> {
+    const { kvs, revision } = await this.#client.range(this.#prefix);
+    if (this.#closed) return;
+    this.#next = revision + 1;
+    this.#deliver(() => this.#handlers.onSnapshot(kvs, revision));
+  }
+
+  /** Streams events from `from` until the stream ends or fails. */
+  async #follow(from: number): Promise<void> {
+    this.#abort = new AbortController();
+    const request = {
+      create_request: {
+        key: encode(this.#prefix),
+        range_end: prefixRangeEnd(this.#prefix),
+        start_revision: from,
+      },
+    };
+    const response = await this.#client.stream('/v3/watch', request, this.#abort.signal);
+    let buffered = '';
+    try {
+      for await (const chunk of response.body) {
+        buffered += (chunk as Buffer).toString('utf8');
+        let newline = buffered.indexOf('\n');
+        while (newline >= 0) {
+          const line = buffered.slice(0, newline).trim();
+          buffered = buffered.slice(newline + 1);
+          if (line !== '') this.#handle(line);
+          newline = buffered.indexOf('\n');
+        }
+      }
+    } finally {
+      response.body.destroy();
+    }
+  }
+
+  #handle(line: string): void {
+    const message = parseWatchMessage(line);
+    if (message.compactRevision > 0) throw new Compacted();
+    if (message.canceled) {
+      throw new TrellisError(
+        ErrorCode.DiscoveryFailed,
+        `etcd canceled the watch on '${this.#prefix}'${message.cancelReason ? `: ${message.cancelReason}` : ''}.`,
+      );
+    }
+    if (message.created) this.#backoffMs = this.#minBackoffMs;
+    if (message.events.length === 0) return;
+    let last = this.#next ?? 0;
+    for (const event of message.events) last = Math.max(last, event.kv.modRevision);
+    this.#next = last + 1;
+    this.#deliver(() => this.#handlers.onEvents(message.events));
+  }
+
+  /** A throwing handler is the caller's bug: report it, but keep the watch's position. */
+  #deliver(call: () => void): void {
+    try {
+      call();
+    } catch (err) {
+      this.#report(err as Error);
+    }
+  }
+
+  #report(err: Error): void {
+    try {
+      this.#handlers.onError?.(err);
+    } catch {
+      // An error handler that throws has nowhere left to report to.
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wake = resolve;
+      this.#sleepTimer = setTimeout(resolve, ms);
+    });
+  }
+}

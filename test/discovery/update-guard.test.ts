@@ -1,0 +1,131 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { EndpointInput } from '../../src/discovery/endpoint.js';
+import { UpdateGuard, validateUpdatePolicy } from '../../src/discovery/update-guard.js';
+import { ErrorCode, isTrellisError } from '../../src/errors.js';
+
+function recorder() {
+  const applied: string[][] = [];
+  const errors: Error[] = [];
+  return {
+    applied,
+    errors,
+    sink: {
+      update(endpoints: readonly EndpointInput[]) {
+        applied.push(endpoints.map((ep) => (typeof ep === 'string' ? ep : `${ep.host}:${ep.port}`)));
+      },
+      error(err: Error) {
+        errors.push(err);
+      },
+    },
+  };
+}
+
+describe('the update guard every resolver gets (injected clock)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('applies the first set at once and a burst of later sets once, after the quiet time', () => {
+    const r = recorder();
+    const guard = new UpdateGuard(r.sink, 'api', { debounceMs: 100 });
+    guard.update(['10.0.0.1:80']);
+    expect(r.applied).toEqual([['10.0.0.1:80']]);
+    guard.update(['10.0.0.2:80']);
+    vi.advanceTimersByTime(50);
+    guard.update(['10.0.0.3:80']);
+    vi.advanceTimersByTime(99);
+    expect(r.applied).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(r.applied).toEqual([['10.0.0.1:80'], ['10.0.0.3:80']]);
+  });
+
+  it('applies within maxDelayMs even while updates keep coming', () => {
+    const r = recorder();
+    const guard = new UpdateGuard(r.sink, 'api', { debounceMs: 100, maxDelayMs: 300 });
+    guard.update(['10.0.0.1:80']);
+    for (let i = 2; i < 10; i++) {
+      guard.update([`10.0.0.${i}:80`]);
+      vi.advanceTimersByTime(60);
+    }
+    // Updates at 0, 60, ..., 240 ms after the first pending one: applied at 300 ms, not later.
+    expect(r.applied.length).toBeGreaterThanOrEqual(2);
+    expect(r.applied[1]).toEqual(['10.0.0.6:80']);
+  });
+
+  it('drops a malformed update with an error and keeps the good update pending before it', () => {
+    const r = recorder();
+    const guard = new UpdateGuard(r.sink, 'api', { debounceMs: 100 });
+    guard.update(['10.0.0.1:80']);
+    guard.update(['10.0.0.2:80']);
+    guard.update(['10.0.0.3:80', 'not an address']);
+    expect(r.errors).toHaveLength(1);
+    expect(isTrellisError(r.errors[0], ErrorCode.InvalidDiscoveryData)).toBe(true);
+    vi.advanceTimersByTime(100);
+    expect(r.applied.at(-1)).toEqual(['10.0.0.2:80']);
+  });
+
+  it('holds back an update that would empty a healthy set for the grace period, visibly', () => {
+    const r = recorder();
+    const guard = new UpdateGuard(r.sink, 'api', { debounceMs: 10, emptySetGraceMs: 5000 });
+    guard.update(['10.0.0.1:80']);
+    guard.update([]);
+    vi.advanceTimersByTime(10);
+    expect(guard.holdingEmptySet).toBe(true);
+    expect(r.applied).toEqual([['10.0.0.1:80']]);
+    expect(isTrellisError(r.errors[0], ErrorCode.NoEndpoints)).toBe(true);
+    expect(r.errors[0]!.message).toMatch(/last 1 stay in use/);
+    guard.update([]); // a repeated empty update neither restarts the hold nor reports again
+    vi.advanceTimersByTime(4990);
+    expect(r.applied).toHaveLength(1);
+    expect(r.errors).toHaveLength(1);
+    vi.advanceTimersByTime(10);
+    expect(r.applied.at(-1)).toEqual([]);
+    expect(guard.holdingEmptySet).toBe(false);
+  });
+
+  it('cancels the hold when endpoints come back within the grace period', () => {
+    const r = recorder();
+    const guard = new UpdateGuard(r.sink, 'api', { debounceMs: 10, emptySetGraceMs: 5000 });
+    guard.update(['10.0.0.1:80']);
+    guard.update([]);
+    vi.advanceTimersByTime(1000);
+    guard.update(['10.0.0.2:80']);
+    vi.advanceTimersByTime(10_000);
+    expect(r.applied).toEqual([['10.0.0.1:80'], ['10.0.0.2:80']]);
+  });
+
+  it('applies an empty set at once when there was nothing to protect or the grace is 0', () => {
+    const first = recorder();
+    new UpdateGuard(first.sink, 'api').update([]);
+    expect(first.applied).toEqual([[]]);
+    const noGrace = recorder();
+    const guard = new UpdateGuard(noGrace.sink, 'api', { debounceMs: 0, emptySetGraceMs: 0 });
+    guard.update(['10.0.0.1:80']);
+    guard.update([]);
+    vi.advanceTimersByTime(0);
+    expect(noGrace.applied.at(-1)).toEqual([]);
+  });
+
+  it('leaves no timer behind once closed', () => {
+    const r = recorder();
+    const guard = new UpdateGuard(r.sink, 'api', { debounceMs: 10, emptySetGraceMs: 5000 });
+    guard.update(['10.0.0.1:80']);
+    guard.update([]);
+    vi.advanceTimersByTime(10);
+    guard.update(['10.0.0.2:80']);
+    guard.close();
+    expect(vi.getTimerCount()).toBe(0);
+    guard.update(['10.0.0.3:80']);
+    guard.error(new Error('late'));
+    expect(r.applied).toHaveLength(1);
+    expect(r.errors).toHaveLength(1);
+  });
+
+  it('names every invalid timing', () => {
+    expect(validateUpdatePolicy({ debounceMs: -1, emptySetGraceMs: Number.NaN })).toHaveLength(2);
+    expect(validateUpdatePolicy({ debounceMs: 0 })).toEqual([]);
+  });
+});

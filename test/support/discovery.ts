@@ -1,0 +1,48 @@
+import type { Endpoint, EndpointInput } from '../../src/discovery/endpoint.js';
+import { parseEndpoint } from '../../src/discovery/endpoint.js';
+import type { Resolver } from '../../src/discovery/resolver.js';
+import { UpdateGuard } from '../../src/discovery/update-guard.js';
+
+/** Polls `check` every 20 ms until it holds, failing after `ms`. */
+export async function until(check: () => boolean, what: string, ms = 8000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * Runs a resolver the way the mesh does (behind an UpdateGuard, with its update policy) and
+ * records what reaches the mesh.
+ */
+export function runResolver(resolver: Resolver, service = 'api') {
+  const applied: Endpoint[][] = [];
+  const errors: Error[] = [];
+  const guard = new UpdateGuard(
+    {
+      update(endpoints: readonly EndpointInput[]) {
+        applied.push(endpoints.map(parseEndpoint));
+      },
+      error(err: Error) {
+        errors.push(err);
+      },
+    },
+    service,
+    resolver.updatePolicy,
+  );
+  const subscription = resolver.resolve(guard, service);
+  return {
+    applied,
+    errors,
+    guard,
+    /** The ids of the set in force, sorted. */
+    current(): string[] {
+      return (applied.at(-1) ?? []).map((ep) => ep.id).sort();
+    },
+    async close(): Promise<void> {
+      await subscription.close();
+      guard.close();
+    },
+  };
+}

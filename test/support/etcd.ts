@@ -1,0 +1,90 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A free TCP port on 127.0.0.1 (bound then released, so a tiny race with other processes remains). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** A real etcd (Debian's etcd-server) on 127.0.0.1 with random ports and a temporary data dir. */
+export interface EtcdServer {
+  /** The client URL, e.g. `http://127.0.0.1:40123`. */
+  readonly url: string;
+  /** Stops the process by PID (SIGTERM) and waits for it to exit; the data dir is kept. */
+  stop(): Promise<void>;
+  /** Starts it again on the same ports and data dir (after `stop`). */
+  restart(): Promise<void>;
+  /** Stops it and removes its data dir. */
+  destroy(): Promise<void>;
+}
+
+/** Starts etcd and waits until it answers `/health`. */
+export async function startEtcd(): Promise<EtcdServer> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'trellis-etcd-'));
+  const [clientPort, peerPort] = [await freePort(), await freePort()];
+  const url = `http://127.0.0.1:${clientPort}`;
+  const peer = `http://127.0.0.1:${peerPort}`;
+  let child: ChildProcess | undefined;
+
+  const launch = async (): Promise<void> => {
+    const args = [
+      '--name=test',
+      `--data-dir=${dataDir}`,
+      `--listen-client-urls=${url}`,
+      `--advertise-client-urls=${url}`,
+      `--listen-peer-urls=${peer}`,
+      `--initial-advertise-peer-urls=${peer}`,
+      `--initial-cluster=test=${peer}`,
+      '--log-level=error',
+    ];
+    const proc = spawn('etcd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = proc;
+    let stderr = '';
+    proc.stderr!.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      if (proc.exitCode !== null) throw new Error(`etcd exited with ${proc.exitCode}: ${stderr}`);
+      try {
+        const res = await fetch(`${url}/health`);
+        if (res.ok && ((await res.json()) as { health: string }).health === 'true') return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    process.kill(proc.pid!, 'SIGKILL');
+    throw new Error(`etcd did not become healthy within 15 s: ${stderr}`);
+  };
+
+  const stop = async (): Promise<void> => {
+    const proc = child;
+    child = undefined;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = once(proc, 'exit');
+    process.kill(proc.pid!, 'SIGTERM');
+    await exited;
+  };
+
+  await launch();
+  return {
+    url,
+    stop,
+    restart: launch,
+    async destroy() {
+      await stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
