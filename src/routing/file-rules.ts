@@ -77,6 +77,8 @@ export function fileRules(path: string): RulesSource {
         ),
       );
     });
+    // The first read happened when the source was created.
+    source.markLoaded();
     // A change between the first read and the watch starting would otherwise be missed.
     timer = setTimeout(reread, 0);
     return () => {

@@ -7,6 +7,7 @@
  */
 
 export { MIRROR_HEADER, type Random } from './compile.js';
+export { DEFAULT_RULES_KEY, type EtcdRulesOptions, etcdRules } from './etcd-rules.js';
 export { fileRules } from './file-rules.js';
 export { parseRules, parseServiceRoutes } from './parse-rules.js';
 export { ROUTE_LAYER, type RouteLayerOptions, routes } from './route-layer.js';

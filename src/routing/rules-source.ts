@@ -19,6 +19,8 @@ export interface RulesSourceEvents {
   applied: (table: RouteTable) => void;
   /** An update was invalid and was dropped; the previous table stays in force. */
   rejected: (error: TrellisError) => void;
+  /** The source could not be read or watched for now (it keeps trying); the table in force stays. */
+  unavailable: (error: Error) => void;
 }
 
 /**
@@ -43,6 +45,8 @@ export class RulesSource extends EventEmitter<RulesSourceEvents> {
   readonly #subscribers = new Set<RulesSubscriber>();
   readonly #watch: RulesWatch | undefined;
   #stop: (() => void | Promise<void>) | undefined;
+  readonly #loaded: Promise<void>;
+  #markLoaded: () => void = () => {};
 
   /**
    * @param description - where the rules come from (`file rules.yaml`, `etcd key /trellis/routes`)
@@ -55,6 +59,22 @@ export class RulesSource extends EventEmitter<RulesSourceEvents> {
     this.description = description;
     this.#table = initial === undefined ? EMPTY_ROUTE_TABLE : parseRules(initial, description);
     this.#watch = watch;
+    this.#loaded =
+      watch === undefined ? Promise.resolve() : new Promise((resolve) => (this.#markLoaded = resolve));
+  }
+
+  /**
+   * Resolves once the watch has delivered its first rules (applied or rejected); at once for
+   * sources that hold their first rules from the start. Sources watch only while a mesh uses
+   * them, so await this after `build()`, e.g. before serving traffic from an etcd-driven mesh.
+   */
+  loaded(): Promise<void> {
+    return this.#loaded;
+  }
+
+  /** @internal Called by watches once their first read is done. */
+  markLoaded(): void {
+    this.#markLoaded();
   }
 
   /** The table in force. */

@@ -32,6 +32,7 @@ export function subsetOf(
     return wanted.every(([key, value]) => metadata[key] === value);
   };
   return {
+    updatePolicy: resolver.updatePolicy,
     description: `${resolver.description} where ${wanted.map(([k, v]) => `${k}=${v}`).join(', ')}`,
     validate: () => {
       const problems = resolver.validate?.() ?? [];
