@@ -1,5 +1,6 @@
 import { balanceLayer } from '../balancers/balance-layer.js';
 import { routes } from '../routing/route-layer.js';
+import { tracing } from '../telemetry/tracing-layer.js';
 import { transportLayer } from '../transport/transport-layer.js';
 import { Stack } from './stack.js';
 
@@ -10,6 +11,7 @@ import { Stack } from './stack.js';
  * | layer       | concern                                                        |
  * |-------------|----------------------------------------------------------------|
  * | `route`     | routing rules: splits, matches, mirroring, faults ({@link routes}); no rules by default |
+ * | `tracing`   | one OpenTelemetry CLIENT span per logical request (`tracing()`) |
  * | `balance`   | picks an endpoint, tracks load on it ({@link balanceLayer})    |
  * | `transport` | sends on the endpoint's connection pool ({@link transportLayer}) |
  *
@@ -19,9 +21,11 @@ import { Stack } from './stack.js';
  */
 export function defaultStack(): Stack {
   return Stack.of(
-    // per logical request, before anything is spent on it
+    // per logical request. Routing comes first: a request routed to another service runs
+    // through that service's whole stack (tracing included), so each request gets one span,
+    // in the stack of the backend that serves it.
     routes(),
-    // per request
+    tracing(),
     balanceLayer(),
     // per attempt, on the chosen endpoint
     transportLayer(),

@@ -1,0 +1,103 @@
+import {
+  type Attributes,
+  context,
+  propagation,
+  type Span,
+  SpanKind,
+  type SpanOptions,
+  SpanStatusCode,
+  type TextMapSetter,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
+import type { RequestContext } from '../context.js';
+import { isTrellisError } from '../errors.js';
+import { withHeader } from '../headers.js';
+import type { Layer, MeshResponse, Service, ServiceHandle } from '../stack/layer.js';
+
+/** The layer name of {@link tracing}. */
+export const TRACING_LAYER = 'tracing';
+
+/** Options for {@link tracing}. */
+export interface TracingOptions {
+  /** The tracer to use; by default the global provider's `trellis` tracer. */
+  tracer?: Tracer;
+  /**
+   * Inject the span context into the outgoing headers with the global propagator (W3C
+   * `traceparent` when configured). Turn this off when undici's own OpenTelemetry
+   * instrumentation already injects, so the header is not sent twice. Default: true.
+   */
+  propagate?: boolean;
+}
+
+const CLIENT_SPAN: SpanOptions = { kind: SpanKind.CLIENT };
+
+const headerSetter: TextMapSetter<RequestContext> = {
+  set(ctx, key, value) {
+    ctx.headers = withHeader(ctx.headers, key, value);
+  },
+};
+
+function describe(span: Span, ctx: RequestContext, service: string): void {
+  const attributes: Attributes = {
+    'http.request.method': ctx.method,
+    'url.path': ctx.path,
+    'trellis.service': service,
+  };
+  span.setAttributes(attributes);
+}
+
+function finish(span: Span, ctx: RequestContext): void {
+  span.setAttribute('trellis.attempts', ctx.attempt);
+  const endpoint = ctx.endpoint?.endpoint;
+  if (endpoint) {
+    span.setAttribute('server.address', endpoint.host);
+    span.setAttribute('server.port', endpoint.port);
+  }
+  span.end();
+}
+
+/**
+ * One OpenTelemetry CLIENT span per logical request (retries and hedges included), named after
+ * the HTTP method as the semantic conventions ask, carrying the service, path, chosen endpoint,
+ * status code and number of attempts. The span ends when the response headers arrive.
+ *
+ * With no OpenTelemetry SDK registered, the API's no-op tracer makes this nearly free; the
+ * attributes are only built for recording spans.
+ */
+export function tracing(options: TracingOptions = {}): Layer {
+  return {
+    name: TRACING_LAYER,
+    wrap(next: Service, service: ServiceHandle): Service {
+      const tracer = options.tracer ?? trace.getTracer('trellis');
+      const propagate = options.propagate ?? true;
+      const name = service.name;
+      return async function traced(ctx: RequestContext): Promise<MeshResponse> {
+        const span = tracer.startSpan(ctx.method, CLIENT_SPAN);
+        const recording = span.isRecording();
+        if (recording) describe(span, ctx, name);
+        // fields() is empty until a propagator is registered: skip building a context for nothing.
+        if (propagate && propagation.fields().length > 0)
+          propagation.inject(trace.setSpan(context.active(), span), ctx, headerSetter);
+        try {
+          const response = await next(ctx);
+          if (recording) {
+            span.setAttribute('http.response.status_code', response.statusCode);
+            if (response.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+          }
+          return response;
+        } catch (err) {
+          if (recording) {
+            span.recordException(err as Error);
+            span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+            if (isTrellisError(err)) span.setAttribute('error.type', err.code);
+          }
+          throw err;
+        } finally {
+          if (recording) finish(span, ctx);
+          else span.end();
+        }
+      };
+    },
+  };
+}
