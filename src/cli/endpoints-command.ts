@@ -1,5 +1,5 @@
-import { type Endpoint, parseEndpoint } from '../discovery/endpoint.js';
 import type { EndpointInput } from '../discovery/endpoint.js';
+import { type Endpoint, parseEndpoint } from '../discovery/endpoint.js';
 import { type ResolverFlags, resolverFromFlags } from './resolver-flags.js';
 
 /** How long `endpoints` waits for the resolver's first answer. */
@@ -24,7 +24,14 @@ function format(endpoints: readonly Endpoint[], json: boolean): string {
   ]);
   const header = ['ENDPOINT', 'WEIGHT', 'ZONE', 'METADATA'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [header, ...rows].map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return [header, ...rows]
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /**
@@ -62,7 +69,12 @@ export async function endpointsCommand(
     service,
   );
   const timer = setTimeout(
-    () => settle(new Error(`${resolver.description} published nothing for '${service}' within ${FIRST_ANSWER_TIMEOUT_MS} ms`)),
+    () =>
+      settle(
+        new Error(
+          `${resolver.description} published nothing for '${service}' within ${FIRST_ANSWER_TIMEOUT_MS} ms`,
+        ),
+      ),
     FIRST_ANSWER_TIMEOUT_MS,
   );
   try {

@@ -23,7 +23,12 @@ export async function readRules(client: EtcdClient, key: string): Promise<Stored
  *
  * @throws {@link TrellisError} when the key changed meanwhile: read again and retry.
  */
-export async function writeRules(client: EtcdClient, key: string, table: RouteTable, modRevision: number): Promise<void> {
+export async function writeRules(
+  client: EtcdClient,
+  key: string,
+  table: RouteTable,
+  modRevision: number,
+): Promise<void> {
   const compare =
     modRevision === 0
       ? { key: encode(key), result: 'EQUAL', target: 'CREATE', create_revision: '0' }

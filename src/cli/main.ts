@@ -36,7 +36,12 @@ async function withEtcd<T>(flag: string | undefined, run: (client: EtcdClient) =
 
 /** Runs one command line; resolves with the exit code. */
 async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: OPTIONS,
+    allowPositionals: true,
+    strict: true,
+  });
   const [command, ...rest] = positionals;
   const print = (text: string) => process.stdout.write(`${text}\n`);
   const key = values.key ?? DEFAULT_RULES_KEY;
@@ -83,7 +88,9 @@ async function run(argv: string[]): Promise<number> {
           await writeRules(client, key, table, current);
         });
       }
-      print(`${path}: valid (${Object.keys(table.services).length} service(s))${rest[0] === 'set' ? `, stored in ${key}` : ''}`);
+      print(
+        `${path}: valid (${Object.keys(table.services).length} service(s))${rest[0] === 'set' ? `, stored in ${key}` : ''}`,
+      );
       return 0;
     }
     default:

@@ -28,13 +28,15 @@ function describeSplit(service: string, table: RouteTable): string {
     if (route.mirror) lines.push(`mirror: ${route.mirror.percent}% to ${route.mirror.backend}`);
     if (route.fault) lines.push(`fault: ${JSON.stringify(route.fault)}`);
   }
-  if (matched.length > 0) lines.push(`(${matched.length} route(s) with matches come first; see 'trellis rules show')`);
+  if (matched.length > 0)
+    lines.push(`(${matched.length} route(s) with matches come first; see 'trellis rules show')`);
   return lines.join('\n');
 }
 
 /** Parses `backend=weight` arguments. */
 export function parseSplitArgs(args: readonly string[]): WeightedBackend[] {
-  if (args.length === 0) throw new UsageError('give the split as <backend>=<weight>..., e.g. users=90 users-v2=10');
+  if (args.length === 0)
+    throw new UsageError('give the split as <backend>=<weight>..., e.g. users=90 users-v2=10');
   return args.map((arg) => {
     const match = /^([^=]+)=(\d+(?:\.\d+)?)$/.exec(arg);
     if (!match) throw new UsageError(`'${arg}' is not <backend>=<weight> (e.g. users-v2=10)`);

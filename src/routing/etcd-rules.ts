@@ -31,7 +31,7 @@ export interface EtcdRulesOptions {
  * await rules.loaded();
  * ```
  *
- * @throws {@link TrellisError} `TRELLIS_INVALID_CONFIG` when neither valid endpoints nor a client are given.
+ * @throws `TrellisError` `TRELLIS_INVALID_CONFIG` when neither valid endpoints nor a client are given.
  */
 export function etcdRules(options: EtcdRulesOptions): RulesSource {
   const key = options.key ?? DEFAULT_RULES_KEY;

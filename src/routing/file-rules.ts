@@ -29,7 +29,7 @@ function readInitial(path: string): string | undefined {
  * source's `rejected` event) and the previous rules stay.
  *
  * @param path - the rules file
- * @throws {@link TrellisError} `TRELLIS_INVALID_CONFIG` when the file exists now and is invalid.
+ * @throws `TrellisError` `TRELLIS_INVALID_CONFIG` when the file exists now and is invalid.
  */
 export function fileRules(path: string): RulesSource {
   const file = resolve(path);

@@ -13,6 +13,8 @@ export { parseRules, parseServiceRoutes } from './parse-rules.js';
 export { ROUTE_LAYER, type RouteLayerOptions, routes } from './route-layer.js';
 export {
   EMPTY_ROUTE_TABLE,
+  type FaultAbort,
+  type FaultDelay,
   type FaultRule,
   type MirrorRule,
   type RouteMatch,

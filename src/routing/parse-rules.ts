@@ -234,7 +234,7 @@ function parseText(text: string, problems: string[]): unknown {
  *
  * @param input - the rules, as data or text
  * @param origin - where they came from, for the error message (a file name, an etcd key)
- * @throws {@link TrellisError} `TRELLIS_INVALID_CONFIG` listing every problem found.
+ * @throws `TrellisError` `TRELLIS_INVALID_CONFIG` listing every problem found.
  */
 export function parseRules(input: unknown, origin = 'the caller'): RouteTable {
   const problems: string[] = [];
@@ -263,7 +263,7 @@ export function parseRules(input: unknown, origin = 'the caller'): RouteTable {
 /**
  * Validates one service's routes (the form `routes()` takes in the builder).
  *
- * @throws {@link TrellisError} `TRELLIS_INVALID_CONFIG` listing every problem found.
+ * @throws `TrellisError` `TRELLIS_INVALID_CONFIG` listing every problem found.
  */
 export function parseServiceRoutes(input: unknown, origin = 'routes()'): ServiceRoutes {
   const problems: string[] = [];

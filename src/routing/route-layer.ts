@@ -36,7 +36,7 @@ export interface RouteLayerOptions {
  *
  * @param rules - a rules source, one service's routes, or nothing (no rules)
  * @param options - a random source for tests
- * @throws {@link TrellisError} `TRELLIS_INVALID_CONFIG` when fixed routes are invalid.
+ * @throws `TrellisError` `TRELLIS_INVALID_CONFIG` when fixed routes are invalid.
  */
 export function routes(rules?: RulesSource | ServiceRoutes, options: RouteLayerOptions = {}): Layer {
   const random = options.random ?? Math.random;

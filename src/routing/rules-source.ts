@@ -52,7 +52,7 @@ export class RulesSource extends EventEmitter<RulesSourceEvents> {
    * @param description - where the rules come from (`file rules.yaml`, `etcd key /trellis/routes`)
    * @param initial - the first rules (any form {@link parseRules} takes); none by default
    * @param watch - starts watching for updates when the first service subscribes
-   * @throws {@link TrellisError} `TRELLIS_INVALID_CONFIG` when `initial` is invalid.
+   * @throws `TrellisError` `TRELLIS_INVALID_CONFIG` when `initial` is invalid.
    */
   constructor(description: string, initial?: unknown, watch?: RulesWatch) {
     super();
@@ -89,7 +89,7 @@ export class RulesSource extends EventEmitter<RulesSourceEvents> {
    * @param input - rules in any form {@link parseRules} takes (data, YAML or JSON text)
    * @param origin - where this update came from, for messages
    * @returns the table now in force
-   * @throws {@link TrellisError} `TRELLIS_INVALID_CONFIG` listing every problem; nothing changes.
+   * @throws `TrellisError` `TRELLIS_INVALID_CONFIG` listing every problem; nothing changes.
    */
   set(input: unknown, origin: string = this.description): RouteTable {
     let table: RouteTable;

@@ -60,12 +60,29 @@ export interface MirrorRule {
   readonly timeoutMs?: number;
 }
 
-/** Deliberate failures for resilience testing. Percentages are of the requests the route matches. */
+/** Holds a share of requests before sending them on. */
+export interface FaultDelay {
+  /** Share of matching requests to delay, 0 to 100. */
+  readonly percent: number;
+  /** How long to hold each one, in ms. */
+  readonly ms: number;
+}
+
+/** Fails a share of requests at once with `TRELLIS_FAULT_INJECTED`, without sending them. */
+export interface FaultAbort {
+  /** Share of matching requests to fail, 0 to 100. */
+  readonly percent: number;
+}
+
+/**
+ * Deliberate failures for resilience testing. Percentages are of the requests the route
+ * matches; an aborted request is not also delayed.
+ */
 export interface FaultRule {
-  /** Hold a share of requests for `ms` before sending them on. */
-  readonly delay?: { readonly percent: number; readonly ms: number };
-  /** Fail a share of requests at once with `TRELLIS_FAULT_INJECTED`, without sending them. */
-  readonly abort?: { readonly percent: number };
+  /** Hold a share of requests before sending them on. */
+  readonly delay?: FaultDelay;
+  /** Fail a share of requests without sending them. */
+  readonly abort?: FaultAbort;
 }
 
 /**
