@@ -1,0 +1,56 @@
+// Reference clients without trellis: raw undici and both fetch implementations. Each factory gets
+// { targets, path, concurrency, options } and returns { request, close }; `request()` reads the
+// body and resolves with the status code (see bench/lib/client.mjs).
+import { BalancedPool, Pool, fetch as undiciFetch } from 'undici';
+
+/** Raw undici `Pool.request` to the first target: the in-process floor every ratio is measured against. */
+export async function undiciPool({ targets, path, concurrency }) {
+  const pool = new Pool(targets[0], { connections: concurrency });
+  return {
+    async request() {
+      const { statusCode, body } = await pool.request({ method: 'GET', path });
+      await body.text();
+      return statusCode;
+    },
+    close: () => pool.close(),
+  };
+}
+
+/** undici's `BalancedPool` over every target (undici's own round robin). */
+export async function undiciBalancedPool({ targets, path, concurrency }) {
+  const pool = new BalancedPool(targets, { connections: concurrency });
+  return {
+    async request() {
+      const { statusCode, body } = await pool.request({ method: 'GET', path });
+      await body.text();
+      return statusCode;
+    },
+    close: () => pool.close(),
+  };
+}
+
+/** The `fetch` of the undici package (its default global dispatcher). */
+export async function undiciFetchClient({ targets, path }) {
+  const url = `${targets[0]}${path}`;
+  return {
+    async request() {
+      const response = await undiciFetch(url);
+      await response.text();
+      return response.status;
+    },
+    close: async () => {},
+  };
+}
+
+/** Node's built-in `fetch` (the undici bundled with Node), with Node's default dispatcher. */
+export async function nodeFetch({ targets, path }) {
+  const url = `${targets[0]}${path}`;
+  return {
+    async request() {
+      const response = await globalThis.fetch(url);
+      await response.text();
+      return response.status;
+    },
+    close: async () => {},
+  };
+}

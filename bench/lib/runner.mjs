@@ -1,0 +1,83 @@
+// Runs one scenario: starts its upstreams, then runs every client `reps` times, one process per
+// run, rotating the order each repetition so no client always runs first or last (machine drift
+// and warm caches then spread over all of them). Each run gets fresh upstream profiles and
+// counters; the upstreams' served requests and CPU are recorded beside the client's figures.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runClient, startUpstream } from './processes.mjs';
+
+/** The order of repetition `rep`: the list rotated by rep/reps of its length. */
+export function rotation(items, rep, reps) {
+  const shift = Math.floor((rep * items.length) / reps);
+  return [...items.slice(shift), ...items.slice(0, shift)];
+}
+
+/**
+ * Runs `scenario` and calls `onResult(row)` after each run; resolves when all runs are done and
+ * every upstream is stopped. settings: { reps, durationSeconds, warmupSeconds, maxRequests, only,
+ * concurrency, cpuProfDir, log }.
+ */
+export async function runScenario(scenario, settings, onResult) {
+  const clients = scenario.clients.filter((c) => !settings.only || settings.only.has(c.id));
+  if (settings.only && !clients.some((c) => c.id === scenario.baseline)) {
+    settings.log(`note: baseline '${scenario.baseline}' is not in --only, so no ratios`);
+  }
+  const upstreams = [];
+  try {
+    for (const { name, profile } of scenario.upstreams) upstreams.push(await startUpstream(name, profile));
+    settings.log(`upstreams: ${upstreams.map((u) => `${u.name}=${u.url} (pid ${u.pid})`).join(', ')}`);
+    const byName = new Map(upstreams.map((u) => [u.name, u]));
+    for (let rep = 0; rep < settings.reps; rep++) {
+      for (const client of rotation(clients, rep, settings.reps)) {
+        const targets = (client.upstreams ?? scenario.upstreams.map((u) => u.name)).map((n) => byName.get(n));
+        const row = await measure(scenario, client, targets, upstreams, settings, rep);
+        row.rep = rep;
+        onResult(row);
+        await sleep(300); // let closed sockets settle before the next process starts
+      }
+    }
+  } finally {
+    await Promise.all(upstreams.map((u) => u.stop()));
+  }
+}
+
+async function measure(scenario, client, targets, upstreams, settings, rep) {
+  for (const [i, u] of upstreams.entries()) u.setProfile(scenario.upstreams[i].profile);
+  await Promise.all(upstreams.map((u) => u.stats())); // resets the counters
+  const cpuBefore = upstreams.map((u) => u.cpuMicros());
+  const timers = scenario.events.map((event) =>
+    setTimeout(
+      () => upstreams.find((u) => u.name === event.upstream).setProfile(event.profile),
+      event.atSeconds * 1000,
+    ),
+  );
+  let row;
+  try {
+    row = await runClient({
+      client,
+      targets: targets.map((t) => t.url),
+      path: scenario.path,
+      concurrency: settings.concurrency ?? scenario.concurrency,
+      warmupSeconds: settings.warmupSeconds,
+      durationSeconds: settings.durationSeconds,
+      maxRequests: settings.maxRequests,
+      cpuProfile: settings.cpuProfDir && `${settings.cpuProfDir}/${client.id}-rep${rep}.cpuprofile`,
+    });
+  } finally {
+    for (const timer of timers) clearTimeout(timer);
+  }
+  const stats = await Promise.all(upstreams.map((u) => u.stats()));
+  // Upstream figures cover the whole run (warm-up included): CPU µs spent, requests served and
+  // connections accepted.
+  row.upstreams = Object.fromEntries(
+    upstreams.map((u, i) => [
+      u.name,
+      {
+        served: stats[i].served,
+        byStatus: stats[i].byStatus,
+        connections: stats[i].connections,
+        cpu_us: Math.round(u.cpuMicros() - cpuBefore[i]),
+      },
+    ]),
+  );
+  return row;
+}

@@ -1,0 +1,103 @@
+// Benchmark entry point. `npm run bench` builds dist/ and runs the issue-2 hot-path scenario.
+//   node bench/run.mjs [--scenario=hot-path] [--reps=3] [--duration=5] [--warmup=2] [--quick]
+//                      [--only=id,id] [--concurrency=64] [--max=N] [--cpu-prof] [--list]
+//   node bench/run.mjs --aggregate=bench/results/<file>.jsonl     (re-print a table from raw rows)
+// Raw rows go to bench/results/<scenario>-<time>.jsonl and the table to the matching .md.
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { markdownTable, summarize } from './lib/aggregate.mjs';
+import { loadScenarios } from './lib/registry.mjs';
+import { runScenario } from './lib/runner.mjs';
+
+const { values: flags } = parseArgs({
+  options: {
+    scenario: { type: 'string', default: 'hot-path' },
+    reps: { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    max: { type: 'string', default: '10000000' },
+    only: { type: 'string' },
+    concurrency: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'boolean', default: false },
+    list: { type: 'boolean', default: false },
+    aggregate: { type: 'string' },
+  },
+});
+const log = (line) => process.stderr.write(`${line}\n`);
+const number = (text, name) => {
+  const n = Number(text);
+  if (!(Number.isFinite(n) && n > 0)) throw new Error(`--${name} must be a positive number, got '${text}'`);
+  return n;
+};
+
+const scenarios = await loadScenarios();
+if (flags.list) {
+  for (const s of scenarios.values())
+    log(`${s.name.padEnd(20)} ${s.title} [${s.clients.map((c) => c.id).join(', ')}]`);
+  process.exit(0);
+}
+const scenario = scenarios.get(flags.scenario);
+if (!scenario)
+  throw new Error(`no scenario '${flags.scenario}'; --list shows them: ${[...scenarios.keys()].join(', ')}`);
+
+if (flags.aggregate) {
+  const rows = readFileSync(flags.aggregate, 'utf8').trim().split('\n').map(JSON.parse);
+  process.stdout.write(markdownTable(scenario, summarize(scenario, rows)));
+  process.exit(0);
+}
+
+const quick = flags.quick;
+const only = flags.only ? new Set(flags.only.split(',')) : undefined;
+for (const id of only ?? []) {
+  if (!scenario.clients.some((c) => c.id === id))
+    throw new Error(`--only: '${scenario.name}' has no client '${id}'`);
+}
+const resultsDir = new URL('./results/', import.meta.url).pathname;
+mkdirSync(`${resultsDir}prof`, { recursive: true });
+const settings = {
+  reps: flags.reps ? number(flags.reps, 'reps') : quick ? 1 : 3,
+  durationSeconds: flags.duration ? number(flags.duration, 'duration') : quick ? 2 : 5,
+  warmupSeconds: flags.warmup ? number(flags.warmup, 'warmup') : quick ? 1 : 2,
+  maxRequests: number(flags.max, 'max'),
+  concurrency: flags.concurrency ? number(flags.concurrency, 'concurrency') : undefined,
+  only,
+  cpuProfDir: flags['cpu-prof'] ? `${resultsDir}prof` : undefined,
+  log,
+};
+
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const raw = `${resultsDir}${scenario.name}-${stamp}.jsonl`;
+const environment =
+  `Node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), ` +
+  `load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')} at start, ${new Date().toISOString()}`;
+log(`${scenario.title}\n${environment}`);
+log(
+  `${settings.reps} reps x ${scenario.clients.filter((c) => !only || only.has(c.id)).length} clients, ` +
+    `${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s each, raw rows: ${raw}`,
+);
+const rows = [];
+await runScenario(scenario, settings, (row) => {
+  rows.push(row);
+  appendFileSync(raw, `${JSON.stringify(row)}\n`);
+  log(
+    `rep ${row.rep} ${row.id.padEnd(16)} ${String(Math.round(row.rps)).padStart(6)} req/s ` +
+      `p50 ${(row.p50_us / 1000).toFixed(2)} ms p99 ${(row.p99_us / 1000).toFixed(2)} ms ` +
+      `cpu ${row.cpu_us_per_req} µs/req errors ${row.errors}${row.last_error ? ` (${row.last_error})` : ''}`,
+  );
+});
+const table = markdownTable(scenario, summarize(scenario, rows));
+const command = `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim();
+const report =
+  `### ${scenario.title}\n\n${environment}; load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')} at the end.\n` +
+  `Command: \`${command}\` (${settings.reps} interleaved runs per client, ${settings.warmupSeconds} s warm-up + ` +
+  `${settings.durationSeconds} s measured, ${settings.concurrency ?? scenario.concurrency} requests in flight).\n\n${table}`;
+writeFileSync(raw.replace(/\.jsonl$/, '.md'), report);
+process.stdout.write(report);
