@@ -54,10 +54,17 @@ export class Mesh extends EventEmitter<MeshEvents> {
     for (const config of services)
       for (const host of [config.name, ...config.hosts]) owners.set(host, config.name);
     const lookup = (name: string) => this.#lookup(owners.get(name.toLowerCase()));
-    for (const config of services) {
-      const runtime = new ServiceRuntime(config, this, options.closeTimeoutMs, lookup);
-      this.#services.set(config.name, runtime);
-      for (const host of [config.name, ...config.hosts]) this.#byHost.set(host.toLowerCase(), runtime);
+    try {
+      for (const config of services) {
+        const runtime = new ServiceRuntime(config, this, options.closeTimeoutMs, lookup);
+        this.#services.set(config.name, runtime);
+        for (const host of [config.name, ...config.hosts]) this.#byHost.set(host.toLowerCase(), runtime);
+      }
+    } catch (err) {
+      // A layer refused its configuration while the stacks were built (for example routing
+      // rules naming an unknown service): release what the services built so far set up.
+      for (const runtime of this.#services.values()) void runtime.close(0);
+      throw err;
     }
     this.#dispatcher = new MeshDispatcher(this);
     for (const runtime of this.#services.values()) runtime.start();

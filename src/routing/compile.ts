@@ -138,7 +138,15 @@ class CompiledRoute {
 
   async #delayed(ctx: RequestContext): Promise<MeshResponse> {
     const signal = ctx.signal instanceof AbortSignal ? ctx.signal : undefined;
-    await sleep(this.#delayMs, undefined, signal === undefined ? undefined : { signal });
+    try {
+      await sleep(this.#delayMs, undefined, signal === undefined ? undefined : { signal });
+    } catch (err) {
+      throw new TrellisError(
+        ErrorCode.Aborted,
+        `${ctx.method} ${ctx.service}${ctx.path} was aborted by the caller during an injected delay.`,
+        { cause: err, details: { service: ctx.service, route: this.name } },
+      );
+    }
     return this.#send(ctx);
   }
 

@@ -52,9 +52,9 @@ function sourceLayer(source: RulesSource, random: Random, fixed?: ServiceRoutes)
     wrap(next: Service, service: ServiceHandle): Service {
       const name = service.name;
       // The service's own name or any host it claims means "this service's own endpoints".
-      const self = service.lookup(name);
+      const self = service.lookup?.(name);
       const lookup: BackendLookup = (backend) => {
-        const found = service.lookup(backend);
+        const found = service.lookup?.(backend);
         return backend === name || (found !== undefined && found === self) ? next : found;
       };
       const entry = (table: RouteTable): ServiceRoutes | undefined =>

@@ -30,8 +30,9 @@ export interface ServiceHandle {
    * Another service of the same mesh, by logical name or claimed host: a function that sends a
    * request through that service's whole stack, or `undefined` when the mesh has no such
    * service. For layers that dispatch across services (routing); safe to call from `wrap`.
+   * Optional so that handles made outside a mesh (in tests) need not provide it.
    */
-  lookup(name: string): Service | undefined;
+  lookup?(name: string): Service | undefined;
 }
 
 /**

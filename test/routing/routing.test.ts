@@ -4,7 +4,7 @@ import { staticEndpoints } from '../../src/discovery/static.js';
 import { isTrellisError, type TrellisError } from '../../src/errors.js';
 import { Mesh } from '../../src/mesh/mesh.js';
 import { routes } from '../../src/routing/route-layer.js';
-import { type RulesSource, rulesSource } from '../../src/routing/rules-source.js';
+import { RulesSource, rulesSource } from '../../src/routing/rules-source.js';
 import { type Recorder, startRecorder } from '../support/recorder.js';
 import { startUpstreams, type Upstream } from '../support/upstreams.js';
 
@@ -180,6 +180,16 @@ describe('routing by rules (real upstream processes)', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(59);
   });
 
+  it('fails a request aborted by the caller during an injected delay with TRELLIS_ABORTED', async () => {
+    rules.set({
+      services: { users: { routes: [{ backend: 'users', fault: { delay: { percent: 100, ms: 5000 } } }] } },
+    });
+    const err = await mesh
+      .request({ service: 'users', path: '/', signal: AbortSignal.timeout(30) })
+      .catch((e) => e);
+    expect(isTrellisError(err, 'TRELLIS_ABORTED')).toBe(true);
+  });
+
   it('rejects an update naming a backend the mesh lacks, keeps the previous rules, and says what to do', async () => {
     rules.set({ services: { users: { routes: [{ backend: 'users-v2' }] } } });
     const rejected: TrellisError[] = [];
@@ -193,7 +203,30 @@ describe('routing by rules (real upstream processes)', () => {
   });
 });
 
-describe('routes fixed in the builder', () => {
+describe('building a mesh with rules', () => {
+  it('stops watching the rules source when the build fails on a later service', async () => {
+    const watching = { started: 0, stopped: 0 };
+    const source = new RulesSource(
+      'a test source',
+      { services: { b: { routes: [{ backend: 'missing' }] } } },
+      () => {
+        watching.started++;
+        return () => {
+          watching.stopped++;
+        };
+      },
+    );
+    expect(() =>
+      Mesh.builder()
+        .rules(source)
+        .service('a', (s) => s.discovery(staticEndpoints(['127.0.0.1:1'])))
+        .service('b', (s) => s.discovery(staticEndpoints(['127.0.0.1:1'])))
+        .build(),
+    ).toThrow(/backend 'missing' is not a service of this mesh/);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(watching).toEqual({ started: 1, stopped: 1 });
+  });
+
   it('fails the build with a clear error when a fixed route names an unknown service', () => {
     expect(() =>
       Mesh.builder()
