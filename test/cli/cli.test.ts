@@ -20,11 +20,15 @@ let dir: string;
 async function trellis(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await runCli(
-    argv,
-    { out: (text) => void (out += `${text}\n`), err: (text) => void (err += text) },
-    Promise.resolve(),
-  );
+  const io = {
+    out(text: string) {
+      out += `${text}\n`;
+    },
+    err(text: string) {
+      err += text;
+    },
+  };
+  const code = await runCli(argv, io, Promise.resolve());
   return { code, out, err };
 }
 
