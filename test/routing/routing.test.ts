@@ -5,6 +5,7 @@ import { isTrellisError, type TrellisError } from '../../src/errors.js';
 import { Mesh } from '../../src/mesh/mesh.js';
 import { routes } from '../../src/routing/route-layer.js';
 import { RulesSource, rulesSource } from '../../src/routing/rules-source.js';
+import { subsetOf } from '../../src/routing/subset.js';
 import { type Recorder, startRecorder } from '../support/recorder.js';
 import { startUpstreams, type Upstream } from '../support/upstreams.js';
 
@@ -200,6 +201,40 @@ describe('routing by rules (real upstream processes)', () => {
     expect(rejected).toHaveLength(1);
     rules.removeAllListeners('rejected');
     expect(await whoAnswers('users')).toBe('v2');
+  });
+});
+
+describe('a subset of endpoints as a backend (real upstream processes)', () => {
+  it('sends canary requests only to the endpoints labelled version=v2', async () => {
+    const all = staticEndpoints([
+      { host: '127.0.0.1', port: v1.port, metadata: { version: 'v1' } },
+      { host: '127.0.0.1', port: v2.port, metadata: { version: 'v2' } },
+    ]);
+    const subsetMesh = Mesh.builder()
+      .service('catalog', (s) =>
+        s
+          .discovery(all)
+          .layer(routes({ routes: [{ match: { headers: { 'x-canary': '1' } }, backend: 'catalog-v2' }] })),
+      )
+      .service('catalog-v2', (s) => s.discovery(subsetOf(all, { version: 'v2' }, 'catalog')))
+      .build();
+    const answer = async (headers?: Record<string, string>) => {
+      const { headers: got, body } = await subsetMesh.request({ service: 'catalog', path: '/', headers });
+      await body.dump();
+      return String(got['x-upstream']);
+    };
+    try {
+      const canary = [];
+      const plain = [];
+      for (let i = 0; i < 4; i++) {
+        canary.push(await answer({ 'x-canary': '1' }));
+        plain.push(await answer());
+      }
+      expect(canary).toEqual(['v2', 'v2', 'v2', 'v2']);
+      expect(new Set(plain)).toEqual(new Set(['v1', 'v2']));
+    } finally {
+      await subsetMesh.close();
+    }
   });
 });
 
