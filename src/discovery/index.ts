@@ -3,6 +3,11 @@
  *
  * @packageDocumentation
  */
+
+export { type ConsulParseOptions, nextConsulIndex, parseConsulHealth } from './consul/consul-format.js';
+export { type ConsulEndpointsOptions, consulEndpoints } from './consul/consul-resolver.js';
+export { type DnsOptions, dnsAddresses, dnsSrv } from './dns/dns-resolver.js';
+export { checkSrvRecords, type SrvRecord, selectSrvEndpoints } from './dns/srv.js';
 export {
   type Endpoint,
   type EndpointInput,
@@ -20,9 +25,19 @@ export {
   type EtcdWriteResult,
 } from './etcd/etcd-client.js';
 export { EtcdLease, type EtcdLeaseOptions } from './etcd/etcd-lease.js';
+export {
+  DEFAULT_ETCD_PREFIX,
+  type EtcdEndpointsOptions,
+  etcdEndpoints,
+  parseRegistration,
+  servicePrefix,
+} from './etcd/etcd-resolver.js';
 export { EtcdWatch, type EtcdWatchHandlers, type EtcdWatchOptions } from './etcd/etcd-watch.js';
+export { EtcdRegistration, type RegistrationOptions, registerEndpoint } from './etcd/registration.js';
 export { parseEndpointFile } from './file/file-format.js';
 export { type FileEndpointsOptions, fileEndpoints } from './file/file-resolver.js';
+export { parseEndpointSlice, type SliceEndpoints } from './kubernetes/endpoint-slice.js';
+export { type KubernetesEndpointsOptions, kubernetesEndpoints } from './kubernetes/kubernetes-resolver.js';
 export type { Resolver, ResolverSink, ResolverSubscription } from './resolver.js';
 export { staticEndpoints } from './static.js';
 export {

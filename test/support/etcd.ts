@@ -20,7 +20,7 @@ export async function freePort(): Promise<number> {
 export interface EtcdServer {
   /** The client URL, e.g. `http://127.0.0.1:40123`. */
   readonly url: string;
-  /** Stops the process by PID (SIGTERM) and waits for it to exit; the data dir is kept. */
+  /** Stops the process by PID (SIGTERM, SIGKILL after 1 s) and waits for it to exit; the data dir is kept. */
   stop(): Promise<void>;
   /** Starts it again on the same ports and data dir (after `stop`). */
   restart(): Promise<void>;
@@ -74,7 +74,10 @@ export async function startEtcd(): Promise<EtcdServer> {
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = once(proc, 'exit');
     process.kill(proc.pid!, 'SIGTERM');
+    // etcd's graceful stop can wait seconds for open client streams; a crash is just as good a test.
+    const impatient = setTimeout(() => process.kill(proc.pid!, 'SIGKILL'), 1000);
     await exited;
+    clearTimeout(impatient);
   };
 
   await launch();

@@ -1,0 +1,129 @@
+import { ErrorCode, TrellisError } from '../../errors.js';
+import { type EndpointRecord, parseEndpoint } from '../endpoint.js';
+import type { EtcdClient } from './etcd-client.js';
+import type { EtcdLease } from './etcd-lease.js';
+import { DEFAULT_ETCD_PREFIX, servicePrefix } from './etcd-resolver.js';
+
+/** Options for {@link registerEndpoint}. */
+export interface RegistrationOptions {
+  /** The etcd client to register with (the registration does not close it). */
+  etcd: EtcdClient;
+  /** Service name to register under. */
+  service: string;
+  /** This instance's endpoint as others should reach it. */
+  endpoint: EndpointRecord;
+  /** Key prefix. Default {@link DEFAULT_ETCD_PREFIX}. */
+  prefix?: string;
+  /** Lease TTL in seconds: how long the entry outlives this process. Default 10. */
+  ttlSeconds?: number;
+  /** Keep-alive failures and re-registration failures (the registration keeps trying). */
+  onError?(err: Error): void;
+}
+
+/**
+ * A service instance's entry in etcd, under a lease kept alive in the background. If the lease is
+ * lost (etcd could not be reached for longer than the TTL), the entry is written again under a
+ * new lease. From {@link registerEndpoint}.
+ */
+export class EtcdRegistration {
+  /** The key this instance is registered under. */
+  readonly key: string;
+  readonly #options: RegistrationOptions;
+  readonly #value: string;
+  #lease: EtcdLease | undefined;
+  #renewing: Promise<void> | undefined;
+  #closed = false;
+
+  /** @internal Use {@link registerEndpoint}. */
+  constructor(options: RegistrationOptions, key: string, value: string) {
+    this.#options = options;
+    this.key = key;
+    this.#value = value;
+  }
+
+  /** The ID of the lease currently holding the entry. */
+  get leaseId(): string | undefined {
+    return this.#lease?.id;
+  }
+
+  /** @internal Grants a lease and writes the entry under it. */
+  async register(): Promise<void> {
+    const { etcd, ttlSeconds = 10 } = this.#options;
+    const lease = await etcd.lease(ttlSeconds, {
+      onLost: () => this.#reRegister(),
+      onError: (err) => this.#options.onError?.(err),
+    });
+    try {
+      if (!this.#closed) await etcd.put(this.key, this.#value, { lease: lease.id });
+    } catch (err) {
+      await lease.revoke().catch(() => undefined);
+      throw err;
+    }
+    if (this.#closed) await lease.revoke();
+    else this.#lease = lease;
+  }
+
+  /** Deregisters: revokes the lease, so the entry is deleted now and watchers see it go. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#renewing;
+    await this.#lease?.revoke();
+  }
+
+  #reRegister(): void {
+    if (this.#closed) return;
+    const attempt = async (delayMs: number): Promise<void> => {
+      while (!this.#closed) {
+        try {
+          await this.register();
+          return;
+        } catch (err) {
+          this.#options.onError?.(err as Error);
+          await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+          delayMs = Math.min(delayMs * 2, 5000);
+        }
+      }
+    };
+    this.#renewing = attempt(200).finally(() => {
+      this.#renewing = undefined;
+    });
+  }
+}
+
+/**
+ * Registers this instance in etcd under `<prefix><service>/<host:port>` with a lease kept alive
+ * in the background, for {@link etcdEndpoints} to find. Call `close()` on shutdown to deregister;
+ * if the process dies instead, the entry disappears when the lease's TTL runs out.
+ *
+ * @example
+ * ```ts
+ * const registration = await registerEndpoint({ etcd, service: 'api', endpoint: { host: '10.0.0.1', port: 8080 } });
+ * process.on('SIGTERM', () => registration.close());
+ * ```
+ * @throws `TrellisError` `TRELLIS_INVALID_CONFIG` for an invalid endpoint or TTL; the client's
+ *   error when etcd cannot be reached.
+ */
+export async function registerEndpoint(options: RegistrationOptions): Promise<EtcdRegistration> {
+  let endpoint: ReturnType<typeof parseEndpoint>;
+  try {
+    endpoint = parseEndpoint(options.endpoint);
+  } catch (err) {
+    throw new TrellisError(ErrorCode.InvalidConfig, `Cannot register: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  const ttl = options.ttlSeconds ?? 10;
+  if (!(Number.isInteger(ttl) && ttl >= 2)) {
+    throw new TrellisError(
+      ErrorCode.InvalidConfig,
+      'ttlSeconds must be an integer >= 2 (etcd rounds smaller TTLs up).',
+    );
+  }
+  const { host, port, weight, zone, metadata } = endpoint;
+  const value = JSON.stringify({ host, port, weight, zone, metadata });
+  const key = `${servicePrefix(options.prefix ?? DEFAULT_ETCD_PREFIX, options.service)}${endpoint.id}`;
+  const registration = new EtcdRegistration(options, key, value);
+  await registration.register();
+  return registration;
+}
