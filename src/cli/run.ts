@@ -12,6 +12,11 @@ import { USAGE, UsageError } from './usage.js';
 const OPTIONS = {
   file: { type: 'string' },
   static: { type: 'string' },
+  prefix: { type: 'string' },
+  'dns-srv': { type: 'string' },
+  dns: { type: 'string' },
+  'dns-server': { type: 'string' },
+  consul: { type: 'string' },
   watch: { type: 'boolean' },
   json: { type: 'boolean' },
   etcd: { type: 'string' },

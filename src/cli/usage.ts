@@ -8,6 +8,11 @@ export const USAGE = `Usage: trellis <command> [options]
 
 Commands:
   endpoints <service>                     list a service's endpoints as a resolver sees them
+      --etcd <url,...> [--prefix <p>]     from etcd registrations (prefix /trellis/services/)
+      --dns-srv <name>                    from DNS SRV records
+      --dns <host>:<port>                 from DNS A/AAAA records
+      --dns-server <ip[:port],...>        DNS servers to ask instead of the system's
+      --consul <http://host:port>         from Consul's health API (passing instances)
       --file <path>                       from a trellis endpoint file (JSON)
       --static <host:port,...>            from a fixed list
       --watch                             keep printing every update until interrupted

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run.js';
 import { EtcdClient } from '../../src/discovery/etcd/etcd-client.js';
+import { registerEndpoint } from '../../src/discovery/etcd/registration.js';
 import { staticEndpoints } from '../../src/discovery/static.js';
 import { Mesh } from '../../src/mesh/mesh.js';
 import { etcdRules } from '../../src/routing/etcd-rules.js';
@@ -132,6 +133,23 @@ describe('the trellis command (real etcd)', () => {
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/'users-v2:10' is not <backend>=<weight>[\s\S]*Usage: trellis/);
     expect((await trellis('launch')).code).toBe(2);
+  });
+
+  it('lists the endpoints registered in etcd for a service', async () => {
+    const client = new EtcdClient({ endpoints: [etcd.url] });
+    const registration = await registerEndpoint({
+      etcd: client,
+      service: 'orders',
+      endpoint: { host: '10.0.0.9', port: 9000, weight: 3, metadata: { version: 'v2' } },
+    });
+    try {
+      const listed = await trellis('endpoints', 'orders', '--etcd', etcd.url);
+      expect(listed).toMatchObject({ code: 0, err: '' });
+      expect(listed.out).toMatch(/10\.0\.0\.9:9000\s+3\s+-\s+version=v2/);
+    } finally {
+      await registration.close();
+      await client.close();
+    }
   });
 
   it('lists the endpoints a resolver publishes for a service, with their metadata', async () => {
