@@ -1,8 +1,11 @@
 // Issue 5: the route layer's own cost, without the network. Builds the public `routes()` layer
-// around a stub `next` (an already-resolved promise) and times the per-request decision, then
-// times how long a rules update takes to validate and compile. Imports dist/ (`npm run build`).
-//   node bench/routing-micro.mjs [--rounds=5]
-// Prints a markdown table: medians over rounds, each round 1e6 calls after a warm-up.
+// around a stub `next` (an already-resolved promise) and times the per-request decision and the
+// heap it allocates, then times how long a rules update takes to validate and compile. Imports
+// dist/ (`npm run build`).
+//   node --expose-gc bench/routing-micro.mjs [--rounds=5]
+// Prints markdown tables: medians over rounds, each round 1e6 calls after a warm-up. Heap growth
+// per call is measured over 1e6 calls after a full GC (needs --expose-gc); any steady allocation
+// shows as several bytes per call.
 import { parseArgs } from 'node:util';
 import { RequestContext } from 'trellis';
 import { routes, rulesSource } from 'trellis/routing';
@@ -66,11 +69,24 @@ function time(service, headers) {
   return Number(process.hrtime.bigint() - started) / CALLS;
 }
 
+function heapPerCall(service, headers) {
+  if (typeof globalThis.gc !== 'function') return 'n/a (run with --expose-gc)';
+  const ctx = new RequestContext({
+    service: 'svc',
+    path: '/api/users/42',
+    headers: headers ?? { accept: '*/*' },
+  });
+  globalThis.gc();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < CALLS; i++) service(ctx);
+  return ((process.memoryUsage().heapUsed - before) / CALLS).toFixed(2);
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rows = [];
 for (const [label, service, headers] of cases) {
   const samples = Array.from({ length: rounds }, () => time(service, headers));
-  rows.push(`| ${label} | ${median(samples).toFixed(1)} |`);
+  rows.push(`| ${label} | ${median(samples).toFixed(1)} | ${heapPerCall(service, headers)} |`);
 }
 
 function tableOf(services) {
@@ -102,6 +118,6 @@ for (const services of [1, 50]) {
 
 process.stdout.write(
   `Node ${process.version}; ${rounds} rounds of ${CALLS} calls, median.\n\n` +
-    `| route layer, per request (stub next) | ns/call |\n|---|---|\n${rows.join('\n')}\n\n` +
+    `| route layer, per request (stub next) | ns/call | heap bytes/call |\n|---|---|---|\n${rows.join('\n')}\n\n` +
     `| rules update (validate + compile + apply, one subscribed service) | µs/update |\n|---|---|\n${updates.join('\n')}\n`,
 );

@@ -1,12 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RequestContext } from '../context.js';
 import { ErrorCode, TrellisError } from '../errors.js';
-import { getHeader, withHeader } from '../headers.js';
+import { withHeader } from '../headers.js';
 import type { MeshResponse, Service } from '../stack/layer.js';
+import { headerValue } from './header-value.js';
 import type { RouteRule, ServiceRoutes, StringMatch } from './rules.js';
-
-/** A source of uniform numbers in [0, 1), like `Math.random`. */
-export type Random = () => number;
+import { type SplitRandom, threshold } from './split-random.js';
 
 /** Finds the stack for a backend name, or undefined when the mesh has no such service. */
 export type BackendLookup = (name: string) => Service | undefined;
@@ -65,18 +64,17 @@ class CompiledRoute {
   readonly #path: Matcher | undefined;
   readonly #headers: readonly HeaderMatcher[];
   readonly #targets: readonly Service[];
-  /** Running totals of the split weights, so a pick is one random number and a short scan. */
-  readonly #cumulative: Float64Array;
-  readonly #total: number;
+  /** Draw thresholds of the running weight totals, so a pick is one draw and a short scan. */
+  readonly #cumulative: Int32Array;
   readonly #mirror: Service | undefined;
   readonly #mirrorShare: number;
   readonly #mirrorTimeoutMs: number;
   readonly #delayShare: number;
   readonly #delayMs: number;
   readonly #abortShare: number;
-  readonly #random: Random;
+  readonly #random: SplitRandom;
 
-  constructor(rule: RouteRule, index: number, lookup: BackendLookup, random: Random) {
+  constructor(rule: RouteRule, index: number, lookup: BackendLookup, random: SplitRandom) {
     this.name = rule.name ?? `routes[${index}]`;
     this.#method = rule.match?.method;
     this.#path = rule.match?.path === undefined ? undefined : matcher(rule.match.path, PREFIX);
@@ -86,27 +84,28 @@ class CompiledRoute {
     }));
     const split = rule.split ?? [{ backend: rule.backend!, weight: 1 }];
     this.#targets = split.map((b) => lookup(b.backend)!);
-    this.#cumulative = new Float64Array(split.length);
-    let total = 0;
+    const total = split.reduce((sum, b) => sum + b.weight, 0);
+    this.#cumulative = new Int32Array(split.length);
+    let running = 0;
     split.forEach((b, i) => {
-      total += b.weight;
-      this.#cumulative[i] = total;
+      running += b.weight;
+      this.#cumulative[i] = threshold(running / total);
     });
-    this.#total = total;
     this.#mirror = rule.mirror === undefined ? undefined : lookup(rule.mirror.backend);
-    this.#mirrorShare = (rule.mirror?.percent ?? 0) / 100;
+    this.#mirrorShare = threshold((rule.mirror?.percent ?? 0) / 100);
     this.#mirrorTimeoutMs = rule.mirror?.timeoutMs ?? DEFAULT_MIRROR_TIMEOUT_MS;
-    this.#delayShare = (rule.fault?.delay?.percent ?? 0) / 100;
+    this.#delayShare = threshold((rule.fault?.delay?.percent ?? 0) / 100);
     this.#delayMs = rule.fault?.delay?.ms ?? 0;
-    this.#abortShare = (rule.fault?.abort?.percent ?? 0) / 100;
+    this.#abortShare = threshold((rule.fault?.abort?.percent ?? 0) / 100);
     this.#random = random;
   }
 
   matches(ctx: RequestContext): boolean {
     if (this.#method !== undefined && ctx.method !== this.#method) return false;
     if (this.#path !== undefined && !test(this.#path, ctx.path, true)) return false;
-    for (const h of this.#headers) {
-      if (!test(h, getHeader(ctx.headers, h.name), false)) return false;
+    const headers = this.#headers;
+    for (let i = 0; i < headers.length; i++) {
+      if (!test(headers[i]!, headerValue(ctx.headers, headers[i]!.name), false)) return false;
     }
     return true;
   }
@@ -115,14 +114,14 @@ class CompiledRoute {
   pick(): Service {
     const targets = this.#targets;
     if (targets.length === 1) return targets[0]!;
-    const r = this.#random() * this.#total;
+    const r = this.#random.next();
     const cumulative = this.#cumulative;
     for (let i = 0; i < targets.length - 1; i++) if (r < cumulative[i]!) return targets[i]!;
     return targets[targets.length - 1]!;
   }
 
   dispatch(ctx: RequestContext): Promise<MeshResponse> {
-    if (this.#abortShare > 0 && this.#random() < this.#abortShare) {
+    if (this.#abortShare > 0 && this.#random.next() < this.#abortShare) {
       return Promise.reject(
         new TrellisError(
           ErrorCode.FaultInjected,
@@ -132,7 +131,7 @@ class CompiledRoute {
         ),
       );
     }
-    if (this.#delayShare > 0 && this.#random() < this.#delayShare) return this.#delayed(ctx);
+    if (this.#delayShare > 0 && this.#random.next() < this.#delayShare) return this.#delayed(ctx);
     return this.#send(ctx);
   }
 
@@ -151,7 +150,7 @@ class CompiledRoute {
   }
 
   #send(ctx: RequestContext): Promise<MeshResponse> {
-    if (this.#mirror === undefined || !(this.#random() < this.#mirrorShare)) return this.pick()(ctx);
+    if (this.#mirror === undefined || this.#random.next() >= this.#mirrorShare) return this.pick()(ctx);
     // Copy before the primary call: layers below may replace ctx.headers or other fields.
     const copy = mirrorCopy(ctx, this.#mirrorTimeoutMs);
     const response = this.pick()(ctx);
@@ -196,16 +195,17 @@ export class CompiledRoutes {
    * @param rules - validated routes
    * @param lookup - finds backends (must know every backend the rules name; see {@link unknownBackends})
    * @param fallback - where requests no route matches go (the service's own stack below routing)
-   * @param random - uniform [0, 1) numbers for splits, mirrors and faults
+   * @param random - draws for splits, mirrors and faults
    */
-  constructor(rules: ServiceRoutes, lookup: BackendLookup, fallback: Service, random: Random) {
+  constructor(rules: ServiceRoutes, lookup: BackendLookup, fallback: Service, random: SplitRandom) {
     this.#routes = rules.routes.map((rule, i) => new CompiledRoute(rule, i, lookup, random));
     this.#fallback = fallback;
   }
 
   /** Routes one request. */
   handle(ctx: RequestContext): Promise<MeshResponse> {
-    for (const route of this.#routes) if (route.matches(ctx)) return route.dispatch(ctx);
+    const routes = this.#routes;
+    for (let i = 0; i < routes.length; i++) if (routes[i]!.matches(ctx)) return routes[i]!.dispatch(ctx);
     return this.#fallback(ctx);
   }
 }

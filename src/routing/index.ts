@@ -52,7 +52,7 @@
  * @packageDocumentation
  */
 
-export { MIRROR_HEADER, type Random } from './compile.js';
+export { MIRROR_HEADER } from './compile.js';
 export { DEFAULT_RULES_KEY, type EtcdRulesOptions, etcdRules } from './etcd-rules.js';
 export { fileRules } from './file-rules.js';
 export { parseRules, parseServiceRoutes } from './parse-rules.js';

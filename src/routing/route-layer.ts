@@ -1,17 +1,21 @@
 import type { RequestContext } from '../context.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../stack/layer.js';
-import { type BackendLookup, CompiledRoutes, type Random, unknownBackends } from './compile.js';
+import { type BackendLookup, CompiledRoutes, unknownBackends } from './compile.js';
 import { parseServiceRoutes } from './parse-rules.js';
 import type { RouteTable, ServiceRoutes } from './rules.js';
 import { RulesSource } from './rules-source.js';
+import { SplitRandom } from './split-random.js';
 
 /** The layer name of {@link routes}. */
 export const ROUTE_LAYER = 'route';
 
 /** Options for {@link routes}. */
 export interface RouteLayerOptions {
-  /** Uniform numbers in [0, 1) for splits, mirrors and faults; `Math.random` by default (tests pass a seeded one). */
-  random?: Random;
+  /**
+   * Seed of the random draws behind splits, mirrors and faults (each service gets its own
+   * generator); random by default. Tests pass one to make decisions repeatable.
+   */
+  seed?: number;
 }
 
 /**
@@ -35,22 +39,22 @@ export interface RouteLayerOptions {
  * ```
  *
  * @param rules - a rules source, one service's routes, or nothing (no rules)
- * @param options - a random source for tests
+ * @param options - a seed for repeatable decisions in tests
  * @throws `TrellisError` `TRELLIS_INVALID_CONFIG` when fixed routes are invalid.
  */
 export function routes(rules?: RulesSource | ServiceRoutes, options: RouteLayerOptions = {}): Layer {
-  const random = options.random ?? Math.random;
   if (rules === undefined) return { name: ROUTE_LAYER, wrap: (next) => next };
-  if (rules instanceof RulesSource) return sourceLayer(rules, random);
+  if (rules instanceof RulesSource) return sourceLayer(rules, options.seed);
   const fixed = parseServiceRoutes(rules);
-  return sourceLayer(new RulesSource('routes() in the builder'), random, fixed);
+  return sourceLayer(new RulesSource('routes() in the builder'), options.seed, fixed);
 }
 
-function sourceLayer(source: RulesSource, random: Random, fixed?: ServiceRoutes): Layer {
+function sourceLayer(source: RulesSource, seed: number | undefined, fixed?: ServiceRoutes): Layer {
   return {
     name: ROUTE_LAYER,
     wrap(next: Service, service: ServiceHandle): Service {
       const name = service.name;
+      const random = new SplitRandom(seed);
       // The service's own name or any host it claims means "this service's own endpoints".
       const self = service.lookup?.(name);
       const lookup: BackendLookup = (backend) => {

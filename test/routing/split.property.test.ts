@@ -1,21 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RequestContext } from '../../src/context.js';
-import { CompiledRoutes, type Random } from '../../src/routing/compile.js';
+import { CompiledRoutes } from '../../src/routing/compile.js';
 import { parseServiceRoutes } from '../../src/routing/parse-rules.js';
+import { SplitRandom } from '../../src/routing/split-random.js';
 import type { MeshResponse, Service } from '../../src/stack/layer.js';
-
-/** mulberry32: a small seeded PRNG, so every run of a property is reproducible. */
-function seeded(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Stand-in backends (the split algorithm only needs to know which one was called). */
 function countingBackends(names: readonly string[]) {
@@ -47,7 +36,7 @@ describe('traffic split (stand-in backends, seeded random)', () => {
           const rules = parseServiceRoutes({
             routes: [{ split: names.map((backend, i) => ({ backend, weight: weights[i]! })) }],
           });
-          const routes = new CompiledRoutes(rules, lookup, fallback, seeded(seed));
+          const routes = new CompiledRoutes(rules, lookup, fallback, new SplitRandom(seed));
           const n = 4000;
           const ctx = new RequestContext({ service: 'svc', path: '/' });
           for (let i = 0; i < n; i++) void routes.handle(ctx);
@@ -77,7 +66,7 @@ describe('traffic split (stand-in backends, seeded random)', () => {
             },
           ],
         });
-        const routes = new CompiledRoutes(rules, lookup, fallback, seeded(seed));
+        const routes = new CompiledRoutes(rules, lookup, fallback, new SplitRandom(seed));
         const ctx = new RequestContext({ service: 'svc', path: '/' });
         for (let i = 0; i < 500; i++) void routes.handle(ctx);
         expect(counts.get('off')).toBe(0);
@@ -101,7 +90,7 @@ describe('traffic split (stand-in backends, seeded random)', () => {
         { match: { headers: { 'x-debug': { present: true } } }, backend: 'debug' },
       ],
     });
-    const routes = new CompiledRoutes(rules, lookup, own, Math.random);
+    const routes = new CompiledRoutes(rules, lookup, own, new SplitRandom(1));
     const send = (path: string, headers?: Record<string, string> | string[], method = 'GET') =>
       routes.handle(new RequestContext({ service: 'svc', path, headers, method }));
     void send('/users', { 'X-Canary': '1' });
@@ -120,7 +109,12 @@ describe('traffic split (stand-in backends, seeded random)', () => {
     const rules = parseServiceRoutes({
       routes: [{ match: { path: { exact: '/v1/users' } }, backend: 'exact' }],
     });
-    const routes = new CompiledRoutes(rules, lookup, () => Promise.resolve({} as MeshResponse), Math.random);
+    const routes = new CompiledRoutes(
+      rules,
+      lookup,
+      () => Promise.resolve({} as MeshResponse),
+      new SplitRandom(1),
+    );
     for (const path of ['/v1/users', '/v1/users?id=1', '/v1/users/1', '/v1/usersx', '/v1/use']) {
       void routes.handle(new RequestContext({ service: 'svc', path }));
     }
