@@ -1,13 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
-import { EtcdClient } from '../discovery/etcd/etcd-client.js';
-import { DEFAULT_RULES_KEY } from '../routing/etcd-rules.js';
-import { parseRules } from '../routing/parse-rules.js';
-import { endpointsCommand } from './endpoints-command.js';
-import { readRules, writeRules } from './etcd-rules-store.js';
-import { parseSplitArgs, splitSet, splitShow } from './split-command.js';
+import type { EtcdClient } from '../discovery/etcd/etcd-client.js';
+import { DEFAULT_RULES_KEY } from '../routing/rules.js';
 import { USAGE, UsageError } from './usage.js';
+
+// Commands load what they need when they run (undici, yaml, the resolvers): an operator's
+// `trellis split set` should not pay for modules it does not use.
 
 const OPTIONS = {
   file: { type: 'string' },
@@ -24,13 +22,14 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function etcdClient(flag: string | undefined): EtcdClient {
+async function etcdClient(flag: string | undefined): Promise<EtcdClient> {
+  const { EtcdClient } = await import('../discovery/etcd/etcd-client.js');
   const urls = (flag ?? process.env.TRELLIS_ETCD ?? 'http://127.0.0.1:2379').split(',').map((u) => u.trim());
   return new EtcdClient({ endpoints: urls });
 }
 
 async function withEtcd<T>(flag: string | undefined, run: (client: EtcdClient) => Promise<T>): Promise<T> {
-  const client = etcdClient(flag);
+  const client = await etcdClient(flag);
   try {
     return await run(client);
   } finally {
@@ -90,22 +89,29 @@ async function run(argv: string[], io: CliOutput, stop: Promise<void>): Promise<
   };
   if (command === 'endpoints') {
     const [service] = need(1, 'a service name: trellis endpoints <service> --file <path>');
+    const { endpointsCommand } = await import('./endpoints-command.js');
     await endpointsCommand(service!, values, print, stop);
     return 0;
   }
   switch (`${command} ${rest[0] ?? ''}`) {
     case 'split show': {
       const [, service] = need(2, 'a service name: trellis split show <service>');
+      const { splitShow } = await import('./split-command.js');
       print(await withEtcd(values.etcd, (client) => splitShow(client, key, service!)));
       return 0;
     }
     case 'split set': {
       const [, service, ...weights] = need(3, 'a service and a split: trellis split set <service> a=90 b=10');
+      const { parseSplitArgs, splitSet } = await import('./split-command.js');
       const split = parseSplitArgs(weights);
       print(await withEtcd(values.etcd, (client) => splitSet(client, key, service!, split)));
       return 0;
     }
     case 'rules show': {
+      const [{ readRules }, { stringify }] = await Promise.all([
+        import('./etcd-rules-store.js'),
+        import('yaml'),
+      ]);
       const { table } = await withEtcd(values.etcd, (client) => readRules(client, key));
       print(values.json ? JSON.stringify(table, null, 2) : stringify(table).trimEnd());
       return 0;
@@ -113,6 +119,8 @@ async function run(argv: string[], io: CliOutput, stop: Promise<void>): Promise<
     case 'rules check':
     case 'rules set': {
       const [, path] = need(2, `a file: trellis rules ${rest[0]} <file>`);
+      const { parseRules } = await import('../routing/parse-rules.js');
+      const { readRules, writeRules } = await import('./etcd-rules-store.js');
       const table = parseRules(await readFile(path!, 'utf8'), path);
       if (rest[0] === 'set') {
         await withEtcd(values.etcd, async (client) => {

@@ -1,9 +1,7 @@
 import { EtcdClient, type EtcdClientOptions } from '../discovery/etcd/etcd-client.js';
 import { ErrorCode, TrellisError } from '../errors.js';
+import { DEFAULT_RULES_KEY } from './rules.js';
 import { RulesSource } from './rules-source.js';
-
-/** Where trellis keeps the routing rules in etcd unless told otherwise. */
-export const DEFAULT_RULES_KEY = '/trellis/routes';
 
 /** Options for {@link etcdRules}. */
 export interface EtcdRulesOptions {

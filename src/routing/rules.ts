@@ -118,3 +118,6 @@ export interface RouteTable {
 
 /** A table with no rules. */
 export const EMPTY_ROUTE_TABLE: RouteTable = Object.freeze({ services: Object.freeze({}) });
+
+/** Where trellis keeps the routing rules in etcd unless told otherwise. */
+export const DEFAULT_RULES_KEY = '/trellis/routes';
