@@ -67,6 +67,8 @@ export class RulesSource extends EventEmitter<RulesSourceEvents> {
    * Resolves once the watch has delivered its first rules (applied or rejected); at once for
    * sources that hold their first rules from the start. Sources watch only while a mesh uses
    * them, so await this after `build()`, e.g. before serving traffic from an etcd-driven mesh.
+   * While the source cannot be reached it keeps waiting (and emits `unavailable`): race it
+   * with a timer to start without rules after a while.
    */
   loaded(): Promise<void> {
     return this.#loaded;
