@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -167,5 +167,34 @@ describe('the trellis command (real etcd)', () => {
     expect(listed.out).toMatch(
       /ENDPOINT\s+WEIGHT\s+ZONE\s+METADATA\n10\.0\.0\.7:8080\s+1\s+a\s+version=v2\n10\.0\.0\.8:8080\s+1\s+-\s+-/,
     );
+  });
+
+  it('keeps printing each update with --watch until stopped', async () => {
+    const file = join(dir, 'watched.json');
+    writeFileSync(file, JSON.stringify({ services: { users: ['10.0.0.1:80'] } }));
+    const printed: string[] = [];
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => {
+      stop = resolve;
+    });
+    const io = {
+      out(text: string) {
+        printed.push(text);
+        if (printed.length === 1) {
+          writeFileSync(
+            `${file}.tmp`,
+            JSON.stringify({ services: { users: ['10.0.0.1:80', '10.0.0.2:80'] } }),
+          );
+          renameSync(`${file}.tmp`, file);
+        } else stop();
+      },
+      err(text: string) {
+        printed.push(`error: ${text}`);
+      },
+    };
+    const code = await runCli(['endpoints', 'users', '--file', file, '--watch'], io, stopped);
+    expect(code).toBe(0);
+    expect(printed).toHaveLength(2);
+    expect(printed[1]).toMatch(/10\.0\.0\.1:80[\s\S]*10\.0\.0\.2:80/);
   });
 });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isTrellisError } from '../../src/errors.js';
 import { parseRules } from '../../src/routing/parse-rules.js';
@@ -153,5 +154,39 @@ spec:
   it('rejects YAML syntax errors and documents of an unknown shape with a message saying what is expected', () => {
     expect(problemsOf('services: [unclosed')[0]).toMatch(/^syntax:/);
     expect(problemsOf({ users: { routes: [] } })[0]).toMatch(/expected \{ services:/);
+  });
+
+  it('answers any input, data or text, with a table or a TRELLIS_INVALID_CONFIG error, never another exception', () => {
+    const outcome = (input: unknown) => {
+      try {
+        parseRules(input);
+        return 'table';
+      } catch (err) {
+        return isTrellisError(err, 'TRELLIS_INVALID_CONFIG') ? 'rejected' : err;
+      }
+    };
+    const routeLike = fc.record(
+      {
+        match: fc.anything(),
+        backend: fc.oneof(fc.string(), fc.constant('users')),
+        split: fc.array(fc.record({ backend: fc.string(), weight: fc.oneof(fc.double(), fc.integer()) })),
+        mirror: fc.anything(),
+        fault: fc.anything(),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.anything(),
+          fc.string(),
+          fc.record({ services: fc.dictionary(fc.string(), fc.record({ routes: fc.array(routeLike) })) }),
+        ),
+        (input) => {
+          expect(['table', 'rejected']).toContain(outcome(input));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
