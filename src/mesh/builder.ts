@@ -62,7 +62,8 @@ export class MeshBuilder {
   /**
    * Routing rules for every service from one source that may change them at run time
    * (`fileRules(path)`, `etcdRules(...)`, `rulesSource()`); each service follows its own entry.
-   * Shorthand for replacing the `route` layer of every service with `routes(source)`.
+   * Shorthand for replacing the `route` layer of every service with `routes(source)`; a
+   * service's own `s.layer(routes(...))` still wins for that service.
    */
   rules(source: RulesSource): this {
     return this.stack((stack) => stack.replace(routes(source)));

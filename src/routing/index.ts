@@ -35,7 +35,8 @@
  * A mirrored copy is sent after the primary request has been dispatched and is never awaited:
  * its answer is discarded, its failure ignored. Only requests whose body can be sent twice (none,
  * a string or bytes) are mirrored; a streaming body is never buffered for it, so such requests
- * are not mirrored. Copies carry `x-trellis-mirror: 1` ({@link MIRROR_HEADER}).
+ * are not mirrored (through `fetch`, every request body is a stream, so only body-less requests
+ * are mirrored there). Copies carry `x-trellis-mirror: 1` ({@link MIRROR_HEADER}).
  *
  * Faults act where the route is decided, at the top of the stack, as Istio's fault filter does
  * before the router's retries: an injected abort (`TRELLIS_FAULT_INJECTED`) reaches the caller

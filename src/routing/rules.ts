@@ -50,6 +50,9 @@ export interface WeightedBackend {
  * Copies a percentage of requests to another service, fire-and-forget: the copy's answer is
  * discarded, its failure is ignored, and the caller never waits for it. Only requests whose
  * body can be sent twice (none, a string or bytes) are mirrored; streaming bodies never are.
+ * Requests made through `fetch` (`mesh.fetch`, the dispatcher) carry their body as a stream,
+ * so among them only body-less ones (GET, HEAD, DELETE, ...) are mirrored; `mesh.request` with
+ * a string or `Buffer` body mirrors any method.
  */
 export interface MirrorRule {
   /** The service that receives the copies. */
