@@ -210,8 +210,16 @@ export class CompiledRoutes {
   }
 }
 
-/** Backends (split, single or mirror) that `lookup` does not know, as problem strings. */
-export function unknownBackends(service: string, rules: ServiceRoutes, lookup: BackendLookup): string[] {
+/**
+ * Backends (split, single or mirror) that `lookup` does not know, and mirrors that would copy
+ * requests back into the service itself (`own` is what `lookup` returns for it), as problems.
+ */
+export function unknownBackends(
+  service: string,
+  rules: ServiceRoutes,
+  lookup: BackendLookup,
+  own: Service,
+): string[] {
   const problems: string[] = [];
   rules.routes.forEach((rule, i) => {
     const names = [...(rule.split?.map((b) => b.backend) ?? []), rule.backend, rule.mirror?.backend];
@@ -224,7 +232,7 @@ export function unknownBackends(service: string, rules: ServiceRoutes, lookup: B
       }
     }
   });
-  if (rules.routes.some((rule) => rule.mirror?.backend === service)) {
+  if (rules.routes.some((rule) => rule.mirror !== undefined && lookup(rule.mirror.backend) === own)) {
     problems.push(`services.${service}: a service cannot mirror to itself; mirror to another service`);
   }
   return problems;

@@ -69,7 +69,7 @@ function sourceLayer(source: RulesSource, seed: number | undefined, fixed?: Serv
         service: name,
         check: (table) => {
           const rules = entry(table);
-          return rules === undefined ? [] : unknownBackends(name, rules, lookup);
+          return rules === undefined ? [] : unknownBackends(name, rules, lookup, next);
         },
         apply: (table) => {
           const rules = entry(table);

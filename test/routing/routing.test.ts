@@ -191,6 +191,16 @@ describe('routing by rules (real upstream processes)', () => {
     expect(isTrellisError(err, 'TRELLIS_ABORTED')).toBe(true);
   });
 
+  it('rejects a mirror back into the service itself, by its name or a host it claims', () => {
+    for (const backend of ['users', 'users.prod.svc.cluster.local']) {
+      expect(() =>
+        rules.set({
+          services: { users: { routes: [{ backend: 'users-v2', mirror: { backend, percent: 5 } }] } },
+        }),
+      ).toThrow(/cannot mirror to itself/);
+    }
+  });
+
   it('rejects an update naming a backend the mesh lacks, keeps the previous rules, and says what to do', async () => {
     rules.set({ services: { users: { routes: [{ backend: 'users-v2' }] } } });
     const rejected: TrellisError[] = [];
