@@ -1,8 +1,11 @@
 // trellis clients for the routing benchmark (issue 5): two services over two upstreams, `bench`
 // (first target) and `bench-v2` (second), with routing rules set in code. Built from dist/.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Mesh } from 'trellis';
 import { staticEndpoints } from 'trellis/discovery';
 import { rulesSource } from 'trellis/routing';
+
+const RESULTS = new URL('../results/', import.meta.url);
 
 /** Rules that split `bench` between itself and `bench-v2` at `v2Percent`. */
 function split(v2Percent) {
@@ -60,26 +63,63 @@ export async function meshMirror({ targets, path, concurrency, options }) {
 
 /**
  * The split changed every `options.everyMs` (default 100 ms) throughout the run, cycling a canary
- * rollout 1% -> 10% -> 50% -> 100% -> 0%, each change validated and compiled as a whole like an
- * update from a file or etcd. Reports on stderr how long each change took to apply.
+ * rollout 1% -> 10% -> 50% -> 100% -> 0% (or `options.steps`, e.g. `[10]` to re-apply the same
+ * split and see the cost of the update alone, without traffic moving between pools), each change validated and compiled as a whole like an
+ * update from a file or etcd. Besides the harness's figures, it compares, within the same
+ * process and time, the latency of requests started in the first 5 ms after a change with that
+ * of requests started later in the interval (selecting by start time, not by overlap, which
+ * would favour long requests), after `options.skipSeconds` (default 2) of warm-up, and writes
+ * them with the time each change took to bench/results/rule-change-<pid>.json.
  */
 export async function meshRuleChanges({ targets, path, concurrency, options }) {
   const rules = rulesSource(split(0));
   const mesh = routedMesh(targets, options.connections ?? concurrency, rules);
-  const steps = [1, 10, 50, 100, 0];
+  const steps = options.steps ?? [1, 10, 50, 100, 0];
   const applyMicros = [];
-  let step = 0;
+  const justAfter = [];
+  const later = [];
+  const measureFrom = performance.now() + (options.skipSeconds ?? 2) * 1000;
+  let changes = 0;
+  let lastChange = Number.NEGATIVE_INFINITY;
   const timer = setInterval(() => {
     const started = performance.now();
-    rules.set(split(steps[step++ % steps.length]));
-    applyMicros.push((performance.now() - started) * 1000);
+    rules.set(split(steps[changes % steps.length]));
+    changes++;
+    lastChange = performance.now();
+    if (started >= measureFrom) applyMicros.push((lastChange - started) * 1000);
   }, options.everyMs ?? 100);
-  return client(mesh, path, () => {
-    clearInterval(timer);
-    applyMicros.sort((a, b) => a - b);
-    const median = applyMicros[Math.floor(applyMicros.length / 2)] ?? 0;
-    process.stderr.write(
-      `rule changes: ${applyMicros.length} applied, median ${median.toFixed(1)} µs, max ${(applyMicros.at(-1) ?? 0).toFixed(1)} µs each\n`,
-    );
-  });
+  return {
+    async request() {
+      const started = performance.now();
+      const sinceChange = started - lastChange;
+      const { statusCode, body } = await mesh.request({ service: 'bench', path });
+      await body.text();
+      if (started >= measureFrom) (sinceChange <= 5 ? justAfter : later).push(performance.now() - started);
+      return statusCode;
+    },
+    async close() {
+      clearInterval(timer);
+      const stats = (xs) => {
+        const sorted = [...xs].sort((a, b) => a - b);
+        const at = (q) =>
+          +(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0).toFixed(3);
+        return { n: sorted.length, p50_ms: at(0.5), p90_ms: at(0.9), p99_ms: at(0.99) };
+      };
+      const report = {
+        changes: applyMicros.length,
+        apply_us: stats(applyMicros.map((us) => us / 1000)),
+        started_within_5ms_after_a_change: stats(justAfter),
+        started_later: stats(later),
+      };
+      report.apply_us = Object.fromEntries(
+        Object.entries(report.apply_us).map(([k, v]) => [
+          k.replace('_ms', ''),
+          k === 'n' ? v : +(v * 1000).toFixed(1),
+        ]),
+      );
+      mkdirSync(RESULTS, { recursive: true });
+      writeFileSync(new URL(`rule-change-${process.pid}.json`, RESULTS), `${JSON.stringify(report)}\n`);
+      await mesh.close();
+    },
+  };
 }

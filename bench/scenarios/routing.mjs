@@ -31,6 +31,13 @@ export default {
       module: routing,
       factory: 'meshRuleChanges',
     },
+    {
+      id: 'mesh-rule-reapply',
+      label: 'same 90/10 split re-applied every 100 ms',
+      module: routing,
+      factory: 'meshRuleChanges',
+      options: { steps: [10] },
+    },
     { id: 'mesh-mirror', label: '10% mirrored to v2', module: routing, factory: 'meshMirror' },
   ],
 };
