@@ -1,5 +1,6 @@
 import type { RequestContext } from '../context.js';
 import { ErrorCode, TrellisError } from '../errors.js';
+import type { MeshEndpoint } from '../service/mesh-endpoint.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../stack/layer.js';
 
 /** The layer name of {@link balanceLayer}. */
@@ -15,8 +16,7 @@ export function balanceLayer(): Layer {
     name: BALANCE_LAYER,
     wrap(next: Service, service: ServiceHandle): Service {
       const balancer = service.balancer;
-      const observe = balancer.observe?.bind(balancer);
-      return async function balance(ctx: RequestContext): Promise<MeshResponse> {
+      const pick = (ctx: RequestContext): MeshEndpoint => {
         const endpoint = balancer.pick(ctx);
         if (endpoint === undefined) {
           throw new TrellisError(
@@ -27,14 +27,31 @@ export function balanceLayer(): Layer {
           );
         }
         ctx.endpoint = endpoint;
+        return endpoint;
+      };
+      const observe = balancer.observe?.bind(balancer);
+      if (observe === undefined) {
+        // Nothing to learn from (round robin, for one): no clock reads, no outcome to classify.
+        return async function balance(ctx: RequestContext): Promise<MeshResponse> {
+          const endpoint = pick(ctx);
+          endpoint.inflight++;
+          try {
+            return await next(ctx);
+          } finally {
+            endpoint.inflight--;
+          }
+        };
+      }
+      return async function balanceAndObserve(ctx: RequestContext): Promise<MeshResponse> {
+        const endpoint = pick(ctx);
         endpoint.inflight++;
         const started = performance.now();
         try {
           const response = await next(ctx);
-          observe?.(endpoint, performance.now() - started, response.statusCode < 500);
+          observe(endpoint, performance.now() - started, response.statusCode < 500);
           return response;
         } catch (err) {
-          observe?.(endpoint, performance.now() - started, false);
+          observe(endpoint, performance.now() - started, false);
           throw err;
         } finally {
           endpoint.inflight--;

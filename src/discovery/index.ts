@@ -1,6 +1,25 @@
 /**
  * Discovery: resolvers that tell the mesh which endpoints a service has.
  *
+ * Resolvers: {@link staticEndpoints}, {@link fileEndpoints} (a watched JSON file),
+ * {@link dnsSrv} and {@link dnsAddresses} (DNS SRV and A/AAAA, re-resolved on the TTL),
+ * {@link etcdEndpoints} with {@link registerEndpoint} (etcd v3, watched, leases),
+ * {@link consulEndpoints} (Consul health API, blocking queries) and {@link kubernetesEndpoints}
+ * (EndpointSlices, watched). {@link EtcdClient} is a small etcd v3 client over etcd's JSON gateway.
+ *
+ * Every resolver gets the same treatment from the mesh (see {@link UpdateGuard}):
+ * - each update is a whole set, validated as a whole: a malformed one is reported as a
+ *   `discoveryError` event and the last good set stays in use; a resolver that fails (server
+ *   down, NXDOMAIN, watch dropped) reports the error, keeps the last good set and retries;
+ * - updates are debounced (the first applies at once) and updates that change nothing are dropped;
+ * - an update that would empty a non-empty set is held back for a grace period (30 s by default),
+ *   with a `NoEndpoints` `discoveryError` saying so, in case the empty answer is a discovery fault;
+ * - endpoints that leave discovery are drained (requests in flight finish), not cut; an endpoint
+ *   that discovery still lists but that refuses connections stays in the set, and taking it out of
+ *   rotation is left to health checking (outlier ejection), which sees what the mesh observes.
+ *
+ * Weight, zone and metadata from discovery reach the balancers through each endpoint's record.
+ *
  * @packageDocumentation
  */
 

@@ -3,12 +3,31 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { MeshResponse } from '../stack/layer.js';
 
+/** Header names repeat on almost every response, so each name's Buffer is made once (bounded). */
+const NAME_BUFFERS = new Map<string, Buffer>();
+const NAME_CACHE_LIMIT = 256;
+
+function nameBuffer(name: string): Buffer {
+  let buffer = NAME_BUFFERS.get(name);
+  if (buffer === undefined) {
+    if (NAME_BUFFERS.size >= NAME_CACHE_LIMIT) NAME_BUFFERS.clear();
+    buffer = Buffer.from(name, 'latin1');
+    NAME_BUFFERS.set(name, buffer);
+  }
+  return buffer;
+}
+
+/**
+ * The `[name, value, ...]` Buffer list older handlers expect. Values are encoded as latin1, the
+ * encoding undici decoded them with, so every byte the upstream sent reaches the handler unchanged.
+ */
 function rawHeaders(headers: IncomingHttpHeaders | Record<string, string>): Buffer[] {
   const raw: Buffer[] = [];
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined) continue;
-    for (const one of Array.isArray(value) ? value : [value]) raw.push(Buffer.from(name), Buffer.from(one));
+    if (typeof value === 'string') raw.push(nameBuffer(name), Buffer.from(value, 'latin1'));
+    else for (const one of value) raw.push(nameBuffer(name), Buffer.from(one, 'latin1'));
   }
   return raw;
 }
@@ -22,12 +41,18 @@ function rawHeaders(headers: IncomingHttpHeaders | Record<string, string>): Buff
 export class HandlerBridge implements Dispatcher.DispatchController {
   readonly #handler: Dispatcher.DispatchHandler;
   readonly #modern: boolean;
-  /** Cancels the request in the pool until a response exists (undici accepts an EventEmitter). */
-  readonly signal = new EventEmitter();
+  /**
+   * Cancels the request until a response exists. undici accepts an EventEmitter as a signal and
+   * checks `aborted` first, so an abort that comes before the request reaches a pool still counts.
+   */
+  readonly signal: EventEmitter & { aborted: boolean } = Object.assign(new EventEmitter(), {
+    aborted: false,
+  });
   #response: MeshResponse | undefined;
-  #aborted = false;
   #paused = false;
   #reason: Error | null = null;
+  /** Set once the handler has had its last callback (end or error); nothing is sent after. */
+  #settled = false;
 
   /** @param handler - the handler undici's caller passed to `dispatch` */
   constructor(handler: Dispatcher.DispatchHandler) {
@@ -36,7 +61,7 @@ export class HandlerBridge implements Dispatcher.DispatchController {
   }
 
   get aborted(): boolean {
-    return this.#aborted;
+    return this.signal.aborted;
   }
 
   get paused(): boolean {
@@ -47,11 +72,11 @@ export class HandlerBridge implements Dispatcher.DispatchController {
     return this.#reason;
   }
 
-  abort(reason: Error): void {
-    if (this.#aborted) return;
-    this.#aborted = true;
-    this.#reason = reason;
-    if (this.#response) this.#response.body.destroy(reason);
+  abort(reason?: Error): void {
+    if (this.signal.aborted) return;
+    this.signal.aborted = true;
+    this.#reason = reason ?? new DOMException('This operation was aborted', 'AbortError');
+    if (this.#response) this.#response.body.destroy(this.#reason);
     else this.signal.emit('abort');
   }
 
@@ -68,44 +93,52 @@ export class HandlerBridge implements Dispatcher.DispatchController {
   /** Tells the handler the request has started and how to abort it. */
   start(): void {
     if (this.#modern) this.#handler.onRequestStart?.(this, {});
-    else this.#handler.onConnect?.((err?: Error) => this.abort(err ?? new Error('aborted')));
+    else this.#handler.onConnect?.((err?: Error) => this.abort(err));
   }
 
   /** Streams the response into the handler. */
   readonly respond = (response: MeshResponse): void => {
-    if (this.#aborted) {
-      response.body.destroy(this.#reason ?? undefined);
+    const body = response.body;
+    if (this.#settled || this.signal.aborted) {
+      body.destroy();
+      this.fail(this.#reason ?? new Error('aborted'));
       return;
     }
     this.#response = response;
     const handler = this.#handler;
-    const body = response.body;
+    body.on('error', this.fail);
     if (this.#modern) {
       handler.onResponseStart?.(this, response.statusCode, response.headers, response.statusText);
       body.on('data', (chunk: Buffer) => handler.onResponseData?.(this, chunk));
-      body.on('end', () => handler.onResponseEnd?.(this, response.trailers));
+      body.on('end', () => this.#settle() && handler.onResponseEnd?.(this, response.trailers));
     } else {
-      const resume = () => this.resume();
       const go = handler.onHeaders?.(
         response.statusCode,
         rawHeaders(response.headers),
-        resume,
+        () => this.resume(),
         response.statusText,
       );
       if (go === false) this.pause();
       body.on('data', (chunk: Buffer) => {
         if (handler.onData?.(chunk) === false) this.pause();
       });
-      body.on('end', () => handler.onComplete?.(rawHeaders(response.trailers).map(String)));
+      body.on('end', () => this.#settle() && handler.onComplete?.(rawHeaders(response.trailers).map(String)));
     }
-    body.on('error', this.fail);
     if (this.#paused) body.pause();
   };
 
-  /** Reports a failure (before or during the response) to the handler. */
+  /** Reports a failure (before or during the response) to the handler, once. */
   readonly fail = (err: Error): void => {
-    const error = this.#aborted && this.#reason ? this.#reason : err;
+    if (!this.#settle()) return;
+    const error = this.#reason ?? err;
     if (this.#modern) this.#handler.onResponseError?.(this, error);
     else this.#handler.onError?.(error);
   };
+
+  /** True the first time: the handler may get its final callback. */
+  #settle(): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    return true;
+  }
 }

@@ -6,7 +6,11 @@ import type { RulesSource } from '../routing/rules-source.js';
 import type { ServiceConfig } from '../service/service-runtime.js';
 import { defaultStack } from '../stack/default-stack.js';
 import type { Stack } from '../stack/stack.js';
-import { type TransportOptions, validateTransport } from '../transport/transport-options.js';
+import {
+  type TransportOptions,
+  validateEffectiveTransport,
+  validateTransport,
+} from '../transport/transport-options.js';
 import { Mesh } from './mesh.js';
 import { ServiceBuilder, type ServiceDraft, type StackEdit } from './service-builder.js';
 
@@ -47,7 +51,9 @@ export class MeshBuilder {
     try {
       configure?.(builder);
     } catch (err) {
+      // What the function configured before it threw is incomplete: report the throw alone.
       this.#problems.push(`service '${name}': its configure function threw: ${(err as Error).message}`);
+      return this;
     }
     this.#services.push(builder);
     return this;
@@ -75,7 +81,10 @@ export class MeshBuilder {
     return this;
   }
 
-  /** How long `close()` lets requests in flight finish, in ms (default 10 000). */
+  /**
+   * How long `close()` lets requests in flight finish, in ms (default 10 000). Also how long an
+   * endpoint that leaves discovery may finish its requests before its pool is cut.
+   */
   closeTimeout(ms: number): this {
     this.#closeTimeoutMs = ms;
     return this;
@@ -172,7 +181,9 @@ export class MeshBuilder {
       for (const problem of factory.validate?.() ?? []) problems.push(`${where}: ${problem}`);
     }
     const transport = { ...this.#transport, ...draft.transport };
-    problems.push(...validateTransport(draft.transport, where));
+    const transportProblems = validateTransport(draft.transport, where);
+    problems.push(...transportProblems);
+    if (transportProblems.length === 0) problems.push(...validateEffectiveTransport(transport, where));
     const stack = this.#applyEdits(base, draft.stackEdits, where, problems);
     if (problems.length > before || stack === undefined || draft.resolver === undefined) return undefined;
     return {

@@ -27,6 +27,12 @@ const ORIGIN_CACHE_LIMIT = 1024;
  * An in-process service mesh: a set of logical services, each with discovery, a balancer and a
  * stack of layers, reachable through `request()` (the fast path), `fetch()`, a wrapped `fetch`,
  * or an undici dispatcher. Create one with {@link Mesh.builder}.
+ *
+ * Upstreams see the logical address, as behind a sidecar mesh: requests carry
+ * `Host: <service name>` (HTTP/2 `:authority`), whichever front-end or claimed host name sent
+ * them, unless the caller sets a `Host` header itself, which is then sent as given. TLS SNI and
+ * certificate checks use the endpoint's host unless `transport({ tls: { servername } })` says
+ * otherwise.
  */
 export class Mesh extends EventEmitter<MeshEvents> {
   readonly #services = new Map<string, ServiceRuntime>();
@@ -137,12 +143,7 @@ export class Mesh extends EventEmitter<MeshEvents> {
               ErrorCode.MeshClosed,
               'The mesh is closed: create a new one to make more requests.',
             )
-          : new TrellisError(
-              ErrorCode.UnknownService,
-              `Unknown service '${options.service}'. Known services: ${this.services.join(', ') || 'none'}. ` +
-                'Add it with Mesh.builder().service(name, ...).',
-              { details: { service: options.service } },
-            ),
+          : this.#unknownService(options.service),
       );
     }
     return service.call(new RequestContext(options));
@@ -158,15 +159,31 @@ export class Mesh extends EventEmitter<MeshEvents> {
 
   /**
    * Wraps an existing `fetch`: requests for mesh hosts go through the mesh, all others through
-   * `fetchImpl` exactly as before.
+   * `fetchImpl` exactly as before. The result has the type of `fetchImpl`, so
+   * `mesh.wrapFetch(fetch)` drops in wherever Node's built-in `fetch` was used.
+   *
+   * @typeParam F - the type of the wrapped `fetch` (Node's built-in one, undici's, or any other)
+   * @example
+   * ```ts
+   * const meshFetch = mesh.wrapFetch(fetch);
+   * await meshFetch('http://users/v1/users/42'); // through the mesh
+   * await meshFetch('https://example.com/');     // through the built-in fetch, untouched
+   * ```
    */
-  wrapFetch(fetchImpl: FetchLike): FetchLike {
-    return routeFetch((host) => this.isMeshHost(host), this.fetch.bind(this), fetchImpl);
+  wrapFetch<F extends (input: never, init?: never) => Promise<unknown>>(fetchImpl: F): F {
+    // Mesh responses are undici's Response, which has the shape of the global one.
+    return routeFetch(
+      (host) => this.isMeshHost(host),
+      this.fetch.bind(this),
+      fetchImpl as unknown as FetchLike,
+    ) as unknown as F;
   }
 
   /**
    * An undici `Dispatcher` that routes mesh hosts through the mesh and passes others through.
-   * `setGlobalDispatcher(mesh.dispatcher())` makes every `fetch` in the process use the mesh.
+   * `setGlobalDispatcher(mesh.dispatcher())` makes every `fetch` in the process use the mesh
+   * (Node's built-in `fetch` included). `close()` also closes the pass-through agent, so put the
+   * previous global dispatcher back before closing the mesh.
    */
   dispatcher(): MeshDispatcher {
     return this.#dispatcher;
@@ -175,17 +192,25 @@ export class Mesh extends EventEmitter<MeshEvents> {
   /** Per-endpoint state of a service's balancer (in flight, state, weight, latency estimate). */
   snapshot(service: string): EndpointSnapshot[] {
     const runtime = this.#services.get(service);
-    if (runtime === undefined) {
-      throw new TrellisError(ErrorCode.UnknownService, `Unknown service '${service}'.`, {
-        details: { service },
-      });
-    }
+    if (runtime === undefined) throw this.#unknownService(service);
     return runtime.balancer.snapshot();
   }
 
+  #unknownService(service: string): TrellisError {
+    return new TrellisError(
+      ErrorCode.UnknownService,
+      `Unknown service '${service}'. Known services: ${this.services.join(', ') || 'none'}. ` +
+        'Add it with Mesh.builder().service(name, ...).',
+      { details: { service } },
+    );
+  }
+
   /**
-   * Stops taking requests, lets those in flight finish (up to the close timeout), closes every
-   * connection pool and stops discovery. Nothing the mesh started keeps the process alive after.
+   * Stops taking requests (new ones fail with `TRELLIS_MESH_CLOSED`), stops discovery, lets
+   * requests in flight finish, response bodies included, for up to the close timeout
+   * (`closeTimeout()`, 10 s by default), then cuts what is left, closes every connection pool and
+   * runs the layers' `onClose` cleanups. Nothing the mesh started keeps the process alive after.
+   * Calling it again returns the same promise.
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {

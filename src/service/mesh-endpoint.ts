@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import { buildConnector, Pool } from 'undici';
 import type { Endpoint } from '../discovery/endpoint.js';
 import type { TransportOptions } from '../transport/transport-options.js';
 import { DEFAULT_TRANSPORT } from '../transport/transport-options.js';
@@ -24,15 +24,19 @@ export class MeshEndpoint {
   /** Per-endpoint state owned by the service's balancer (for example a latency estimate). */
   balancerState: unknown = undefined;
   readonly #transport: TransportOptions;
+  readonly #authority: string;
   #pool: Pool | undefined = undefined;
 
   /**
    * @param endpoint - the discovery record
    * @param transport - connection settings for the pool
+   * @param authority - the `Host` (HTTP/2 `:authority`) requests carry unless they set one;
+   *   the service's logical name in a mesh, the endpoint's `host:port` by default
    */
-  constructor(endpoint: Endpoint, transport: TransportOptions) {
+  constructor(endpoint: Endpoint, transport: TransportOptions, authority: string = endpoint.id) {
     this.endpoint = endpoint;
     this.#transport = transport;
+    this.#authority = authority;
   }
 
   /** `host:port` identity. */
@@ -53,23 +57,25 @@ export class MeshEndpoint {
   #createPool(): Pool {
     const t = this.#transport;
     const tls = t.tls;
-    const scheme = tls ? 'https' : 'http';
-    const connect = tls
-      ? {
-          ...tls.connect,
-          ca: tls.ca,
-          cert: tls.cert,
-          key: tls.key,
-          servername: tls.servername,
-          timeout: t.connectTimeout ?? DEFAULT_TRANSPORT.connectTimeout,
-        }
-      : { timeout: t.connectTimeout ?? DEFAULT_TRANSPORT.connectTimeout };
-    this.#pool = new Pool(`${scheme}://${this.endpoint.id}`, {
+    const allowH2 = t.http2 ?? DEFAULT_TRANSPORT.http2;
+    const connector = buildConnector({
+      ...tls?.connect,
+      ...(tls && { ca: tls.ca, cert: tls.cert, key: tls.key, servername: tls.servername }),
+      allowH2,
+      timeout: t.connectTimeout ?? DEFAULT_TRANSPORT.connectTimeout,
+    });
+    // The pool's origin names the service, so undici sends `Host: <service>` (and HTTP/2
+    // `:authority`) for free, as a sidecar mesh would; the connector dials the endpoint itself.
+    // TLS SNI and certificate checks still default to the endpoint's host (see TransportTls).
+    const { host, port, id } = this.endpoint;
+    const dial: buildConnector.connector = (options, callback) =>
+      connector({ ...options, hostname: host, host: id, port: String(port) }, callback);
+    this.#pool = new Pool(`${tls ? 'https' : 'http'}://${this.#authority}`, {
       connections: t.connections ?? DEFAULT_TRANSPORT.connections,
       pipelining: t.pipelining ?? DEFAULT_TRANSPORT.pipelining,
-      allowH2: t.http2 ?? DEFAULT_TRANSPORT.http2,
+      allowH2,
       keepAliveTimeout: t.keepAliveTimeout ?? DEFAULT_TRANSPORT.keepAliveTimeout,
-      connect,
+      connect: dial,
     });
     return this.#pool;
   }

@@ -120,13 +120,18 @@ export class ServiceRuntime implements ServiceHandle {
     for (const endpoint of next.values()) {
       const live = this.#endpoints.get(endpoint.id);
       if (live) live.endpoint = endpoint;
-      else this.#endpoints.set(endpoint.id, new MeshEndpoint(endpoint, this.#config.transport));
+      else this.#endpoints.set(endpoint.id, new MeshEndpoint(endpoint, this.#config.transport, this.name));
     }
     this.balancer.update([...this.#endpoints.values()]);
     this.events.emit('endpoints', this.name, [...next.values()]);
   }
 
   #drain(endpoint: MeshEndpoint): void {
+    // Never used: nothing to wait for (saves thousands of promises when a large set shrinks).
+    if (!endpoint.connected) {
+      endpoint.state = 'draining';
+      return;
+    }
     const done = endpoint.close(this.#drainTimeoutMs).finally(() => this.#draining.delete(done));
     this.#draining.add(done);
   }

@@ -1,3 +1,4 @@
+import { errors } from 'undici';
 import type { RequestContext } from '../context.js';
 import { ErrorCode, TrellisError } from '../errors.js';
 
@@ -9,7 +10,12 @@ const NOT_SENT = new Set([
   'ENETUNREACH',
   'EAI_AGAIN',
   'UND_ERR_CONNECT_TIMEOUT',
+  // undici throws this when a request is dispatched to a pool that is already closing.
+  'UND_ERR_CLOSED',
 ]);
+
+/** The pool was closed under the request: the mesh closed, or the endpoint left discovery. */
+const POOL_CLOSED = new Set(['UND_ERR_CLOSED', 'UND_ERR_DESTROYED']);
 
 const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
@@ -30,13 +36,30 @@ const TLS_FAILURES = new Set([
 ]);
 
 /**
+ * Whether `err` came from the caller's own request body stream rather than from the network.
+ * A failed Readable records its error; for other streamed bodies (async iterables) the error is
+ * the caller's when it carries no string code, since every undici and socket error has one
+ * (except undici's HTTP parser error, which is ruled out by type).
+ */
+function fromRequestBody(err: unknown, ctx: RequestContext): boolean {
+  const body = ctx.body;
+  if (body == null || typeof body === 'string' || body instanceof Uint8Array) return false;
+  if ('errored' in body) return body.errored === err;
+  return (
+    typeof (err as { code?: unknown } | null)?.code !== 'string' && !(err instanceof errors.HTTPParserError)
+  );
+}
+
+/**
  * Turns a transport failure into a {@link TrellisError}. `details.requestSent` is false only when
  * the request provably never reached the server, which is what makes a non-idempotent request
  * safe to retry.
  */
 export function toTransportError(err: unknown, ctx: RequestContext): TrellisError {
   if (err instanceof TrellisError) return err;
-  const code = (err as { code?: string } | null)?.code ?? '';
+  // DOMException (an AbortSignal's reason) has a numeric code; only undici's and Node's string codes count.
+  const rawCode = (err as { code?: unknown } | null)?.code;
+  const code = typeof rawCode === 'string' ? rawCode : '';
   const name = (err as { name?: string } | null)?.name ?? '';
   const endpoint = ctx.endpoint?.id;
   const where = `${ctx.method} ${ctx.service}${ctx.path}${endpoint ? ` via ${endpoint}` : ''}`;
@@ -76,6 +99,30 @@ export function toTransportError(err: unknown, ctx: RequestContext): TrellisErro
       cause: err,
       details,
     });
+  }
+  if (POOL_CLOSED.has(code)) {
+    return new TrellisError(
+      ErrorCode.UpstreamUnavailable,
+      `${where} was cut because the endpoint's connection pool closed: the mesh was closed, or the ` +
+        'endpoint left discovery and did not finish within the close timeout (see closeTimeout()).',
+      { cause: err, details },
+    );
+  }
+  if (fromRequestBody(err, ctx)) {
+    return new TrellisError(
+      ErrorCode.InvalidRequest,
+      `${where} was cut because its request body stream failed: ${(err as Error).message}. ` +
+        'The upstream is not at fault; fix or retry the body source.',
+      { cause: err, details },
+    );
+  }
+  if (err instanceof errors.HTTPParserError) {
+    return new TrellisError(
+      ErrorCode.UpstreamUnavailable,
+      `${where} failed: the endpoint answered with something that is not valid HTTP: ${err.message}` +
+        `${code ? ` (${code})` : ''}. Check that the endpoint speaks HTTP/1.1, or configure TLS if it expects it.`,
+      { cause: err, details },
+    );
   }
   const reason = (err as Error | null)?.message ?? String(err);
   return new TrellisError(

@@ -20,7 +20,7 @@ export interface TransportOptions {
   connections?: number;
   /** Requests pipelined per HTTP/1.1 connection; 1 (no pipelining) by default. */
   pipelining?: number;
-  /** Negotiate HTTP/2 over TLS when the server offers it; off by default. */
+  /** Negotiate HTTP/2 (ALPN) when the server offers it; off by default. Needs `tls`: `build()` rejects it without. */
   http2?: boolean;
   /** Idle keep-alive time for pooled connections in ms; 4000 by default. */
   keepAliveTimeout?: number;
@@ -39,9 +39,23 @@ export const DEFAULT_TRANSPORT: Readonly<Required<Omit<TransportOptions, 'tls'>>
   connectTimeout: 3000,
 });
 
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof TransportOptions>([
+  'connections',
+  'pipelining',
+  'http2',
+  'keepAliveTimeout',
+  'connectTimeout',
+  'tls',
+]);
+
 /** Lists what is wrong with transport options, each as a sentence the user can act on. */
 export function validateTransport(options: TransportOptions, where: string): string[] {
   const problems: string[] = [];
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) {
+      problems.push(`${where}: unknown transport option '${key}' (known: ${[...KNOWN_OPTIONS].join(', ')})`);
+    }
+  }
   const positiveInt = (key: keyof TransportOptions, min: number) => {
     const value = options[key];
     if (value !== undefined && !(typeof value === 'number' && Number.isInteger(value) && value >= min)) {
@@ -55,5 +69,22 @@ export function validateTransport(options: TransportOptions, where: string): str
   if (options.http2 !== undefined && typeof options.http2 !== 'boolean') {
     problems.push(`${where}: transport.http2 must be true or false`);
   }
+  if (options.tls !== undefined && (options.tls === null || typeof options.tls !== 'object')) {
+    problems.push(`${where}: transport.tls must be an object such as tlsFromFiles({ ca: 'ca.pem' })`);
+  }
   return problems;
+}
+
+/**
+ * Problems with the settings a service ends up with (mesh-wide merged with its own): HTTP/2 is
+ * negotiated with TLS (ALPN), so asking for it without TLS would silently fall back to HTTP/1.1.
+ */
+export function validateEffectiveTransport(options: TransportOptions, where: string): string[] {
+  if (options.http2 === true && options.tls === undefined) {
+    return [
+      `${where}: transport.http2 needs TLS, because HTTP/2 is negotiated during the TLS handshake; ` +
+        'add transport({ tls: ... }) or drop http2',
+    ];
+  }
+  return [];
 }

@@ -53,6 +53,25 @@ describe('Consul resolver: contract tests against recorded Consul API responses 
     await run.close();
   });
 
+  it('sends the ACL token and the datacenter', async () => {
+    await api.control('consul/acl', { index: 700, body: RECORDED });
+    const run = runResolver(
+      consulEndpoints({
+        address: api.url,
+        service: 'acl',
+        datacenter: 'dc2',
+        token: 's3cret',
+        waitSeconds: 2,
+        updates: FAST,
+      }),
+    );
+    await until(() => run.applied.length === 1, 'the first set');
+    const seen = (await api.log()).log.find((r) => r.url.includes('/acl'));
+    expect(seen?.url).toMatch(/dc=dc2/);
+    expect(seen?.token).toBe('s3cret');
+    await run.close();
+  });
+
   it('leaves out instances with a failing check', async () => {
     const critical = structuredClone(RECORDED);
     (critical[0]!.Checks as Array<Record<string, unknown>>)[1]!.Status = 'critical';
@@ -95,6 +114,17 @@ describe('Consul resolver: contract tests against recorded Consul API responses 
     expect(run.current()).toHaveLength(2);
     await until(() => run.current().length === 0, 'the grace to end');
     await run.close();
+  });
+
+  it('paces its queries when the answers carry no X-Consul-Index (they cannot block)', async () => {
+    await api.control('consul/noindex', { index: 0, body: RECORDED });
+    const run = runResolver(resolver('noindex'));
+    await until(() => run.applied.length === 1, 'the first set');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await run.close();
+    const queries = (await api.log()).log.filter((r) => r.url.includes('/noindex'));
+    expect(queries.length).toBeGreaterThanOrEqual(2);
+    expect(queries.length).toBeLessThanOrEqual(3);
   });
 
   it('ends its blocking query on close', async () => {

@@ -112,6 +112,22 @@ describe('DNS resolvers against a real dnsmasq on loopback', () => {
     await run.close();
   });
 
+  it('moves on to the next server of a custom list when the first does not answer', async () => {
+    const silent = await startDns({});
+    silent.pause();
+    try {
+      const run = runResolver(
+        dnsAddresses('a.api.test', 3000, { ...fast(), servers: [silent.server, dns.server] }),
+      );
+      await until(() => run.applied.length >= 1, 'an answer from the second server');
+      expect(run.current()).toEqual(['127.0.0.2:3000']);
+      await run.close();
+    } finally {
+      silent.resume();
+      await silent.stop();
+    }
+  });
+
   it('leaves no timer or query behind after close', async () => {
     const run = runResolver(dnsSrv(SRV, fast()));
     await until(() => run.applied.length >= 1, 'the first set');

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EtcdEvent, EtcdKeyValue } from '../../src/discovery/etcd/codec.js';
 import { EtcdClient } from '../../src/discovery/etcd/etcd-client.js';
-import { type EtcdServer, freePort, startEtcd } from '../support/etcd.js';
+import { type EtcdServer, startEtcd } from '../support/etcd.js';
+import { freePort } from '../support/ports.js';
 
 async function until(check: () => boolean, what: string, ms = 8000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -116,6 +117,28 @@ describe('etcd client against a real etcd', () => {
     );
     expect(new Set(f.revisions).size).toBe(f.revisions.length);
     expect(f.snapshots).toBe(1);
+    await watch.close();
+  });
+
+  it('notices a frozen etcd behind a silent watch stream, says so, and catches up once it answers again', async () => {
+    const f = follower();
+    const watch = client.watch('/frozen/', f.handlers, {
+      livenessCheckMs: 150,
+      minBackoffMs: 50,
+      maxBackoffMs: 200,
+    });
+    await until(() => f.snapshots === 1, 'the snapshot');
+    etcd.pause();
+    try {
+      await until(
+        () => f.errors.some((e) => /silent and etcd did not answer a check/.test(e.message)),
+        'the check',
+      );
+    } finally {
+      etcd.resume();
+    }
+    await client.put('/frozen/a', 'after');
+    await until(() => f.state.get('/frozen/a') === 'after', 'the change after the freeze');
     await watch.close();
   });
 

@@ -70,8 +70,21 @@ describe('etcd resolver and registration against a real etcd', () => {
     });
     await until(() => run.current().length === 1, 'the registration');
     await doomed.close(); // keep-alives stop, the lease is not revoked
+    const late = await registerEndpoint({
+      etcd: client,
+      prefix: '/t2/',
+      service: 'late',
+      endpoint: { host: '127.0.0.1', port: 3002 },
+      ttlSeconds: 2,
+    });
     await until(() => run.current().length === 0, 'the lease to expire', 10_000);
     await run.close();
+    // Deregistering while etcd is out of reach says what happens to the entry.
+    await etcd.stop();
+    await expect(late.close()).rejects.toThrow(
+      /Could not deregister \/t2\/late\/127\.0\.0\.1:3002.*within 2 s/,
+    );
+    await etcd.restart();
   });
 
   it('writes its entry again under a new lease when the old lease is lost', async () => {

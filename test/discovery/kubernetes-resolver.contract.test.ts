@@ -85,8 +85,11 @@ describe('Kubernetes EndpointSlice resolver: contract tests against recorded API
         metadata: expect.objectContaining({ forZones: 'europe-west1-c,europe-west1-d' }),
       }),
     ]);
-    const requests = (await api.log()).log.map((r) => r.url);
-    expect(requests.some((u) => u.includes('labelSelector=kubernetes.io%2Fservice-name%3Dweb'))).toBe(true);
+    const requests = (await api.log()).log;
+    expect(requests.some((r) => r.url.includes('labelSelector=kubernetes.io%2Fservice-name%3Dweb'))).toBe(
+      true,
+    );
+    expect(requests.every((r) => r.token === 'Bearer test-token')).toBe(true);
     await run.close();
   });
 
@@ -156,6 +159,36 @@ describe('Kubernetes EndpointSlice resolver: contract tests against recorded API
     await until(() => run.guard.holdingEmptySet, 'the hold');
     expect(run.current().length).toBeGreaterThan(0);
     await until(() => run.current().length === 0, 'the grace to end');
+    await run.close();
+  });
+
+  it('keeps the last good set when the API refuses (403) and recovers when it answers again', async () => {
+    const run = await start();
+    await watching();
+    const forbidden = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message:
+        'endpointslices.discovery.k8s.io is forbidden: User "system:serviceaccount:shop:default" cannot watch resource "endpointslices"',
+      reason: 'Forbidden',
+      code: 403,
+    };
+    await api.control('k8s/list', { status: 403, text: JSON.stringify(forbidden) });
+    await api.control('k8s/drop');
+    await until(
+      () => run.errors.some((e) => /answered 403.*forbidden.*may list and watch/.test(e.message)),
+      'the error',
+    );
+    expect(run.current()).toHaveLength(2);
+    // Access is back, and the history the watch would resume from expired during the outage.
+    await api.control('k8s/list', {
+      resourceVersion: '60000',
+      oldestResourceVersion: 59000,
+      items: [RECORDED.items[1]],
+    });
+    await until(() => run.current().join() === '[::1]:8080', 'recovery');
     await run.close();
   });
 

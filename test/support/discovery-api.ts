@@ -10,7 +10,7 @@ export interface DiscoveryApi {
   /** POSTs a control command. */
   control(path: string, body?: unknown): Promise<string>;
   /** Requests the server has seen (control requests excluded) and how many watches are open. */
-  log(): Promise<{ log: Array<{ method: string; url: string }>; openWatches: number }>;
+  log(): Promise<{ log: Array<{ method: string; url: string; token?: string }>; openWatches: number }>;
   stop(): Promise<void>;
 }
 

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './etcd.js';
+import { freePort } from './ports.js';
 
 /** Records the test DNS server answers for (all names should end in `.test`). */
 export interface DnsRecords {

@@ -1,20 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-/** A free TCP port on 127.0.0.1 (bound then released, so a tiny race with other processes remains). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+import { freePort } from './ports.js';
 
 /** A real etcd (Debian's etcd-server) on 127.0.0.1 with random ports and a temporary data dir. */
 export interface EtcdServer {
@@ -24,6 +13,10 @@ export interface EtcdServer {
   stop(): Promise<void>;
   /** Starts it again on the same ports and data dir (after `stop`). */
   restart(): Promise<void>;
+  /** Freezes the process (SIGSTOP): connections stay open but nothing answers. */
+  pause(): void;
+  /** Unfreezes it (SIGCONT). */
+  resume(): void;
   /** Stops it and removes its data dir. */
   destroy(): Promise<void>;
 }
@@ -73,6 +66,7 @@ export async function startEtcd(): Promise<EtcdServer> {
     child = undefined;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = once(proc, 'exit');
+    process.kill(proc.pid!, 'SIGCONT');
     process.kill(proc.pid!, 'SIGTERM');
     // etcd's graceful stop can wait seconds for open client streams; a crash is just as good a test.
     const impatient = setTimeout(() => process.kill(proc.pid!, 'SIGKILL'), 1000);
@@ -85,6 +79,8 @@ export async function startEtcd(): Promise<EtcdServer> {
     url,
     stop,
     restart: launch,
+    pause: () => process.kill(child!.pid!, 'SIGSTOP'),
+    resume: () => process.kill(child!.pid!, 'SIGCONT'),
     async destroy() {
       await stop();
       await rm(dataDir, { recursive: true, force: true });

@@ -110,6 +110,8 @@ export function consulEndpoints(options: ConsulEndpointsOptions): Resolver {
           try {
             await query();
             backoffMs = 250;
+            // Without a usable X-Consul-Index the query cannot block: pace it instead of spinning.
+            if (index === 0) await sleep(1000, abort.signal);
           } catch (err) {
             if (abort.signal.aborted) return;
             sink.error(err as Error);

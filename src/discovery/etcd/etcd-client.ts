@@ -201,6 +201,11 @@ export class EtcdClient {
     if (this.#ownsDispatcher) await this.#dispatcher.close();
   }
 
+  /** @internal The member URL calls currently go to. */
+  get origin(): string {
+    return this.#endpoints[this.#current]!;
+  }
+
   /** @internal One unary JSON call, moving to the next member when one cannot be reached. */
   async call(path: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
     this.#checkOpen();

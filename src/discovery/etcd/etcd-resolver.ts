@@ -17,8 +17,8 @@ export interface EtcdEndpointsOptions {
   prefix?: string;
   /** Service name to watch; the mesh's service name by default. */
   service?: string;
-  /** Reconnection backoff of the watch after a dropped stream. */
-  reconnect?: Pick<EtcdWatchOptions, 'minBackoffMs' | 'maxBackoffMs'>;
+  /** Reconnection backoff of the watch after a dropped stream, and its liveness check. */
+  reconnect?: Pick<EtcdWatchOptions, 'minBackoffMs' | 'maxBackoffMs' | 'livenessCheckMs'>;
   /** Debounce and empty-set grace. */
   updates?: UpdatePolicy;
 }

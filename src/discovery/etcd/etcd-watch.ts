@@ -24,6 +24,13 @@ export interface EtcdWatchOptions {
   minBackoffMs?: number;
   /** Longest delay between reconnection attempts, in ms. Default 5000. */
   maxBackoffMs?: number;
+  /**
+   * When the stream has been silent this long, in ms, ask etcd a cheap question on another
+   * request; if that fails, the member is frozen or cut off (a TCP stream can stay open without
+   * ever failing), so the watch reconnects, to another member if there are several. Default
+   * 30000; 0 turns the check off.
+   */
+  livenessCheckMs?: number;
 }
 
 class Compacted extends Error {}
@@ -38,6 +45,7 @@ export class EtcdWatch {
   readonly #handlers: EtcdWatchHandlers;
   readonly #minBackoffMs: number;
   readonly #maxBackoffMs: number;
+  readonly #livenessCheckMs: number;
   readonly #forget: (watch: EtcdWatch) => void;
   readonly #done: Promise<void>;
   #next: number | undefined;
@@ -60,6 +68,7 @@ export class EtcdWatch {
     this.#handlers = handlers;
     this.#minBackoffMs = options.minBackoffMs ?? 100;
     this.#maxBackoffMs = options.maxBackoffMs ?? 5000;
+    this.#livenessCheckMs = options.livenessCheckMs ?? 30_000;
     this.#backoffMs = this.#minBackoffMs;
     this.#next = options.startRevision;
     this.#forget = forget;
@@ -121,10 +130,43 @@ export class EtcdWatch {
         start_revision: from,
       },
     };
-    const response = await this.#client.stream('/v3/watch', request, this.#abort.signal);
+    const abort = this.#abort;
+    const origin = this.#client.origin;
+    const response = await this.#client.stream('/v3/watch', request, abort.signal);
     let buffered = '';
+    let heard = true;
+    let stale: Error | undefined;
+    const liveness =
+      this.#livenessCheckMs > 0
+        ? setInterval(() => {
+            if (heard) {
+              heard = false;
+              return;
+            }
+            const check = {
+              key: encode(this.#prefix),
+              range_end: prefixRangeEnd(this.#prefix),
+              count_only: true,
+            };
+            this.#client.call('/v3/kv/range', check).then(
+              () => {
+                // Answered, but by another member: the one holding this stream is gone.
+                if (this.#client.origin !== origin) {
+                  stale = new Error(`${origin} stopped answering`);
+                  abort.abort();
+                }
+              },
+              (err: Error) => {
+                stale = err;
+                abort.abort();
+              },
+            );
+          }, this.#livenessCheckMs)
+        : undefined;
+    liveness?.unref();
     try {
       for await (const chunk of response.body) {
+        heard = true;
         buffered += (chunk as Buffer).toString('utf8');
         let newline = buffered.indexOf('\n');
         while (newline >= 0) {
@@ -134,7 +176,17 @@ export class EtcdWatch {
           newline = buffered.indexOf('\n');
         }
       }
+    } catch (err) {
+      if (stale && !this.#closed) {
+        throw new TrellisError(
+          ErrorCode.DiscoveryFailed,
+          `The watch on '${this.#prefix}' was silent and etcd did not answer a check (${stale.message}); reconnecting.`,
+          { cause: stale },
+        );
+      }
+      throw err;
     } finally {
+      clearInterval(liveness);
       response.body.destroy();
     }
   }

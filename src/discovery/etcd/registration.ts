@@ -63,12 +63,26 @@ export class EtcdRegistration {
     else this.#lease = lease;
   }
 
-  /** Deregisters: revokes the lease, so the entry is deleted now and watchers see it go. */
+  /**
+   * Deregisters: revokes the lease, so the entry is deleted now and watchers see it go.
+   *
+   * @throws `TrellisError` `TRELLIS_DISCOVERY_FAILED` when etcd cannot be reached; the entry then
+   *   disappears when its lease expires.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await this.#renewing;
-    await this.#lease?.revoke();
+    try {
+      await this.#lease?.revoke();
+    } catch (err) {
+      throw new TrellisError(
+        ErrorCode.DiscoveryFailed,
+        `Could not deregister ${this.key} (${(err as Error).message}); it disappears when its lease expires, ` +
+          `within ${this.#options.ttlSeconds ?? 10} s.`,
+        { cause: err, details: { key: this.key } },
+      );
+    }
   }
 
   #reRegister(): void {

@@ -31,7 +31,11 @@ export interface KubernetesEndpointsOptions {
   updates?: UpdatePolicy;
 }
 
-class Gone extends Error {}
+class Gone extends Error {
+  constructor() {
+    super('the Kubernetes API answered 410 Gone');
+  }
+}
 
 /**
  * Ready endpoints of a Kubernetes Service from its `discovery.k8s.io/v1` EndpointSlices: lists
@@ -204,8 +208,8 @@ export function kubernetesEndpoints(options: KubernetesEndpointsOptions): Resolv
             await watch();
           } catch (err) {
             if (abort.signal.aborted) return;
-            if (err instanceof Gone) {
-              resourceVersion = undefined; // history expired: relist at once
+            if (err instanceof Gone && resourceVersion !== undefined) {
+              resourceVersion = undefined; // the watch's history expired: relist at once
               continue;
             }
             sink.error(err as Error);

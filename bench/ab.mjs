@@ -1,0 +1,84 @@
+// Paired A/B of client factories in ONE process, for small differences on a busy machine: the
+// clients take turns in short blocks (order A B B A ...), each block a closed loop of `--block`
+// requests at `--concurrency` in flight, so whatever else the machine does lands on both alike.
+// Reports, per client, the median CPU µs/request and req/s over blocks, and the median of the
+// per-pair differences against the first client. Not a substitute for `run.mjs` (one process per
+// client): use it to decide between variants of a hot path, then confirm with run.mjs.
+//   node bench/ab.mjs [--blocks=30] [--block=2000] [--concurrency=64] [--path=/]
+//                     undici.mjs#undiciPool mesh.mjs#meshRequest [more module#factory ...]
+// Modules are resolved against bench/clients/ unless given as paths or URLs.
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { median } from './lib/aggregate.mjs';
+import { startUpstream } from './lib/processes.mjs';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    blocks: { type: 'string', default: '30' },
+    block: { type: 'string', default: '2000' },
+    concurrency: { type: 'string', default: '64' },
+    path: { type: 'string', default: '/' },
+  },
+});
+const blocks = Number(values.blocks);
+const blockSize = Number(values.block);
+const concurrency = Number(values.concurrency);
+if (positionals.length < 2) throw new Error('name at least two clients as module#factory');
+
+async function runBlock(request, n) {
+  let started = 0;
+  const worker = async () => {
+    while (started < n) {
+      started++;
+      await request();
+    }
+  };
+  const cpu = process.cpuUsage();
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - t0) / 1000;
+  const used = process.cpuUsage(cpu);
+  return { cpuUs: (used.user + used.system) / n, rps: n / seconds };
+}
+
+const upstream = await startUpstream('ab', {});
+const clients = [];
+try {
+  for (const spec of positionals) {
+    const [file, factory] = spec.split('#');
+    const url = /^(\.|\/|file:)/.test(file)
+      ? new URL(file, `file://${process.cwd()}/`).href
+      : new URL(`./clients/${file}`, import.meta.url).href;
+    const make = (await import(url))[factory];
+    if (typeof make !== 'function') throw new Error(`${file} exports no factory '${factory}'`);
+    const client = await make({ targets: [upstream.url], path: values.path, concurrency, options: {} });
+    clients.push({ name: spec, ...client, cpu: [], rps: [] });
+  }
+  for (const c of clients) await runBlock(c.request, blockSize); // warm-up: JIT and connections
+  for (let b = 0; b < blocks; b++) {
+    const order = b % 2 === 0 ? clients : [...clients].reverse();
+    for (const c of order) {
+      const { cpuUs, rps } = await runBlock(c.request, blockSize);
+      c.cpu.push(cpuUs);
+      c.rps.push(rps);
+    }
+  }
+} finally {
+  for (const c of clients) await c.close?.();
+  await upstream.stop();
+}
+
+const [base] = clients;
+console.log(`Node ${process.version}; ${blocks} blocks x ${blockSize} requests, ${concurrency} in flight`);
+console.log(
+  '| client | CPU µs/req median (min) | added CPU µs/req (paired median) | req/s median | × first (paired median) |',
+);
+console.log('|---|---|---|---|---|');
+for (const c of clients) {
+  const added = median(c.cpu.map((x, i) => x - base.cpu[i]));
+  const ratio = median(c.rps.map((x, i) => x / base.rps[i]));
+  console.log(
+    `| ${c.name} | ${median(c.cpu).toFixed(2)} (${Math.min(...c.cpu).toFixed(2)}) | ${added >= 0 ? '+' : ''}${added.toFixed(2)} | ${Math.round(median(c.rps))} | ${ratio.toFixed(3)} |`,
+  );
+}

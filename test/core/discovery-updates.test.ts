@@ -1,0 +1,161 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Endpoint,
+  ErrorCode,
+  isTrellisError,
+  type Layer,
+  Mesh,
+  type MeshEndpoint,
+} from '../../src/index.js';
+import { startUpstreams, type Upstream } from '../support/upstreams.js';
+import { manualResolver } from './support/manual-resolver.js';
+
+let a: Upstream;
+let b: Upstream;
+let mesh: Mesh | undefined;
+
+beforeAll(async () => {
+  [a, b] = (await startUpstreams('a', 'b')) as [Upstream, Upstream];
+});
+
+afterEach(async () => {
+  await mesh?.close();
+  mesh = undefined;
+});
+
+afterAll(async () => {
+  await Promise.all([a?.stop(), b?.stop()]);
+});
+
+/** A layer below `balance` that records the endpoint each attempt went to. */
+function recordEndpoints(seen: MeshEndpoint[]): Layer {
+  return {
+    name: 'record-endpoint',
+    wrap: (next) => (ctx) => {
+      seen.push(ctx.endpoint!);
+      return next(ctx);
+    },
+  };
+}
+
+/**
+ * The next endpoint set the mesh applies. Waiting for the event, rather than expecting the set
+ * right after publishing, keeps these tests true if discovery debounces updates.
+ */
+function nextEndpoints(m: Mesh): Promise<readonly Endpoint[]> {
+  return new Promise((resolve) => m.once('endpoints', (_service, endpoints) => resolve(endpoints)));
+}
+
+async function answerOf(m: Mesh, path = '/'): Promise<string> {
+  return (await m.request({ service: 'svc', path })).body.text();
+}
+
+describe('discovery updates', () => {
+  it('keeps the last good set and emits discoveryError when an update holds a malformed entry', async () => {
+    const resolver = manualResolver([a.address]);
+    mesh = Mesh.builder()
+      .service('svc', (s) => s.discovery(resolver))
+      .build();
+    const errors: Array<[string, Error]> = [];
+    mesh.on('discoveryError', (service, err) => errors.push([service, err]));
+    resolver.publish([b.address, 'not-an-endpoint']);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]![0]).toBe('svc');
+    expect(isTrellisError(errors[0]![1], ErrorCode.InvalidDiscoveryData)).toBe(true);
+    expect(errors[0]![1].message).toMatch(/not-an-endpoint.*port is missing/);
+    expect(mesh.snapshot('svc').map((e) => e.id)).toEqual([a.address]);
+    expect(await answerOf(mesh)).toBe('ok a');
+  });
+
+  it('keeps the last good set when a resolver publishes something that is not an array', async () => {
+    const resolver = manualResolver([a.address]);
+    mesh = Mesh.builder()
+      .service('svc', (s) => s.discovery(resolver))
+      .build();
+    const errors: Error[] = [];
+    mesh.on('discoveryError', (_service, err) => errors.push(err));
+    resolver.publish({ host: '127.0.0.1' } as never);
+    expect(errors[0]?.message).toMatch(/array of endpoints/);
+    expect(await answerOf(mesh)).toBe('ok a');
+  });
+
+  it('wraps a resolver failure in TRELLIS_DISCOVERY_FAILED naming the service and resolver', async () => {
+    const resolver = manualResolver([a.address]);
+    mesh = Mesh.builder()
+      .service('svc', (s) => s.discovery(resolver))
+      .build();
+    const errors: Error[] = [];
+    mesh.on('discoveryError', (_service, err) => errors.push(err));
+    resolver.fail(new Error('registry unreachable'));
+    expect(isTrellisError(errors[0], ErrorCode.DiscoveryFailed)).toBe(true);
+    expect(errors[0]!.message).toMatch(
+      /'svc' \(manual\) failed: registry unreachable\. The last known endpoints/,
+    );
+    expect(await answerOf(mesh)).toBe('ok a');
+  });
+
+  it('emits the new set on the endpoints event and sends traffic only to it', async () => {
+    const resolver = manualResolver([a.address]);
+    mesh = Mesh.builder()
+      .service('svc', (s) => s.discovery(resolver))
+      .build();
+    const applied = nextEndpoints(mesh);
+    resolver.publish([b.address]);
+    expect((await applied).map((e) => e.id)).toEqual([b.address]);
+    expect([await answerOf(mesh), await answerOf(mesh)]).toEqual(['ok b', 'ok b']);
+  });
+
+  it('creates one pool per endpoint lazily, on its first request, and reuses it', async () => {
+    const seen: MeshEndpoint[] = [];
+    mesh = Mesh.builder()
+      .service('svc', (s) =>
+        s
+          .discovery(manualResolver([a.address]))
+          .stack((st) => st.insertAfter('balance', recordEndpoints(seen))),
+      )
+      .build();
+    await answerOf(mesh);
+    const [endpoint] = seen;
+    expect(endpoint!.connected).toBe(true);
+    const pool = endpoint!.pool;
+    await answerOf(mesh);
+    expect(seen[1]).toBe(endpoint);
+    expect(seen[1]!.pool).toBe(pool);
+  });
+
+  it('drains an endpoint that leaves discovery: its in-flight request completes, then its pool closes', async () => {
+    const resolver = manualResolver([a.address]);
+    const seen: MeshEndpoint[] = [];
+    mesh = Mesh.builder()
+      .service('svc', (s) =>
+        s.discovery(resolver).stack((st) => st.insertAfter('balance', recordEndpoints(seen))),
+      )
+      .build();
+    const slow = mesh.request({ service: 'svc', path: '/slow?ms=1000' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const applied = nextEndpoints(mesh);
+    resolver.publish([b.address]);
+    await applied;
+    const removed = seen[0]!;
+    // It left discovery while its request was still waiting for an answer.
+    expect(removed.inflight).toBe(1);
+    expect(removed.state).toBe('draining');
+    expect(mesh.snapshot('svc').map((e) => e.id)).toEqual([b.address]);
+    // The request already sent to the removed endpoint still gets its whole answer.
+    const res = await slow;
+    expect(await res.body.text()).toBe('slow a');
+    // close() on an already-closing pool resolves once the first close has finished.
+    await removed.pool.close();
+    expect(removed.pool.closed).toBe(true);
+    expect(await answerOf(mesh)).toBe('ok b');
+  });
+
+  it('stops the resolver when the mesh closes', async () => {
+    const resolver = manualResolver([a.address]);
+    mesh = Mesh.builder()
+      .service('svc', (s) => s.discovery(resolver))
+      .build();
+    await mesh.close();
+    expect(resolver.closed).toBe(1);
+  });
+});
