@@ -23,7 +23,7 @@ Commands:
                                           watching the key applies it within a second
   rules show                              print the whole rules document stored in etcd
   rules set <file>                        validate a rules file (trellis or SMI TrafficSplit,
-                                          YAML or JSON) and store it in etcd
+                                          YAML or JSON) and store it in etcd (as trellis JSON)
   rules check <file>                      validate a rules file without storing it
 
 etcd options (split, rules show/set):

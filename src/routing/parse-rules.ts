@@ -23,7 +23,7 @@ function checkKeys(value: Obj, allowed: readonly string[], where: string, proble
 }
 
 /** Checks a service name used as a key or a backend. */
-export function checkServiceName(value: unknown, where: string, problems: string[]): value is string {
+function checkServiceName(value: unknown, where: string, problems: string[]): value is string {
   if (typeof value === 'string' && NAME.test(value)) return true;
   problems.push(
     `${where}: ${JSON.stringify(value)} is not a service name (lower-case letters, digits, '-' and '.')`,
@@ -178,7 +178,7 @@ function checkRoute(value: unknown, where: string, problems: string[]): void {
 }
 
 /** Validates one service's routes, adding every problem found to `problems`. */
-export function checkServiceRoutes(
+function checkServiceRoutes(
   value: unknown,
   where: string,
   problems: string[],
