@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { RequestContext } from '../../src/context.js';
 import { CompiledRoutes } from '../../src/routing/compile.js';
 import { parseServiceRoutes } from '../../src/routing/parse-rules.js';
-import { SplitRandom } from '../../src/routing/split-random.js';
+import { RANDOM_RANGE, SplitRandom, threshold } from '../../src/routing/split-random.js';
 import type { MeshResponse, Service } from '../../src/stack/layer.js';
 
 /** Stand-in backends (the split algorithm only needs to know which one was called). */
@@ -119,5 +119,23 @@ describe('traffic split (stand-in backends, seeded random)', () => {
       void routes.handle(new RequestContext({ service: 'svc', path }));
     }
     expect(counts.get('exact')).toBe(2);
+  });
+
+  it('draws below a share threshold with that share of probability, within five standard deviations', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 1, noNaN: true }), fc.integer(), (share, seed) => {
+        const random = new SplitRandom(seed);
+        const limit = threshold(share);
+        const n = 4000;
+        let below = 0;
+        for (let i = 0; i < n; i++) {
+          const draw = random.next();
+          expect(draw >= 0 && draw < RANDOM_RANGE && Number.isInteger(draw)).toBe(true);
+          if (draw < limit) below++;
+        }
+        expect(Math.abs(below - n * share)).toBeLessThanOrEqual(5 * Math.sqrt(n * share * (1 - share)) + 1);
+      }),
+      { numRuns: 50 },
+    );
   });
 });
