@@ -178,11 +178,7 @@ function checkRoute(value: unknown, where: string, problems: string[]): void {
 }
 
 /** Validates one service's routes, adding every problem found to `problems`. */
-function checkServiceRoutes(
-  value: unknown,
-  where: string,
-  problems: string[],
-): value is ServiceRoutes {
+function checkServiceRoutes(value: unknown, where: string, problems: string[]): value is ServiceRoutes {
   const before = problems.length;
   if (!isObject(value) || !Array.isArray(value.routes)) {
     problems.push(`${where}: expected { routes: [...] }`);
