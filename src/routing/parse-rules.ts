@@ -104,6 +104,7 @@ function checkSplit(value: unknown, where: string, problems: string[]): void {
     problems.push(`${where}: expected a non-empty list of { backend, weight }`);
     return;
   }
+  const before = problems.length;
   let total = 0;
   value.forEach((entry, i) => {
     const at = `${where}[${i}]`;
@@ -121,7 +122,7 @@ function checkSplit(value: unknown, where: string, problems: string[]): void {
   const names = value.map((entry) => (isObject(entry) ? entry.backend : undefined));
   if (new Set(names).size !== names.length)
     problems.push(`${where}: a backend is listed twice; merge its weights`);
-  if (total === 0 && problems.length === 0)
+  if (total === 0 && problems.length === before)
     problems.push(`${where}: the weights add up to 0; give some backend weight`);
 }
 
@@ -218,7 +219,18 @@ function parseText(text: string, problems: string[]): unknown {
     for (const error of doc.errors) problems.push(`syntax: ${error.message.split('\n')[0]}`);
   }
   if (problems.length > 0) return undefined;
-  const values = docs.map((doc) => doc.toJS() as unknown).filter((v) => v !== null && v !== undefined);
+  const values: unknown[] = [];
+  for (const doc of docs) {
+    try {
+      // toJS resolves aliases (bounded by the library's alias limit) and can still fail on one
+      // that points nowhere.
+      const value: unknown = doc.toJS();
+      if (value !== null && value !== undefined) values.push(value);
+    } catch (err) {
+      problems.push(`syntax: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  if (problems.length > 0) return undefined;
   return values.length === 1 ? values[0] : values;
 }
 

@@ -140,6 +140,11 @@ spec:
     expect(problemsOf({ services: { a: { routes: [{ split: [{ backend: 'b', weight: 0 }] }] } } })).toEqual([
       expect.stringMatching(/weights add up to 0/),
     ]);
+    expect(
+      problemsOf({
+        services: { a: { routes: [{ backend: 'Bad Name' }, { split: [{ backend: 'b', weight: 0 }] }] } },
+      }),
+    ).toEqual([expect.stringMatching(/is not a service name/), expect.stringMatching(/weights add up to 0/)]);
     const twice = {
       split: [
         { backend: 'b', weight: 1 },
@@ -153,6 +158,7 @@ spec:
 
   it('rejects YAML syntax errors and documents of an unknown shape with a message saying what is expected', () => {
     expect(problemsOf('services: [unclosed')[0]).toMatch(/^syntax:/);
+    expect(problemsOf('*undefined-alias')[0]).toMatch(/^syntax:/);
     expect(problemsOf({ users: { routes: [] } })[0]).toMatch(/expected \{ services:/);
   });
 
