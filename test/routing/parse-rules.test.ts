@@ -186,6 +186,31 @@ spec:
         fc.oneof(
           fc.anything(),
           fc.string(),
+          // YAML-ish text: anchors, aliases, tags, flow and block collections, documents
+          fc.string({
+            unit: fc.constantFrom(
+              '*a',
+              '&a ',
+              ': ',
+              '- ',
+              '[',
+              ']',
+              '{',
+              '}',
+              '\n',
+              ' ',
+              'x',
+              '!!map ',
+              '|',
+              '"',
+              '#',
+              '---\n',
+              '<<: *a\n',
+              'services',
+              'routes',
+            ),
+            maxLength: 40,
+          }),
           fc.record({ services: fc.dictionary(fc.string(), fc.record({ routes: fc.array(routeLike) })) }),
         ),
         (input) => {
