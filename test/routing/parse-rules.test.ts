@@ -212,6 +212,20 @@ spec:
             maxLength: 40,
           }),
           fc.record({ services: fc.dictionary(fc.string(), fc.record({ routes: fc.array(routeLike) })) }),
+          fc.array(
+            fc.record({
+              kind: fc.constant('TrafficSplit'),
+              apiVersion: fc.oneof(fc.constant('split.smi-spec.io/v1alpha4'), fc.anything()),
+              metadata: fc.anything(),
+              spec: fc.oneof(
+                fc.anything(),
+                fc.record({
+                  service: fc.anything(),
+                  backends: fc.array(fc.record({ service: fc.anything(), weight: fc.anything() })),
+                }),
+              ),
+            }),
+          ),
         ),
         (input) => {
           expect(['table', 'rejected']).toContain(outcome(input));
