@@ -128,11 +128,13 @@ describe('traffic split (stand-in backends, seeded random)', () => {
         const limit = threshold(share);
         const n = 4000;
         let below = 0;
+        let outOfRange = 0;
         for (let i = 0; i < n; i++) {
           const draw = random.next();
-          expect(draw >= 0 && draw < RANDOM_RANGE && Number.isInteger(draw)).toBe(true);
+          if (!(draw >= 0 && draw < RANDOM_RANGE && Number.isInteger(draw))) outOfRange++;
           if (draw < limit) below++;
         }
+        expect(outOfRange).toBe(0);
         expect(Math.abs(below - n * share)).toBeLessThanOrEqual(5 * Math.sqrt(n * share * (1 - share)) + 1);
       }),
       { numRuns: 50 },
