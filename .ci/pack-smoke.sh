@@ -24,6 +24,10 @@ npm install --no-audit --no-fund --silent "$work/$tarball"
 echo "-- import every exported subpath"
 node "$repo/.ci/check-exports.mjs"
 
+echo "-- run the trellis command from the installed package (package.json bin)"
+npx --no-install trellis --help >/dev/null
+npx --no-install trellis rules check /dev/null
+
 echo "-- run the quickstart against the installed package"
 cp "$repo/examples/quickstart.mjs" .
 timeout 60 node quickstart.mjs

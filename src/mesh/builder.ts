@@ -1,6 +1,8 @@
 import type { BalancerFactory } from '../balancers/balancer.js';
 import { p2cPeakEwma } from '../balancers/p2c.js';
 import { ErrorCode, TrellisError } from '../errors.js';
+import { routes } from '../routing/route-layer.js';
+import type { RulesSource } from '../routing/rules-source.js';
 import type { ServiceConfig } from '../service/service-runtime.js';
 import { defaultStack } from '../stack/default-stack.js';
 import type { Stack } from '../stack/stack.js';
@@ -61,6 +63,16 @@ export class MeshBuilder {
   stack(edit: StackEdit): this {
     this.#stackEdits.push(edit);
     return this;
+  }
+
+  /**
+   * Routing rules for every service from one source that may change them at run time
+   * (`fileRules(path)`, `etcdRules(...)`, `rulesSource()`); each service follows its own entry.
+   * Shorthand for replacing the `route` layer of every service with `routes(source)`; a
+   * service's own `s.layer(routes(...))` still wins for that service.
+   */
+  rules(source: RulesSource): this {
+    return this.stack((stack) => stack.replace(routes(source)));
   }
 
   /** Connection settings for every service (a service's own settings win). */

@@ -7,7 +7,7 @@ import { MeshDispatcher } from '../frontends/dispatcher.js';
 import { type FetchInit, type FetchInput, type FetchLike, fetchVia, routeFetch } from '../frontends/fetch.js';
 import { hostOf } from '../frontends/origin.js';
 import { type ServiceConfig, ServiceRuntime } from '../service/service-runtime.js';
-import type { MeshResponse } from '../stack/layer.js';
+import type { MeshResponse, Service } from '../stack/layer.js';
 import { MeshBuilder } from './builder.js';
 import type { MeshEvents } from './events.js';
 
@@ -38,6 +38,7 @@ export class Mesh extends EventEmitter<MeshEvents> {
   readonly #services = new Map<string, ServiceRuntime>();
   readonly #byHost = new Map<string, ServiceRuntime>();
   readonly #byOrigin = new Map<string, ServiceRuntime | null>();
+  readonly #calls = new Map<string, Service>();
   readonly #options: MeshOptions;
   readonly #dispatcher: MeshDispatcher;
   #closing: Promise<void> | undefined;
@@ -55,13 +56,39 @@ export class Mesh extends EventEmitter<MeshEvents> {
   constructor(services: readonly ServiceConfig[], options: MeshOptions) {
     super();
     this.#options = options;
-    for (const config of services) {
-      const runtime = new ServiceRuntime(config, this, options.closeTimeoutMs);
-      this.#services.set(config.name, runtime);
-      for (const host of [config.name, ...config.hosts]) this.#byHost.set(host.toLowerCase(), runtime);
+    const owners = new Map<string, string>();
+    for (const config of services)
+      for (const host of [config.name, ...config.hosts]) owners.set(host, config.name);
+    const lookup = (name: string) => this.#lookup(owners.get(name.toLowerCase()));
+    try {
+      for (const config of services) {
+        const runtime = new ServiceRuntime(config, this, options.closeTimeoutMs, lookup);
+        this.#services.set(config.name, runtime);
+        for (const host of [config.name, ...config.hosts]) this.#byHost.set(host.toLowerCase(), runtime);
+      }
+    } catch (err) {
+      // A layer refused its configuration while the stacks were built (for example routing
+      // rules naming an unknown service): release what the services built so far set up.
+      for (const runtime of this.#services.values()) void runtime.close(0);
+      throw err;
     }
     this.#dispatcher = new MeshDispatcher(this);
     for (const runtime of this.#services.values()) runtime.start();
+  }
+
+  /**
+   * A service's whole stack, found when first called (layers look services up while the mesh
+   * is still building them). One function per service, so every name of a service gives the
+   * same one.
+   */
+  #lookup(name: string | undefined): Service | undefined {
+    if (name === undefined) return undefined;
+    let call = this.#calls.get(name);
+    if (call === undefined) {
+      call = (ctx) => this.#services.get(name)!.call(ctx);
+      this.#calls.set(name, call);
+    }
+    return call;
   }
 
   /** The logical names of the mesh's services. */

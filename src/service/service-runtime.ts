@@ -45,9 +45,16 @@ export class ServiceRuntime implements ServiceHandle {
   #closed = false;
   /** Drain time for endpoints that leave discovery. */
   readonly #drainTimeoutMs: number;
+  readonly #lookup: (name: string) => Service | undefined;
 
-  constructor(config: ServiceConfig, events: EventEmitter<MeshEvents>, drainTimeoutMs: number) {
+  constructor(
+    config: ServiceConfig,
+    events: EventEmitter<MeshEvents>,
+    drainTimeoutMs: number,
+    lookup: (name: string) => Service | undefined = () => undefined,
+  ) {
     this.name = config.name;
+    this.#lookup = lookup;
     this.balancer = config.balancer;
     this.events = events;
     this.#config = config;
@@ -72,6 +79,10 @@ export class ServiceRuntime implements ServiceHandle {
 
   onClose(cleanup: () => void | Promise<void>): void {
     this.#cleanups.push(cleanup);
+  }
+
+  lookup(name: string): Service | undefined {
+    return this.#lookup(name);
   }
 
   #reportError(err: Error): void {

@@ -4,6 +4,7 @@ import { circuitBreaker } from '../resilience/breaker/circuit-breaker.js';
 import { deadlines } from '../resilience/deadline-layer.js';
 import { hedging } from '../resilience/hedge-layer.js';
 import { retries } from '../resilience/retry-layer.js';
+import { routes } from '../routing/route-layer.js';
 import { tracing } from '../telemetry/tracing-layer.js';
 import { transportLayer } from '../transport/transport-layer.js';
 import { Stack } from './stack.js';
@@ -14,6 +15,7 @@ import { Stack } from './stack.js';
  *
  * | layer       | concern                                                        |
  * |-------------|----------------------------------------------------------------|
+ * | `route`     | routing rules: splits, matches, mirroring, faults ({@link routes}); no rules by default |
  * | `tracing`   | one OpenTelemetry CLIENT span per logical request (`tracing()`) |
  * | `deadline`  | one deadline for the whole request, inherited from the inbound request, sent downstream; cancels everything below when it passes ({@link deadlines}) |
  * | `breaker`   | fails fast while the service keeps failing ({@link circuitBreaker}) |
@@ -51,11 +53,15 @@ import { Stack } from './stack.js';
  *   order. They are opt-in: they need numbers only the user knows (a rate, a queue size).
  * - `metrics` goes on top, next to `tracing`, to time the call as the caller sees it.
  *
- * Routing slots in above `deadline` by name, without changes to the core.
+ * - `route` is on top: a request routed to another service runs through that service's whole
+ *   stack, so it gets exactly one span, in the stack of the backend that serves it.
  */
 export function defaultStack(): Stack {
   return Stack.of(
-    // per logical request
+    // per logical request. Routing comes first: a request routed to another service runs
+    // through that service's whole stack (tracing included), so each request gets one span,
+    // in the stack of the backend that serves it.
+    routes(),
     tracing(),
     deadlines(),
     circuitBreaker(),

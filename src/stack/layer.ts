@@ -26,6 +26,13 @@ export interface ServiceHandle {
   endpoints(): readonly MeshEndpoint[];
   /** Registers cleanup (timers, breakers) to run when the service is closed. */
   onClose(cleanup: () => void | Promise<void>): void;
+  /**
+   * Another service of the same mesh, by logical name or claimed host: a function that sends a
+   * request through that service's whole stack, or `undefined` when the mesh has no such
+   * service. For layers that dispatch across services (routing); safe to call from `wrap`.
+   * Optional so that handles made outside a mesh (in tests) need not provide it.
+   */
+  lookup?(name: string): Service | undefined;
 }
 
 /**

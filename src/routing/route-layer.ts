@@ -1,0 +1,91 @@
+import type { RequestContext } from '../context.js';
+import type { Layer, MeshResponse, Service, ServiceHandle } from '../stack/layer.js';
+import { type BackendLookup, CompiledRoutes, unknownBackends } from './compile.js';
+import { parseServiceRoutes } from './parse-rules.js';
+import type { RouteTable, ServiceRoutes } from './rules.js';
+import { RulesSource } from './rules-source.js';
+import { SplitRandom } from './split-random.js';
+
+/** The layer name of {@link routes}. */
+export const ROUTE_LAYER = 'route';
+
+/** Options for {@link routes}. */
+export interface RouteLayerOptions {
+  /**
+   * Seed of the random draws behind splits, mirrors and faults (each service gets its own
+   * generator); random by default. Tests pass one to make decisions repeatable.
+   */
+  seed?: number;
+}
+
+/**
+ * The top layer of a service's stack: sends each request to a backend service chosen by the
+ * routing rules (header and path matches, weighted splits), mirrors a share of requests, and
+ * injects faults. Without rules, it passes requests straight down.
+ *
+ * Give it a {@link RulesSource} to follow rules that change at run time (every service reads
+ * its own entry of the shared table), or one service's routes to fix them at build time.
+ * Backends are dispatched into their own full stack (discovery, balancer, resilience); the
+ * backend's own routing rules apply only to requests addressed to it by name, so a split never
+ * routes twice and rules cannot loop.
+ *
+ * @example
+ * ```ts
+ * // rules for every service, changed at run time
+ * Mesh.builder().rules(fileRules('/etc/trellis/routes.yaml'))
+ * // fixed rules for one service
+ * Mesh.builder().service('users', (s) =>
+ *   s.discovery(...).layer(routes({ routes: [{ split: [{ backend: 'users', weight: 99 }, { backend: 'users-v2', weight: 1 }] }] })))
+ * ```
+ *
+ * @param rules - a rules source, one service's routes, or nothing (no rules)
+ * @param options - a seed for repeatable decisions in tests
+ * @throws `TrellisError` `TRELLIS_INVALID_CONFIG` when fixed routes are invalid.
+ */
+export function routes(rules?: RulesSource | ServiceRoutes, options: RouteLayerOptions = {}): Layer {
+  if (rules === undefined) return { name: ROUTE_LAYER, wrap: (next) => next };
+  if (rules instanceof RulesSource) return sourceLayer(rules, options.seed);
+  const fixed = parseServiceRoutes(rules);
+  return sourceLayer(new RulesSource('routes() in the builder'), options.seed, fixed);
+}
+
+function sourceLayer(source: RulesSource, seed: number | undefined, fixed?: ServiceRoutes): Layer {
+  return {
+    name: ROUTE_LAYER,
+    wrap(next: Service, service: ServiceHandle): Service {
+      const name = service.name;
+      const random = new SplitRandom(seed);
+      // The service's own name or any host it claims means "this service's own endpoints".
+      const self = service.lookup?.(name);
+      const lookup: BackendLookup = (backend) => {
+        const found = service.lookup?.(backend);
+        return backend === name || (found !== undefined && found === self) ? next : found;
+      };
+      const entry = (table: RouteTable): ServiceRoutes | undefined =>
+        fixed ?? (Object.hasOwn(table.services, name) ? table.services[name] : undefined);
+      // The rules in force for this service; null when it has none (the common case).
+      let current: CompiledRoutes | null = null;
+      const unsubscribe = source.subscribe({
+        service: name,
+        check: (table) => {
+          const rules = entry(table);
+          return rules === undefined ? [] : unknownBackends(name, rules, lookup, next);
+        },
+        apply: (table) => {
+          const rules = entry(table);
+          current =
+            rules === undefined || rules.routes.length === 0
+              ? null
+              : new CompiledRoutes(rules, lookup, next, random);
+        },
+      });
+      service.onClose(unsubscribe);
+      return function route(ctx: RequestContext): Promise<MeshResponse> {
+        // A request routed here from another service's split keeps that service's name and is
+        // not routed again.
+        if (current === null || ctx.service !== name) return next(ctx);
+        return current.handle(ctx);
+      };
+    },
+  };
+}

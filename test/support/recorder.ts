@@ -1,0 +1,60 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+
+const RECORDER = fileURLToPath(new URL('../fixtures/recorder.mjs', import.meta.url));
+
+/** One request a recorder received. */
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** A recording HTTP server process on 127.0.0.1 (fixtures/recorder.mjs). */
+export interface Recorder {
+  readonly address: string;
+  /** What it has received so far (asked over HTTP, off the mesh). */
+  recorded(): Promise<RecordedRequest[]>;
+  /** Polls until `count` requests have arrived, for up to `timeoutMs`. */
+  waitFor(count: number, timeoutMs?: number): Promise<RecordedRequest[]>;
+  stop(): Promise<void>;
+}
+
+/** Starts a recorder that answers every request (`answer`) or none (`hang`). */
+export async function startRecorder(mode: 'answer' | 'hang'): Promise<Recorder> {
+  const child = spawn(process.execPath, [RECORDER, '0', mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let buffered = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const match = /listening (\d+)/.exec(buffered);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`recorder exited with ${code} before listening`)));
+  });
+  const recorded = async (): Promise<RecordedRequest[]> => {
+    const { body } = await request(`http://127.0.0.1:${port}/__recorded`);
+    return (await body.json()) as RecordedRequest[];
+  };
+  return {
+    address: `127.0.0.1:${port}`,
+    recorded,
+    async waitFor(count, timeoutMs = 5000) {
+      const until = performance.now() + timeoutMs;
+      for (;;) {
+        const seen = await recorded();
+        if (seen.length >= count || performance.now() > until) return seen;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      process.kill(child.pid!, 'SIGTERM');
+      await exited;
+    },
+  };
+}
