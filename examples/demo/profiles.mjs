@@ -12,7 +12,9 @@
 /** @type {Record<string, UpstreamProfile>} */
 export const PROFILES = {
   steady: { name: 'steady', latencyMs: 5, jitterMs: 5, errorRate: 0 },
+  slow: { name: 'slow', latencyMs: 50, jitterMs: 10, errorRate: 0 },
+  flaky: { name: 'flaky', latencyMs: 5, jitterMs: 5, errorRate: 0.5 },
 };
 
 /** Profile names of the upstreams the demo starts by default. */
-export const DEMO_UPSTREAMS = ['steady', 'steady', 'steady'];
+export const DEMO_UPSTREAMS = ['steady', 'steady', 'slow', 'flaky'];

@@ -1,6 +1,6 @@
 // The trellis demo: `npm run demo`, or after a build
-//   node examples/demo/run.mjs [--seconds 5] [--concurrency 8] [--balancer roundRobin]
-//                              [--upstreams steady,steady,steady]
+//   node examples/demo/run.mjs [--seconds 5] [--concurrency 8] [--balancer p2cPeakEwma]
+//                              [--upstreams steady,steady,slow,flaky]
 // Starts one upstream process per listed profile (profiles.mjs), sends load through a mesh for a
 // few seconds while a live view shows each endpoint's requests/s, p50/p99 and state, prints a
 // summary, and stops every process it started. --balancer names any factory that
@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { Mesh } from 'trellis';
 import * as balancers from 'trellis/balancers';
+import { healthLayer } from 'trellis/balancers';
 import { staticEndpoints } from 'trellis/discovery';
 import { runLoad } from './load.mjs';
 import { startUpstream, stopAll } from './processes.mjs';
@@ -18,14 +19,14 @@ import { createView } from './view.mjs';
 /** Every balancer factory trellis/balancers exports, by name. */
 const BALANCERS = new Map(Object.entries(balancers).filter(([, value]) => typeof value === 'function'));
 const USAGE =
-  'usage: run.mjs [--seconds 5] [--concurrency 8] [--balancer roundRobin] [--upstreams steady,steady]\n' +
+  'usage: run.mjs [--seconds 5] [--concurrency 8] [--balancer p2cPeakEwma] [--upstreams steady,steady]\n' +
   `  balancers: ${[...BALANCERS.keys()].join(', ')}\n  profiles: ${Object.keys(PROFILES).join(', ')}`;
 
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '5' },
     concurrency: { type: 'string', default: '8' },
-    balancer: { type: 'string', default: 'roundRobin' },
+    balancer: { type: 'string', default: 'p2cPeakEwma' },
     upstreams: { type: 'string', default: DEMO_UPSTREAMS.join(',') },
   },
 });
@@ -64,6 +65,9 @@ try {
       s
         .discovery(staticEndpoints(upstreams.map((u) => u.address)))
         .balancer(balancer())
+        // Quicker ejection than production defaults so the flaky upstream visibly leaves and
+        // returns (through slow start) within a few seconds.
+        .layer(healthLayer({ consecutiveFailures: 3, baseEjectionMs: 2_000, slowStartMs: 3_000 }))
         .stack((stack) => stack.insertAfter('balance', stats.layer())),
     )
     .build();

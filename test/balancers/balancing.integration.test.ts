@@ -75,7 +75,11 @@ describe('balancing against real upstream processes', () => {
     const [failing, ...healthy] = await upstreams(['failing', { errorRate: 1 }], ['a', {}], ['b', {}]);
     mesh = Mesh.builder()
       .service('api', (s) =>
-        s.discovery(staticEndpoints([failing!, ...healthy].map((u) => u.address))).balancer(roundRobin()),
+        // No retries or breaker: the caller must see each failure the health layer counts.
+        s
+          .discovery(staticEndpoints([failing!, ...healthy].map((u) => u.address)))
+          .balancer(roundRobin())
+          .stack((st) => st.remove('retry').remove('breaker')),
       )
       .build();
     const reasons: string[] = [];

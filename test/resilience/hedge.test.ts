@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { roundRobin } from '../../src/balancers/round-robin.js';
 import { staticEndpoints } from '../../src/discovery/static.js';
 import { ErrorCode, isTrellisError } from '../../src/errors.js';
 import { Mesh } from '../../src/mesh/mesh.js';
@@ -14,15 +15,21 @@ let seq = 0;
 beforeAll(async () => {
   [a, b] = await startCounting('ha', 'hb');
   mesh = Mesh.builder()
+    // These tests judge retries, deadlines and hedging alone: endpoint ejection and the circuit
+    // breaker (tested in their own files) would change which endpoint answers or fail calls fast;
+    // round robin, because the tests rely on alternating endpoints.
+    .stack((st) => st.remove('breaker').remove('health'))
     .service('hedged', (s) =>
       s
         .discovery(staticEndpoints([a.address, b.address]))
+        .balancer(roundRobin())
         .layer(hedging({ minSamples: 20, quantile: 0.9, maxExtraLoad: 0.5 }))
         .layer(retries({ retries: 0 })),
     )
     .service('frugal', (s) =>
       s
         .discovery(staticEndpoints([a.address, b.address]))
+        .balancer(roundRobin())
         .layer(hedging({ minSamples: 20, quantile: 0.5, maxExtraLoad: 0.05 }))
         .layer(retries({ retries: 0 })),
     )

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { roundRobin } from '../../src/balancers/round-robin.js';
 import { staticEndpoints } from '../../src/discovery/static.js';
 import { ErrorCode, isTrellisError, type TrellisError } from '../../src/errors.js';
 import { Mesh } from '../../src/mesh/mesh.js';
@@ -20,19 +21,32 @@ beforeAll(async () => {
   deadPort = dead.port;
   const noBudget = { percent: 0, minPerSecond: 0 };
   mesh = Mesh.builder()
-    .service('pair', (s) => s.discovery(staticEndpoints([a.address, b.address])))
-    .service('one', (s) => s.discovery(staticEndpoints([a.address])))
-    .service('half-dead', (s) => s.discovery(staticEndpoints([`127.0.0.1:${deadPort}`, b.address])))
+    // These tests judge retries, deadlines and hedging alone: endpoint ejection and the circuit
+    // breaker (tested in their own files) would change which endpoint answers or fail calls fast;
+    // round robin, because the tests rely on alternating endpoints.
+    .stack((st) => st.remove('breaker').remove('health'))
+    .service('pair', (s) => s.discovery(staticEndpoints([a.address, b.address])).balancer(roundRobin()))
+    .service('one', (s) => s.discovery(staticEndpoints([a.address])).balancer(roundRobin()))
+    .service('half-dead', (s) =>
+      s.discovery(staticEndpoints([`127.0.0.1:${deadPort}`, b.address])).balancer(roundRobin()),
+    )
     .service('all-dead', (s) =>
-      s.discovery(staticEndpoints([`127.0.0.1:${deadPort}`])).layer(retries({ budget: noBudget })),
+      s
+        .discovery(staticEndpoints([`127.0.0.1:${deadPort}`]))
+        .balancer(roundRobin())
+        .layer(retries({ budget: noBudget })),
     )
     .service('budgeted', (s) =>
       s
         .discovery(staticEndpoints([a.address, b.address]))
+        .balancer(roundRobin())
         .layer(retries({ retries: 3, budget: { percent: 0.2, minPerSecond: 0 } })),
     )
     .service('hanging', (s) =>
-      s.discovery(staticEndpoints([a.address])).layer(deadlines({ timeoutMs: 2500, attemptTimeoutMs: 200 })),
+      s
+        .discovery(staticEndpoints([a.address]))
+        .balancer(roundRobin())
+        .layer(deadlines({ timeoutMs: 2500, attemptTimeoutMs: 200 })),
     )
     .build();
 });

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { roundRobin } from '../../src/balancers/round-robin.js';
 import { staticEndpoints } from '../../src/discovery/static.js';
 import { isTrellisError, type TrellisError } from '../../src/errors.js';
 import { Mesh } from '../../src/mesh/mesh.js';
@@ -224,6 +225,7 @@ describe('a subset of endpoints as a backend (real upstream processes)', () => {
       .service('catalog', (s) =>
         s
           .discovery(all)
+          .balancer(roundRobin())
           .layer(routes({ routes: [{ match: { headers: { 'x-canary': '1' } }, backend: 'catalog-v2' }] })),
       )
       .service('catalog-v2', (s) => s.discovery(subsetOf(all, { version: 'v2' }, 'catalog')))
