@@ -1,6 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { startListener } from '../support/listener-process.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/profiled-upstream.mjs', import.meta.url));
 
@@ -29,29 +29,6 @@ export async function startProfiled(
   profile: Profile = {},
   port = 0,
 ): Promise<ProfiledUpstream> {
-  const child = spawn(process.execPath, [FIXTURE, String(port), name, JSON.stringify(profile)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  const listening = await new Promise<number>((resolve, reject) => {
-    let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const match = /listening (\d+)/.exec(buffered);
-      if (match) resolve(Number(match[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`upstream ${name} exited with ${code} before listening`)));
-  }).finally(() => clearTimeout(timer));
-  return {
-    name,
-    port: listening,
-    address: `127.0.0.1:${listening}`,
-    process: child,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      process.kill(child.pid!, 'SIGTERM');
-      await exited;
-    },
-  };
+  const listener = await startListener(FIXTURE, [String(port), name, JSON.stringify(profile)]);
+  return { ...listener, name, address: `127.0.0.1:${listener.port}` };
 }
