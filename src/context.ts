@@ -82,6 +82,12 @@ export class RequestContext {
   headersTimeout: number | undefined = undefined;
   /** Per-attempt limit on gaps between body chunks, in ms (undici's option). */
   bodyTimeout: number | undefined = undefined;
+  /**
+   * Set by the dispatcher front-end (`mesh.fetch`, `setGlobalDispatcher`): the transport relays
+   * the response to the caller's undici handler instead of building a stream, and the response
+   * `body` layers see offers only {@link ResponseBody}'s members.
+   */
+  relay = false;
 
   /** @param init - the request as the caller described it */
   constructor(init: RequestContextInit) {

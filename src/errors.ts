@@ -25,8 +25,6 @@ export const ErrorCode = {
   Aborted: 'TRELLIS_ABORTED',
   /** The service's circuit breaker is open: the call failed fast. */
   CircuitOpen: 'TRELLIS_CIRCUIT_OPEN',
-  /** Retries were needed but the retry budget is spent. */
-  RetryBudgetExhausted: 'TRELLIS_RETRY_BUDGET_EXHAUSTED',
   /** The concurrency limit and its queue are full: the call was shed locally. */
   ConcurrencyLimited: 'TRELLIS_CONCURRENCY_LIMITED',
   /** The client-side rate limit or adaptive throttle rejected the call. */

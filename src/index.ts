@@ -19,7 +19,7 @@ export { Mesh, type MeshOptions, type MeshRequestOptions } from './mesh/mesh.js'
 export { ServiceBuilder, type ServiceDraft, type StackEdit } from './mesh/service-builder.js';
 export { type EndpointState, MeshEndpoint } from './service/mesh-endpoint.js';
 export { defaultStack } from './stack/default-stack.js';
-export type { Layer, MeshResponse, Service, ServiceHandle } from './stack/layer.js';
+export type { Layer, MeshResponse, ResponseBody, Service, ServiceHandle } from './stack/layer.js';
 export { Stack } from './stack/stack.js';
 export { TRANSPORT_LAYER, transportLayer } from './transport/transport-layer.js';
 export type { TransportOptions, TransportTls } from './transport/transport-options.js';

@@ -64,6 +64,7 @@ export class MeshDispatcher extends Dispatcher {
         body: options.body as RequestContext['body'],
         signal: bridge.signal,
       });
+      ctx.relay = true;
       bridge.start();
       service.call(ctx).then(bridge.respond, bridge.fail);
     } catch (err) {

@@ -1,7 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
+import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { ErrorCode, TrellisError } from '../errors.js';
 import type { MeshResponse } from '../stack/layer.js';
+import { RelayBody, type RelayTarget } from '../transport/relay-body.js';
 
 /** Header names repeat on almost every response, so each name's Buffer is made once (bounded). */
 const NAME_BUFFERS = new Map<string, Buffer>();
@@ -33,14 +36,20 @@ function rawHeaders(headers: IncomingHttpHeaders | Record<string, string>): Buff
 }
 
 /**
- * Feeds a mesh response (status, headers, streaming body) into an undici dispatch handler, so
+ * Feeds a mesh response (status, headers, relayed or streaming body) into an undici dispatch handler, so
  * `fetch` and anything else built on undici's `Dispatcher` API can run on the mesh. Speaks both
  * handler generations: `onResponseStart`/`onResponseData`/... (undici 7) and the older
  * `onConnect`/`onHeaders`/`onData`/... that Node 20's built-in fetch still uses.
  */
-export class HandlerBridge implements Dispatcher.DispatchController {
+export class HandlerBridge implements Dispatcher.DispatchController, RelayTarget {
   readonly #handler: Dispatcher.DispatchHandler;
   readonly #modern: boolean;
+  /** The handler the relay feeds. */
+  readonly handler: Dispatcher.DispatchHandler;
+  /** The controller the handler was given: this bridge. */
+  readonly controller: Dispatcher.DispatchController = this;
+  /** Whether the handler is of undici 7's generation. */
+  readonly modern: boolean;
   /**
    * Cancels the request until a response exists. undici accepts an EventEmitter as a signal and
    * checks `aborted` first, so an abort that comes before the request reaches a pool still counts.
@@ -49,6 +58,7 @@ export class HandlerBridge implements Dispatcher.DispatchController {
     aborted: false,
   });
   #response: MeshResponse | undefined;
+  #relay: RelayBody | undefined = undefined;
   #paused = false;
   #reason: Error | null = null;
   /** Set once the handler has had its last callback (end or error); nothing is sent after. */
@@ -56,8 +66,8 @@ export class HandlerBridge implements Dispatcher.DispatchController {
 
   /** @param handler - the handler undici's caller passed to `dispatch` */
   constructor(handler: Dispatcher.DispatchHandler) {
-    this.#handler = handler;
-    this.#modern = typeof handler.onResponseStart === 'function';
+    this.#handler = this.handler = handler;
+    this.#modern = this.modern = typeof handler.onResponseStart === 'function';
   }
 
   get aborted(): boolean {
@@ -82,12 +92,12 @@ export class HandlerBridge implements Dispatcher.DispatchController {
 
   pause(): void {
     this.#paused = true;
-    this.#response?.body.pause();
+    (this.#relay ?? (this.#response?.body as Readable | undefined))?.pause();
   }
 
   resume(): void {
     this.#paused = false;
-    this.#response?.body.resume();
+    (this.#relay ?? (this.#response?.body as Readable | undefined))?.resume();
   }
 
   /** Tells the handler the request has started and how to abort it. */
@@ -96,7 +106,7 @@ export class HandlerBridge implements Dispatcher.DispatchController {
     else this.#handler.onConnect?.((err?: Error) => this.abort(err));
   }
 
-  /** Streams the response into the handler. */
+  /** Hands the response to the handler: relayed when the transport relayed it, else streamed. */
   readonly respond = (response: MeshResponse): void => {
     const body = response.body;
     if (this.#settled || this.signal.aborted) {
@@ -105,10 +115,31 @@ export class HandlerBridge implements Dispatcher.DispatchController {
       return;
     }
     this.#response = response;
+    if (body instanceof RelayBody) {
+      this.#relay = body;
+      // The relay reports the end or the failure to the handler itself.
+      this.#settled = true;
+      body.relayTo(this, response.statusCode, response.statusText ?? '');
+    } else if (body instanceof Readable) {
+      this.#stream(response, body);
+    } else {
+      body.destroy();
+      this.fail(
+        new TrellisError(
+          ErrorCode.Unsupported,
+          'A layer answered with a body that is neither relayed nor a readable stream; ' +
+            'layers that make their own responses must give them a Readable body.',
+        ),
+      );
+    }
+  };
+
+  /** Streams a response a layer made (not the transport) into the handler. */
+  #stream(response: MeshResponse, body: Readable): void {
     const handler = this.#handler;
     body.on('error', this.fail);
     if (this.#modern) {
-      handler.onResponseStart?.(this, response.statusCode, response.headers, response.statusText);
+      handler.onResponseStart?.(this, response.statusCode, response.headers, response.statusText ?? '');
       body.on('data', (chunk: Buffer) => handler.onResponseData?.(this, chunk));
       body.on('end', () => this.#settle() && handler.onResponseEnd?.(this, response.trailers));
     } else {
@@ -116,7 +147,7 @@ export class HandlerBridge implements Dispatcher.DispatchController {
         response.statusCode,
         rawHeaders(response.headers),
         () => this.resume(),
-        response.statusText,
+        response.statusText ?? '',
       );
       if (go === false) this.pause();
       body.on('data', (chunk: Buffer) => {
@@ -125,7 +156,7 @@ export class HandlerBridge implements Dispatcher.DispatchController {
       body.on('end', () => this.#settle() && handler.onComplete?.(rawHeaders(response.trailers).map(String)));
     }
     if (this.#paused) body.pause();
-  };
+  }
 
   /** Reports a failure (before or during the response) to the handler, once. */
   readonly fail = (err: Error): void => {

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import type { Response } from 'undici';
+import type { Dispatcher, Response } from 'undici';
 import type { EndpointSnapshot } from '../balancers/balancer.js';
 import { RequestContext, type RequestContextInit } from '../context.js';
 import { ErrorCode, TrellisError } from '../errors.js';
@@ -7,7 +7,7 @@ import { MeshDispatcher } from '../frontends/dispatcher.js';
 import { type FetchInit, type FetchInput, type FetchLike, fetchVia, routeFetch } from '../frontends/fetch.js';
 import { hostOf } from '../frontends/origin.js';
 import { type ServiceConfig, ServiceRuntime } from '../service/service-runtime.js';
-import type { MeshResponse, Service } from '../stack/layer.js';
+import type { Service } from '../stack/layer.js';
 import { MeshBuilder } from './builder.js';
 import type { MeshEvents } from './events.js';
 
@@ -126,7 +126,7 @@ export class Mesh extends EventEmitter<MeshEvents> {
   /**
    * The fast path: sends a request to a service by logical name and resolves with undici's
    * response (`statusCode`, `headers`, and a streaming `body` that must be consumed or
-   * destroyed).
+   * destroyed). Layers that answer on their own must give a readable `body` here.
    *
    * @example
    * ```ts
@@ -134,7 +134,7 @@ export class Mesh extends EventEmitter<MeshEvents> {
    * const user = await body.json();
    * ```
    */
-  request(options: MeshRequestOptions): Promise<MeshResponse> {
+  request(options: MeshRequestOptions): Promise<Dispatcher.ResponseData> {
     const service = this.#services.get(options.service);
     if (service === undefined || this.#closing) {
       return Promise.reject(
@@ -146,7 +146,8 @@ export class Mesh extends EventEmitter<MeshEvents> {
           : this.#unknownService(options.service),
       );
     }
-    return service.call(new RequestContext(options));
+    // Not relayed, so the transport's answer is undici's own response object.
+    return service.call(new RequestContext(options)) as Promise<Dispatcher.ResponseData>;
   }
 
   /**

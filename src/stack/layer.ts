@@ -1,12 +1,41 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { EventEmitter } from 'eventemitter3';
-import type { Dispatcher } from 'undici';
 import type { Balancer } from '../balancers/balancer.js';
 import type { RequestContext } from '../context.js';
 import type { MeshEvents } from '../mesh/events.js';
 import type { MeshEndpoint } from '../service/mesh-endpoint.js';
 
-/** What a service answers: undici's response (status, headers, streaming body). */
-export type MeshResponse = Dispatcher.ResponseData;
+/**
+ * What layers may do with a response body, whatever front-end sent the request: see it end
+ * (`destroyed`, the `close` event) or throw it away (`dump`, `destroy`). On `mesh.request()` it is
+ * undici's readable stream; on the dispatcher front-end (`mesh.fetch()`, `setGlobalDispatcher`)
+ * it is relayed straight to the caller's handler, so a layer that must read or rewrite bodies
+ * belongs on `mesh.request()`.
+ */
+export interface ResponseBody {
+  /** True once the body is over: read to the end, failed or destroyed. */
+  readonly destroyed: boolean;
+  /** Aborts the response. */
+  destroy(error?: Error): unknown;
+  /** Discards the body (reading up to `limit` bytes so the connection can be reused). */
+  dump(options?: { limit?: number }): Promise<void>;
+  /** Runs `listener` once the body is over. */
+  once(event: 'close', listener: () => void): unknown;
+}
+
+/** What a service answers: status, headers and a body that may still be streaming. */
+export interface MeshResponse {
+  /** HTTP status code. */
+  readonly statusCode: number;
+  /** HTTP reason phrase, when the upstream sent one. */
+  readonly statusText?: string;
+  /** Response headers, names lower-cased. */
+  readonly headers: IncomingHttpHeaders;
+  /** Trailers, filled in when the body ends. */
+  readonly trailers: Record<string, string>;
+  /** The body (see {@link ResponseBody}). */
+  readonly body: ResponseBody;
+}
 
 /**
  * A service is a function from a request context to a response (Finagle's `Service`, tower's

@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { RequestContext } from '../context.js';
 import { ErrorCode, TrellisError } from '../errors.js';
 import type { Layer, MeshResponse } from '../stack/layer.js';
+import { RelayBody } from './relay-body.js';
 import { toTransportError } from './transport-errors.js';
 
 /** The layer name of {@link transportLayer}. */
@@ -21,6 +22,14 @@ function send(ctx: RequestContext): Promise<MeshResponse> {
   // function: undici would wrap the callback in a promise anyway, so this saves one promise and
   // one microtask hop per request (measured: bench/RESULTS.md, issue 2). The context carries
   // undici's option names, so it is the request options object itself.
+  if (ctx.relay) {
+    return new Promise((resolve, reject) => {
+      endpoint.pool.dispatch(
+        ctx as unknown as Dispatcher.DispatchOptions,
+        new RelayBody(ctx, resolve, reject) as unknown as Dispatcher.DispatchHandler,
+      );
+    });
+  }
   return new Promise((resolve, reject) => {
     endpoint.pool.request(ctx as unknown as Dispatcher.RequestOptions, (err, data) => {
       if (err) reject(toTransportError(err, ctx));
@@ -31,7 +40,8 @@ function send(ctx: RequestContext): Promise<MeshResponse> {
 
 /**
  * The bottom of every stack: sends the request over the chosen endpoint's keep-alive pool and
- * returns undici's streaming response. Transport failures become `TrellisError`s.
+ * returns undici's streaming response, or, for the dispatcher front-end, a relayed body that
+ * feeds the caller's own handler. Transport failures become `TrellisError`s.
  */
 export function transportLayer(): Layer {
   return { name: TRANSPORT_LAYER, wrap: () => send };

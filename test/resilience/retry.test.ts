@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { request as undiciRequest } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { roundRobin } from '../../src/balancers/round-robin.js';
 import { staticEndpoints } from '../../src/discovery/static.js';
@@ -96,6 +97,27 @@ describe('retries', () => {
     mesh.off('retry', onRetry);
     expect(retried.length).toBeGreaterThanOrEqual(3);
     expect(retried[0]).toEqual(['pair', 2, 'status 503']);
+  });
+
+  it('retries through the dispatcher front-end too: the relayed 503 is thrown away, the retry reaches the caller', async () => {
+    await a.mode('fail503');
+    const retried: number[] = [];
+    const onRetry = (_service: string, attempt: number) => retried.push(attempt);
+    mesh.on('retry', onRetry);
+    const dispatcher = mesh.dispatcher();
+    for (let i = 0; i < 4; i++) {
+      // mesh.fetch (undici's fetch) and undici.request: both handler generations.
+      const res = await mesh.fetch('http://pair/work', { headers: { 'x-request-id': id() } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-upstream')).toBe('b');
+      await res.text();
+      const raw = await undiciRequest('http://pair/work', { dispatcher, headers: { 'x-request-id': id() } });
+      expect(raw.statusCode).toBe(200);
+      expect(raw.headers['x-upstream']).toBe('b');
+      await raw.body.text();
+    }
+    mesh.off('retry', onRetry);
+    expect(retried.length).toBeGreaterThanOrEqual(4);
   });
 
   it('does not retry a non-idempotent request that got a plain 503, so it runs once', async () => {

@@ -1,0 +1,256 @@
+import { EventEmitter } from 'node:events';
+import type { IncomingHttpHeaders } from 'node:http';
+import { type Dispatcher, errors, util } from 'undici';
+import type { RequestContext } from '../context.js';
+import { isAborted, onAbort } from '../resilience/cancel-token.js';
+import type { MeshResponse } from '../stack/layer.js';
+import { toTransportError } from './transport-errors.js';
+
+/** Bytes a relay holds for a response nobody has claimed yet before it pauses the socket. */
+const HOLD_LIMIT = 65_536;
+
+type RawHeaders = Buffer[];
+
+/** What a relay feeds once the front-end claims it: an undici dispatch handler, either generation. */
+export interface RelayTarget {
+  /** The caller's handler. */
+  readonly handler: Dispatcher.DispatchHandler;
+  /** The controller the caller's (new-style) handler was given; its `paused` is obeyed. */
+  readonly controller: Dispatcher.DispatchController;
+  /** True for a handler of undici 7's generation (`onResponseStart`...). */
+  readonly modern: boolean;
+}
+
+/**
+ * One attempt sent with undici's `dispatch` rather than `request`, for the dispatcher front-end
+ * (`mesh.fetch`, `setGlobalDispatcher`): the response's raw header bytes and body chunks go
+ * straight to the caller's own undici handler, with no stream, no header object and no header
+ * re-encoding in between (measured: bench/RESULTS.md, issue 2).
+ *
+ * It is the undici handler of the attempt and the `body` of the response the layers see. Until
+ * the front-end claims it, a few chunks are held (then the socket is paused), so a layer can
+ * still look at the status and throw the response away (`dump`, `destroy`) to retry.
+ */
+export class RelayBody extends EventEmitter {
+  readonly #ctx: RequestContext;
+  #resolve: ((response: MeshResponse) => void) | undefined;
+  #reject: ((err: Error) => void) | undefined;
+  #abortUndici: ((err: Error) => void) | undefined = undefined;
+  #resumeUndici: (() => void) | undefined = undefined;
+  #unlinkSignal: (() => void) | undefined = undefined;
+  #reason: Error | undefined = undefined;
+  #target: RelayTarget | undefined = undefined;
+  #held: Buffer[] | undefined = undefined;
+  #heldBytes = 0;
+  #paused = false;
+  #rawTrailers: RawHeaders | undefined = undefined;
+  #error: Error | undefined = undefined;
+  #ended = false;
+  #dumpLimit = -1;
+  #dumpDone: (() => void) | undefined = undefined;
+  /** The response's raw header list, as undici read it off the wire. */
+  rawHeaders: RawHeaders = [];
+  /** Whether the body is over: read to the end, failed or destroyed. */
+  destroyed = false;
+
+  constructor(ctx: RequestContext, resolve: (response: MeshResponse) => void, reject: (err: Error) => void) {
+    super();
+    this.#ctx = ctx;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    const signal = ctx.signal;
+    if (signal === undefined) return;
+    if (isAborted(signal)) this.#reason = abortReasonOf(signal);
+    else this.#unlinkSignal = onAbort(signal, () => this.destroy(abortReasonOf(signal)));
+  }
+
+  // ---- undici's handler API (the generation its Client speaks natively) ----
+
+  onConnect(abort: (err: Error) => void): void {
+    if (this.#reason !== undefined) abort(this.#reason);
+    else this.#abortUndici = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: RawHeaders, resume: () => void, statusText: string): boolean {
+    if (statusCode < 200) return true; // 1xx: informational, the real answer follows
+    this.rawHeaders = rawHeaders;
+    this.#resumeUndici = resume;
+    const resolve = this.#resolve;
+    this.#resolve = this.#reject = undefined;
+    resolve?.(new RelayResponse(statusCode, statusText, this));
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    const target = this.#target;
+    if (target !== undefined && this.#held === undefined) {
+      // An old-generation handler pauses by returning false and resumes with undici's own resume.
+      if (!target.modern) return target.handler.onData?.(chunk) !== false;
+      if (!this.#paused) {
+        target.handler.onResponseData?.(target.controller, chunk);
+        return !this.#paused;
+      }
+    }
+    if (this.#dumpLimit >= 0) {
+      this.#heldBytes += chunk.length;
+      if (this.#heldBytes > this.#dumpLimit) this.destroy(new errors.RequestAbortedError('dumped'));
+      return true;
+    }
+    if (this.#held === undefined) this.#held = [chunk];
+    else this.#held.push(chunk);
+    this.#heldBytes += chunk.length;
+    return target === undefined && this.#heldBytes < HOLD_LIMIT;
+  }
+
+  onComplete(rawTrailers: RawHeaders | null): void {
+    this.#ended = true;
+    this.#rawTrailers = rawTrailers ?? [];
+    if (this.#target !== undefined && this.#held === undefined) this.#deliverEnd(this.#target);
+    this.#finish();
+  }
+
+  onError(err: Error): void {
+    const reject = this.#reject;
+    if (reject !== undefined) {
+      this.#resolve = this.#reject = undefined;
+      this.#finish();
+      reject(toTransportError(this.#reason ?? err, this.#ctx));
+      return;
+    }
+    if (this.destroyed && this.#target === undefined) return;
+    this.#error = this.#reason ?? err;
+    if (this.#target !== undefined) this.#deliverError(this.#target, this.#error);
+    this.#finish();
+  }
+
+  // ---- the body, as the layers see it ----
+
+  /** Cancels the response: the attempt is aborted and the connection discarded. */
+  destroy(reason?: Error): this {
+    if (this.#reason !== undefined || this.#ended || this.#error !== undefined) return this;
+    this.#reason = reason ?? new errors.RequestAbortedError();
+    if (this.#abortUndici !== undefined) this.#abortUndici(this.#reason);
+    return this;
+  }
+
+  /**
+   * Discards the body, reading up to `limit` bytes of it so the connection can be reused, then
+   * giving up on the connection; resolves when the body is over either way.
+   */
+  dump(options?: { limit?: number }): Promise<void> {
+    if (this.destroyed) return Promise.resolve();
+    this.#dumpLimit = options?.limit ?? 131_072;
+    this.#held = undefined;
+    if (this.#heldBytes > this.#dumpLimit) this.destroy(new errors.RequestAbortedError('dumped'));
+    this.resume();
+    if (this.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#dumpDone = resolve;
+    });
+  }
+
+  /** Stops reading from the socket after the current chunk. */
+  pause(): this {
+    this.#paused = true;
+    return this;
+  }
+
+  /** Reads from the socket again, after handing over what was held while paused. */
+  resume(): this {
+    this.#paused = false;
+    if (this.#target !== undefined && this.#held !== undefined) this.#flush(this.#target);
+    if (!this.#paused) this.#resumeUndici?.();
+    return this;
+  }
+
+  /**
+   * Hands the response over to the caller's handler: the status and raw headers, what was held,
+   * then every chunk as it arrives. Called once, by the dispatcher front-end.
+   */
+  relayTo(target: RelayTarget, statusCode: number, statusText: string): void {
+    this.#target = target;
+    const { handler } = target;
+    if (target.modern) {
+      handler.onResponseStart?.(target.controller, statusCode, this.headers(), statusText);
+    } else {
+      handler.onResponseStarted?.();
+      const resume = this.#resumeUndici ?? noop;
+      if (handler.onHeaders?.(statusCode, this.rawHeaders, resume, statusText) === false) this.#paused = true;
+    }
+    this.#flush(target);
+    // Holding paused the socket: read on, unless the caller asked for a pause itself.
+    if (!this.destroyed && !this.#paused && this.#heldBytes >= HOLD_LIMIT) this.#resumeUndici?.();
+    if (!target.modern) this.#paused = false;
+  }
+
+  /** Hands held chunks to the caller until it pauses, then the end or the failure once all is out. */
+  #flush(target: RelayTarget): void {
+    const held = this.#held;
+    while (held !== undefined && held.length > 0 && !(target.modern && this.#paused)) {
+      const chunk = held.shift() as Buffer;
+      if (target.modern) target.handler.onResponseData?.(target.controller, chunk);
+      else if (target.handler.onData?.(chunk) === false) this.#paused = true;
+    }
+    if (held !== undefined && held.length > 0) return;
+    this.#held = undefined;
+    if (this.#ended) this.#deliverEnd(target);
+    else if (this.#error !== undefined) this.#deliverError(target, this.#error);
+  }
+
+  /** The response headers as an object, parsed on demand. */
+  headers(): IncomingHttpHeaders {
+    return util.parseHeaders(this.rawHeaders) as IncomingHttpHeaders;
+  }
+
+  #deliverEnd(target: RelayTarget): void {
+    const trailers = this.#rawTrailers ?? [];
+    if (target.modern) target.handler.onResponseEnd?.(target.controller, util.parseHeaders(trailers));
+    else target.handler.onComplete?.(trailers as unknown as string[]);
+  }
+
+  #deliverError(target: RelayTarget, err: Error): void {
+    if (target.modern) target.handler.onResponseError?.(target.controller, err);
+    else target.handler.onError?.(err);
+  }
+
+  #finish(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    // Held chunks of a complete body wait for the front-end; those of a failed one are dropped.
+    if (!this.#ended) this.#held = undefined;
+    this.#unlinkSignal?.();
+    this.#unlinkSignal = undefined;
+    this.#dumpDone?.();
+    this.#dumpDone = undefined;
+    this.emit('close');
+  }
+}
+
+/** The response the layers see for a relayed attempt: status now, headers parsed if asked for. */
+export class RelayResponse {
+  readonly statusCode: number;
+  readonly statusText: string;
+  readonly body: RelayBody;
+  readonly trailers: Record<string, string> = {};
+  readonly opaque = null;
+  readonly context = {};
+  #headers: IncomingHttpHeaders | undefined = undefined;
+
+  constructor(statusCode: number, statusText: string, body: RelayBody) {
+    this.statusCode = statusCode;
+    this.statusText = statusText;
+    this.body = body;
+  }
+
+  get headers(): IncomingHttpHeaders {
+    this.#headers ??= this.body.headers();
+    return this.#headers;
+  }
+}
+
+function noop(): void {}
+
+function abortReasonOf(signal: NonNullable<RequestContext['signal']>): Error {
+  const reason = (signal as { reason?: unknown }).reason;
+  return reason instanceof Error ? reason : new errors.RequestAbortedError();
+}
