@@ -1,6 +1,6 @@
 // trellis clients, built from dist/ (run `npm run build` first; `npm run bench` does). One mesh
 // service, `bench`, with static discovery of every target. Other benchmarks build their own meshes
-// with `benchMesh(targets, configure, connections)` and their own balancers or layers.
+// with `benchMesh(targets, connections, configure)` and their own balancers or layers.
 //
 // The endpoint pools get as many connections as there are requests in flight, like the raw undici
 // Pool they are compared with (`options.connections` overrides it). With the mesh default (128)
@@ -9,6 +9,7 @@
 // pool sizing, not the mesh.
 
 import { Mesh } from 'trellis';
+import { roundRobin } from 'trellis/balancers';
 import { staticEndpoints } from 'trellis/discovery';
 import { setGlobalDispatcher } from 'undici';
 
@@ -16,11 +17,11 @@ import { setGlobalDispatcher } from 'undici';
 export const SERVICE = 'bench';
 
 /**
- * A mesh with one service, `bench`, whose endpoints are the benchmark's targets. `configure`
- * receives the service builder after discovery is set, to choose a balancer or edit the stack;
- * `connections`, when given, sizes each endpoint's pool (the mesh default otherwise).
+ * A mesh with one service, `bench`, whose endpoints are the benchmark's targets. `connections`,
+ * when given, sizes each endpoint's pool (the mesh default otherwise); `configure` receives the
+ * service builder after discovery is set, to choose a balancer or edit the stack.
  */
-export function benchMesh(targets, configure = (service) => service, connections = undefined) {
+export function benchMesh(targets, connections = undefined, configure = (service) => service) {
   const endpoints = targets.map((url) => new URL(url).host);
   return Mesh.builder()
     .service(SERVICE, (service) => {
@@ -31,9 +32,21 @@ export function benchMesh(targets, configure = (service) => service, connections
     .build();
 }
 
-/** Default stack (round robin, no retries) through `mesh.request()`, the fast path. */
+/**
+ * Issue 2's path: static discovery, round robin, no retries. The default stack minus the layers
+ * that came with later issues (retry, breaker, health, hedge), with round robin for P2C; the route,
+ * tracing and deadline layers stay (they pass straight through a request without rules, SDK or
+ * deadline). The whole default stack is measured by scenarios/full-stack.mjs.
+ */
+export function coreService(service) {
+  return service
+    .balancer(roundRobin())
+    .stack((st) => st.remove('retry').remove('breaker').remove('health').remove('hedge'));
+}
+
+/** Issue 2's path ({@link coreService}) through `mesh.request()`, the fast path. */
 export async function meshRequest({ targets, path, concurrency, options }) {
-  const mesh = benchMesh(targets, undefined, options.connections ?? concurrency);
+  const mesh = benchMesh(targets, options.connections ?? concurrency, coreService);
   return {
     async request() {
       const { statusCode, body } = await mesh.request({ service: SERVICE, path });
@@ -44,9 +57,9 @@ export async function meshRequest({ targets, path, concurrency, options }) {
   };
 }
 
-/** Default stack through `mesh.fetch()` (undici's fetch on the mesh dispatcher). */
+/** Issue 2's path through `mesh.fetch()` (undici's fetch on the mesh dispatcher). */
 export async function meshFetch({ targets, path, concurrency, options }) {
-  const mesh = benchMesh(targets, undefined, options.connections ?? concurrency);
+  const mesh = benchMesh(targets, options.connections ?? concurrency, coreService);
   const url = `http://${SERVICE}${path}`;
   return {
     async request() {
@@ -58,14 +71,33 @@ export async function meshFetch({ targets, path, concurrency, options }) {
   };
 }
 
-/** Default stack under Node's built-in `fetch`, via `setGlobalDispatcher(mesh.dispatcher())`. */
+/** Issue 2's path under Node's built-in `fetch`, via `setGlobalDispatcher(mesh.dispatcher())`. */
 export async function meshGlobalDispatcher({ targets, path, concurrency, options }) {
-  const mesh = benchMesh(targets, undefined, options.connections ?? concurrency);
+  const mesh = benchMesh(targets, options.connections ?? concurrency, coreService);
   setGlobalDispatcher(mesh.dispatcher());
   const url = `http://${SERVICE}${path}`;
   return {
     async request() {
       const response = await globalThis.fetch(url);
+      await response.text();
+      return response.status;
+    },
+    close: () => mesh.close(),
+  };
+}
+
+/**
+ * The global-dispatcher path without changing the process's global dispatcher: Node's built-in
+ * `fetch` given `mesh.dispatcher()` as its `dispatcher` option, so `bench/ab.mjs` can pair it with
+ * Node's own fetch in one process.
+ */
+export async function meshDispatcherOption({ targets, path, concurrency, options }) {
+  const mesh = benchMesh(targets, options.connections ?? concurrency, coreService);
+  const init = { dispatcher: mesh.dispatcher() };
+  const url = `http://${SERVICE}${path}`;
+  return {
+    async request() {
+      const response = await globalThis.fetch(url, init);
       await response.text();
       return response.status;
     },
