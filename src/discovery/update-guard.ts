@@ -42,13 +42,21 @@ export function validateUpdatePolicy(policy: UpdatePolicy | undefined): string[]
   return problems;
 }
 
+/** Where the guard delivers: sets it has validated, so the receiver need not check them again. */
+export interface ValidatedSink {
+  /** The complete, validated endpoint set. */
+  update(endpoints: readonly Endpoint[]): void;
+  /** A failed resolution or a rejected update. */
+  error(err: Error): void;
+}
+
 /**
  * Sits between a resolver and the mesh: validates each update whole (a malformed one is reported
  * and dropped, so the last good set stays), debounces bursts, and holds back an update that would
  * empty a non-empty set for a grace period. The mesh wraps every resolver's sink in one.
  */
 export class UpdateGuard implements ResolverSink {
-  readonly #target: ResolverSink;
+  readonly #target: ValidatedSink;
   readonly #service: string;
   readonly #policy: Required<UpdatePolicy>;
   #appliedSize = -1;
@@ -65,7 +73,7 @@ export class UpdateGuard implements ResolverSink {
    * @param service - service name, for messages
    * @param policy - timings; unset fields take {@link DEFAULT_UPDATE_POLICY}
    */
-  constructor(target: ResolverSink, service: string, policy: UpdatePolicy = {}) {
+  constructor(target: ValidatedSink, service: string, policy: UpdatePolicy = {}) {
     this.#target = target;
     this.#service = service;
     this.#policy = { ...DEFAULT_UPDATE_POLICY, ...policy };

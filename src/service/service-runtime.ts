@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'eventemitter3';
 import type { Balancer } from '../balancers/balancer.js';
-import { type Endpoint, type EndpointInput, parseEndpoint } from '../discovery/endpoint.js';
+import type { Endpoint } from '../discovery/endpoint.js';
 import type { Resolver, ResolverSubscription } from '../discovery/resolver.js';
 import { UpdateGuard } from '../discovery/update-guard.js';
 import { ErrorCode, TrellisError } from '../errors.js';
@@ -98,20 +98,11 @@ export class ServiceRuntime implements ServiceHandle {
     this.events.emit('discoveryError', this.name, error);
   }
 
-  /** Validates a whole update first: one bad entry rejects the update and keeps the last good set. */
-  #applyUpdate(inputs: readonly EndpointInput[]): void {
+  /** Applies a whole update, already validated by the {@link UpdateGuard} (so not parsed again). */
+  #applyUpdate(endpoints: readonly Endpoint[]): void {
     if (this.#closed) return;
     const next = new Map<string, Endpoint>();
-    try {
-      if (!Array.isArray(inputs)) throw new TypeError('a resolver must publish an array of endpoints');
-      for (const input of inputs) {
-        const endpoint = parseEndpoint(input);
-        next.set(endpoint.id, endpoint);
-      }
-    } catch (err) {
-      this.#reportError(err as Error);
-      return;
-    }
+    for (const endpoint of endpoints) next.set(endpoint.id, endpoint);
     for (const [id, live] of this.#endpoints) {
       if (next.has(id)) continue;
       this.#endpoints.delete(id);
