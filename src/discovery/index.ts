@@ -63,5 +63,6 @@ export {
   DEFAULT_UPDATE_POLICY,
   UpdateGuard,
   type UpdatePolicy,
+  type ValidatedSink,
   validateUpdatePolicy,
 } from './update-guard.js';
