@@ -42,8 +42,6 @@ function rawHeaders(headers: IncomingHttpHeaders | Record<string, string>): Buff
  * `onConnect`/`onHeaders`/`onData`/... that Node 20's built-in fetch still uses.
  */
 export class HandlerBridge implements Dispatcher.DispatchController, RelayTarget {
-  readonly #handler: Dispatcher.DispatchHandler;
-  readonly #modern: boolean;
   /** The handler the relay feeds. */
   readonly handler: Dispatcher.DispatchHandler;
   /** The controller the handler was given: this bridge. */
@@ -66,8 +64,8 @@ export class HandlerBridge implements Dispatcher.DispatchController, RelayTarget
 
   /** @param handler - the handler undici's caller passed to `dispatch` */
   constructor(handler: Dispatcher.DispatchHandler) {
-    this.#handler = this.handler = handler;
-    this.#modern = this.modern = typeof handler.onResponseStart === 'function';
+    this.handler = handler;
+    this.modern = typeof handler.onResponseStart === 'function';
   }
 
   get aborted(): boolean {
@@ -102,8 +100,8 @@ export class HandlerBridge implements Dispatcher.DispatchController, RelayTarget
 
   /** Tells the handler the request has started and how to abort it. */
   start(): void {
-    if (this.#modern) this.#handler.onRequestStart?.(this, {});
-    else this.#handler.onConnect?.((err?: Error) => this.abort(err));
+    if (this.modern) this.handler.onRequestStart?.(this, {});
+    else this.handler.onConnect?.((err?: Error) => this.abort(err));
   }
 
   /** Hands the response to the handler: relayed when the transport relayed it, else streamed. */
@@ -136,9 +134,9 @@ export class HandlerBridge implements Dispatcher.DispatchController, RelayTarget
 
   /** Streams a response a layer made (not the transport) into the handler. */
   #stream(response: MeshResponse, body: Readable): void {
-    const handler = this.#handler;
+    const handler = this.handler;
     body.on('error', this.fail);
-    if (this.#modern) {
+    if (this.modern) {
       handler.onResponseStart?.(this, response.statusCode, response.headers, response.statusText ?? '');
       body.on('data', (chunk: Buffer) => handler.onResponseData?.(this, chunk));
       body.on('end', () => this.#settle() && handler.onResponseEnd?.(this, response.trailers));
@@ -162,8 +160,8 @@ export class HandlerBridge implements Dispatcher.DispatchController, RelayTarget
   readonly fail = (err: Error): void => {
     if (!this.#settle()) return;
     const error = this.#reason ?? err;
-    if (this.#modern) this.#handler.onResponseError?.(this, error);
-    else this.#handler.onError?.(error);
+    if (this.modern) this.handler.onResponseError?.(this, error);
+    else this.handler.onError?.(error);
   };
 
   /** True the first time: the handler may get its final callback. */
