@@ -1,6 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { startListener } from './listener-process.js';
 
 const SCRIPT = fileURLToPath(new URL('../fixtures/discovery-api.mjs', import.meta.url));
 
@@ -15,16 +14,7 @@ export interface DiscoveryApi {
 }
 
 export async function startDiscoveryApi(): Promise<DiscoveryApi> {
-  const child: ChildProcess = spawn(process.execPath, [SCRIPT], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const match = /listening (\d+)/.exec(buffered);
-      if (match) resolve(Number(match[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`discovery-api exited with ${code}`)));
-  });
+  const { port, stop } = await startListener(SCRIPT, []);
   const url = `http://127.0.0.1:${port}`;
   return {
     url,
@@ -35,11 +25,6 @@ export async function startDiscoveryApi(): Promise<DiscoveryApi> {
     async log() {
       return (await fetch(`${url}/_control/log`)).json() as never;
     },
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      process.kill(child.pid!, 'SIGTERM');
-      await exited;
-    },
+    stop,
   };
 }

@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
+import { startListener } from './listener-process.js';
 
 const RECORDER = fileURLToPath(new URL('../fixtures/recorder.mjs', import.meta.url));
 
@@ -25,16 +24,7 @@ export interface Recorder {
 
 /** Starts a recorder that answers every request (`answer`) or none (`hang`). */
 export async function startRecorder(mode: 'answer' | 'hang'): Promise<Recorder> {
-  const child = spawn(process.execPath, [RECORDER, '0', mode], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const match = /listening (\d+)/.exec(buffered);
-      if (match) resolve(Number(match[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`recorder exited with ${code} before listening`)));
-  });
+  const { port, stop } = await startListener(RECORDER, ['0', mode]);
   const recorded = async (): Promise<RecordedRequest[]> => {
     const { body } = await request(`http://127.0.0.1:${port}/__recorded`);
     return (await body.json()) as RecordedRequest[];
@@ -50,11 +40,6 @@ export async function startRecorder(mode: 'answer' | 'hang'): Promise<Recorder> 
         await new Promise((r) => setTimeout(r, 20));
       }
     },
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      process.kill(child.pid!, 'SIGTERM');
-      await exited;
-    },
+    stop,
   };
 }
