@@ -12,6 +12,8 @@
  *   `discoveryError` event and the last good set stays in use; a resolver that fails (server
  *   down, NXDOMAIN, watch dropped) reports the error, keeps the last good set and retries;
  * - updates are debounced (the first applies at once) and updates that change nothing are dropped;
+ * - a large update (thousands of endpoints) is applied in slices of about a millisecond, so
+ *   requests keep flowing while it is worked out, and the balancer switches to the new set at once;
  * - an update that would empty a non-empty set is held back for a grace period (30 s by default),
  *   with a `NoEndpoints` `discoveryError` saying so, in case the empty answer is a discovery fault;
  * - endpoints that leave discovery are drained (requests in flight finish), not cut; an endpoint

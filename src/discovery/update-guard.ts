@@ -59,9 +59,8 @@ export class UpdateGuard implements ResolverSink {
   readonly #target: ValidatedSink;
   readonly #service: string;
   readonly #policy: Required<UpdatePolicy>;
+  /** Size of the last set passed on, -1 before the first. */
   #appliedSize = -1;
-  /** The set in force, by id, to drop updates that change nothing (DNS re-resolves every TTL). */
-  #applied = new Map<string, Endpoint>();
   #pending: Endpoint[] | undefined;
   #firstPendingAt = 0;
   #debounceTimer: NodeJS.Timeout | undefined;
@@ -155,21 +154,7 @@ export class UpdateGuard implements ResolverSink {
   #apply(endpoints: Endpoint[]): void {
     clearTimeout(this.#graceTimer);
     this.#graceTimer = undefined;
-    if (this.#appliedSize >= 0 && this.#unchanged(endpoints)) return;
     this.#appliedSize = endpoints.length;
-    this.#applied = new Map(endpoints.map((ep) => [ep.id, ep]));
     this.#target.update(endpoints);
-  }
-
-  #unchanged(endpoints: Endpoint[]): boolean {
-    if (endpoints.length !== this.#applied.size) return false;
-    for (const ep of endpoints) {
-      const before = this.#applied.get(ep.id);
-      if (!before || before.weight !== ep.weight || before.zone !== ep.zone) return false;
-      const keys = Object.keys(ep.metadata);
-      if (keys.length !== Object.keys(before.metadata).length) return false;
-      for (const key of keys) if (before.metadata[key] !== ep.metadata[key]) return false;
-    }
-    return true;
   }
 }

@@ -8,7 +8,14 @@ import type { MeshEvents } from '../mesh/events.js';
 import type { Service, ServiceHandle } from '../stack/layer.js';
 import type { Stack } from '../stack/stack.js';
 import type { TransportOptions } from '../transport/transport-options.js';
+import { type EndpointSetChange, EndpointSetDiff } from './endpoint-set-diff.js';
 import { MeshEndpoint } from './mesh-endpoint.js';
+
+/**
+ * How long one slice of a discovery update may hold the event loop. Sets of up to 256 endpoints
+ * are applied in one go; larger ones are diffed over several turns, with requests served between.
+ */
+const UPDATE_SLICE_MS = 1;
 
 /** A fully validated service configuration, as the builder hands it to the mesh. */
 export interface ServiceConfig {
@@ -37,8 +44,16 @@ export class ServiceRuntime implements ServiceHandle {
   /** The built stack: call it with a context to make a request. */
   readonly call: Service;
   readonly #config: ServiceConfig;
-  readonly #endpoints = new Map<string, MeshEndpoint>();
+  /** The live endpoints by id (while a diff runs, it takes the kept ones out of this index). */
+  #endpoints = new Map<string, MeshEndpoint>();
+  /** The live endpoints in discovery order, as the balancer has them; replaced, never mutated. */
+  #list: readonly MeshEndpoint[] = [];
+  /** The update being diffed, if any. */
+  #diff: EndpointSetDiff | undefined;
+  /** The newest update that arrived while another was being diffed: applied next. */
+  #queued: readonly Endpoint[] | undefined;
   readonly #cleanups: Array<() => void | Promise<void>> = [];
+  readonly #addedHooks: Array<(endpoint: MeshEndpoint) => void> = [];
   readonly #draining = new Set<Promise<void>>();
   #subscription: ResolverSubscription | undefined;
   #guard: UpdateGuard | undefined;
@@ -74,11 +89,15 @@ export class ServiceRuntime implements ServiceHandle {
   }
 
   endpoints(): readonly MeshEndpoint[] {
-    return [...this.#endpoints.values()];
+    return this.#list;
   }
 
   onClose(cleanup: () => void | Promise<void>): void {
     this.#cleanups.push(cleanup);
+  }
+
+  onEndpointAdded(hook: (endpoint: MeshEndpoint) => void): void {
+    this.#addedHooks.push(hook);
   }
 
   lookup(name: string): Service | undefined {
@@ -98,23 +117,51 @@ export class ServiceRuntime implements ServiceHandle {
     this.events.emit('discoveryError', this.name, error);
   }
 
-  /** Applies a whole update, already validated by the {@link UpdateGuard} (so not parsed again). */
-  #applyUpdate(endpoints: readonly Endpoint[]): void {
+  /**
+   * Applies a whole update, already validated by the {@link UpdateGuard} (so not parsed again).
+   * The diff runs in slices of {@link UPDATE_SLICE_MS}; the balancer switches to the new set in
+   * one step at the end. An update arriving meanwhile waits and then replaces it, so the newest
+   * set always wins and every update finishes.
+   */
+  #applyUpdate(records: readonly Endpoint[]): void {
     if (this.#closed) return;
-    const next = new Map<string, Endpoint>();
-    for (const endpoint of endpoints) next.set(endpoint.id, endpoint);
-    for (const [id, live] of this.#endpoints) {
-      if (next.has(id)) continue;
-      this.#endpoints.delete(id);
-      this.#drain(live);
+    if (this.#diff !== undefined) {
+      this.#queued = records;
+      return;
     }
-    for (const endpoint of next.values()) {
-      const live = this.#endpoints.get(endpoint.id);
-      if (live) live.endpoint = endpoint;
-      else this.#endpoints.set(endpoint.id, new MeshEndpoint(endpoint, this.#config.transport, this.name));
+    this.#diff = new EndpointSetDiff(records, this.#endpoints, this.#createEndpoint);
+    this.#continueDiff();
+  }
+
+  readonly #createEndpoint = (record: Endpoint): MeshEndpoint => {
+    const endpoint = new MeshEndpoint(record, this.#config.transport, this.name);
+    for (const hook of this.#addedHooks) hook(endpoint);
+    return endpoint;
+  };
+
+  readonly #continueDiff = (): void => {
+    const diff = this.#diff;
+    if (diff === undefined || this.#closed) return;
+    if (!diff.step(UPDATE_SLICE_MS)) {
+      setImmediate(this.#continueDiff);
+      return;
     }
-    this.balancer.update([...this.#endpoints.values()]);
-    this.events.emit('endpoints', this.name, [...next.values()]);
+    this.#diff = undefined;
+    this.#commit(diff.result());
+    const queued = this.#queued;
+    this.#queued = undefined;
+    if (queued !== undefined) this.#applyUpdate(queued);
+  };
+
+  /** Puts a finished diff in force: one balancer update, then the `endpoints` event. */
+  #commit(change: EndpointSetChange): void {
+    this.#endpoints = change.byId;
+    if (!change.differs) return;
+    for (const [endpoint, record] of change.changed) endpoint.endpoint = record;
+    for (const endpoint of change.departed) this.#drain(endpoint);
+    this.#list = change.list;
+    this.balancer.update(change.list);
+    this.events.emit('endpoints', this.name, change.records);
   }
 
   #drain(endpoint: MeshEndpoint): void {
@@ -133,7 +180,11 @@ export class ServiceRuntime implements ServiceHandle {
     this.#closed = true;
     await this.#subscription?.close();
     this.#guard?.close();
-    const endpoints = [...this.#endpoints.values()];
+    // A diff still running is dropped: the endpoints it created have no connections yet.
+    this.#diff = undefined;
+    this.#queued = undefined;
+    const endpoints = this.#list;
+    this.#list = [];
     this.#endpoints.clear();
     this.balancer.update([]);
     await Promise.all([...endpoints.map((ep) => ep.close(timeoutMs)), ...this.#draining]);

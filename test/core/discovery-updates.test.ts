@@ -150,6 +150,97 @@ describe('discovery updates', () => {
     expect(await answerOf(mesh)).toBe('ok b');
   });
 
+  it('drops an update that changes nothing, whatever the order, and passes on a changed weight or label', async () => {
+    const resolver = manualResolver([a.address, { host: '127.0.0.1', port: b.port, metadata: { v: '1' } }], {
+      debounceMs: 0,
+    });
+    const seen: MeshEndpoint[] = [];
+    mesh = Mesh.builder()
+      .service('svc', (s) =>
+        s.discovery(resolver).stack((st) => st.insertAfter('balance', recordEndpoints(seen))),
+      )
+      .build();
+    const events: Array<readonly Endpoint[]> = [];
+    mesh.on('endpoints', (_service, endpoints) => events.push(endpoints));
+    await answerOf(mesh);
+    const before = seen[0]!;
+    resolver.publish([{ host: '127.0.0.1', port: b.port, metadata: { v: '1' } }, a.address]);
+    const relabelled = nextEndpoints(mesh);
+    resolver.publish([a.address, { host: '127.0.0.1', port: b.port, weight: 2, metadata: { v: '2' } }]);
+    const applied = await relabelled;
+    // Only the second update changed anything, and only it was applied.
+    expect(events).toHaveLength(1);
+    expect(applied.find((e) => e.port === b.port)).toMatchObject({ weight: 2, metadata: { v: '2' } });
+    // Endpoints that stay keep their live object (pool, latency history, health).
+    seen.length = 0;
+    for (let i = 0; i < 4; i++) await answerOf(mesh);
+    expect(seen).toContain(before);
+    expect(mesh.snapshot('svc').find((e) => e.id === b.address)?.weight).toBe(2);
+  });
+
+  it('applies a 20,000-endpoint update in slices: requests are served meanwhile, and the set switches at once', async () => {
+    const big = manualResolver(['10.0.0.1:8080'], { debounceMs: 0 });
+    mesh = Mesh.builder()
+      .service('svc', (s) => s.discovery(manualResolver([a.address])))
+      .service('big', (s) => s.discovery(big))
+      .build();
+    const m = mesh;
+    const huge = Array.from({ length: 20_000 }, (_, i) => `10.1.${i >> 8}.${i & 255}:8080`);
+    let servedBeforeSwitch = 0;
+    let sizeSeenByRequests = -1;
+    const switched = new Promise<number>((resolve) =>
+      m.on('endpoints', (service, endpoints) => {
+        if (service === 'big') resolve(endpoints.length);
+      }),
+    );
+    let switchedYet = false;
+    void switched.then(() => {
+      switchedYet = true;
+    });
+    big.publish(huge);
+    // The update is being worked out, not in force yet: the balancer still has the old set.
+    expect(m.snapshot('big').map((e) => e.id)).toEqual(['10.0.0.1:8080']);
+    while (!switchedYet) {
+      const answer = await answerOf(m);
+      if (switchedYet) break;
+      expect(answer).toBe('ok a');
+      servedBeforeSwitch++;
+      // Never half a set: between slices requests see the old set whole.
+      sizeSeenByRequests = m.snapshot('big').length;
+      expect(sizeSeenByRequests).toBe(1);
+    }
+    expect(await switched).toBe(20_000);
+    expect(servedBeforeSwitch).toBeGreaterThan(0);
+    expect(m.snapshot('big')).toHaveLength(20_000);
+  });
+
+  it('applies updates that arrive while a large one is worked out after it, the newest last', async () => {
+    const big = manualResolver(['10.0.0.1:8080'], { debounceMs: 0 });
+    mesh = Mesh.builder()
+      .service('big', (s) => s.discovery(big))
+      .build();
+    const sizes: number[] = [];
+    const m = mesh;
+    const done = new Promise<void>((resolve) =>
+      m.on('endpoints', (_service, endpoints) => {
+        sizes.push(endpoints.length);
+        if (endpoints.length === 3) resolve();
+      }),
+    );
+    const set = (n: number, third: number) =>
+      Array.from({ length: n }, (_, i) => `10.${third}.${i >> 8}.${i & 255}:8080`);
+    big.publish(set(20_000, 1));
+    // The guard hands the set on from a 0 ms timer; a 0 ms timer set after it runs after it, so
+    // by then the diff has started (and 20,000 endpoints take more than its first slice).
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    big.publish(set(15_000, 2));
+    big.publish(set(3, 3));
+    await done;
+    // The first finished; of the two that queued behind it only the newest was applied.
+    expect(sizes).toEqual([20_000, 3]);
+    expect(m.snapshot('big').map((e) => e.id)).toEqual(set(3, 3));
+  });
+
   it('stops the resolver when the mesh closes', async () => {
     const resolver = manualResolver([a.address]);
     mesh = Mesh.builder()

@@ -124,21 +124,6 @@ describe('the update guard every resolver gets (injected clock)', () => {
     expect(r.errors).toHaveLength(1);
   });
 
-  it('drops an update that changes nothing, whatever the order, but passes on a changed weight', () => {
-    const r = recorder();
-    const guard = new UpdateGuard(r.sink, 'api', { debounceMs: 10 });
-    guard.update(['10.0.0.1:80', { host: '10.0.0.2', port: 80, metadata: { v: '1' } }]);
-    guard.update([{ host: '10.0.0.2', port: 80, metadata: { v: '1' } }, '10.0.0.1:80']);
-    vi.advanceTimersByTime(10);
-    expect(r.applied).toHaveLength(1);
-    guard.update(['10.0.0.1:80', { host: '10.0.0.2', port: 80, weight: 2, metadata: { v: '1' } }]);
-    vi.advanceTimersByTime(10);
-    expect(r.applied).toHaveLength(2);
-    guard.update(['10.0.0.1:80', { host: '10.0.0.2', port: 80, weight: 2, metadata: { v: '2' } }]);
-    vi.advanceTimersByTime(10);
-    expect(r.applied).toHaveLength(3);
-  });
-
   it('names every invalid timing', () => {
     expect(validateUpdatePolicy({ debounceMs: -1, emptySetGraceMs: Number.NaN })).toHaveLength(2);
     expect(validateUpdatePolicy({ debounceMs: 0 })).toEqual([]);

@@ -1,3 +1,4 @@
+import type { UpdatePolicy } from '../../../src/discovery/index.js';
 import type { EndpointInput, Resolver, ResolverSink } from '../../../src/index.js';
 
 /** A resolver the test drives by hand: publish sets and errors whenever it likes. */
@@ -9,11 +10,15 @@ export interface ManualResolver extends Resolver {
 }
 
 /** A real {@link Resolver} whose updates come from the test instead of a discovery system. */
-export function manualResolver(initial: readonly EndpointInput[] = []): ManualResolver {
+export function manualResolver(
+  initial: readonly EndpointInput[] = [],
+  updatePolicy?: UpdatePolicy,
+): ManualResolver {
   let sink: ResolverSink | undefined;
   let closed = 0;
   return {
     description: 'manual',
+    ...(updatePolicy && { updatePolicy }),
     resolve(s) {
       sink = s;
       if (initial.length > 0) s.update(initial);
