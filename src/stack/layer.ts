@@ -53,6 +53,13 @@ export interface ServiceHandle {
   readonly events: EventEmitter<MeshEvents>;
   /** The endpoints currently known (active, ejected and draining). */
   endpoints(): readonly MeshEndpoint[];
+  /**
+   * Registers a hook run for each endpoint discovery adds, while a large update is still being
+   * worked out in slices and before the balancer sees the endpoint: the place for a layer to set
+   * up the per-endpoint state it keeps, so that no single step does it for thousands at once.
+   * Optional so that handles made outside a mesh (in tests) need not provide it.
+   */
+  onEndpointAdded?(hook: (endpoint: MeshEndpoint) => void): void;
   /** Registers cleanup (timers, breakers) to run when the service is closed. */
   onClose(cleanup: () => void | Promise<void>): void;
   /**

@@ -50,6 +50,7 @@ export function healthLayer(options: HealthOptions = {}): Layer {
       const onEndpoints = (name: string) => {
         if (name === service.name) detector.sync();
       };
+      service.onEndpointAdded?.((endpoint) => detector.admit(endpoint));
       service.events.on('endpoints', onEndpoints);
       const ticker = setInterval(() => detector.tick(), TICK_MS).unref();
       const check = resolved.activeCheck;

@@ -43,7 +43,20 @@ export class OutlierDetector {
     this.#intervalStart = options.clock();
   }
 
-  /** Takes in a discovery update: new endpoints get health state, and slow start once seeded. */
+  /**
+   * Takes in an endpoint discovery is adding, before the balancer sees it: health state, and
+   * slow start once the service has had a first set.
+   */
+  admit(endpoint: MeshEndpoint): void {
+    if (endpoint.healthState instanceof EndpointHealth) return;
+    const health = healthOf(endpoint);
+    if (this.#seeded) this.#startSlowStart(endpoint, health, this.#options.clock());
+  }
+
+  /**
+   * Takes in a discovery update once it is in force: counts the set, and admits any endpoint
+   * that did not come through {@link OutlierDetector.admit} (handles made outside a mesh).
+   */
   sync(): void {
     const endpoints = this.#service.endpoints();
     const now = this.#options.clock();
