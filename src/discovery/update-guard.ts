@@ -42,6 +42,21 @@ export function validateUpdatePolicy(policy: UpdatePolicy | undefined): string[]
   return problems;
 }
 
+/**
+ * Updates longer than this are validated a slice at a time, in turns of the event loop of about
+ * {@link VALIDATE_SLICE_MS}, so that 10 000 endpoints do not hold up requests; shorter ones, the
+ * common case, are validated at once (and a malformed one reported before `update` returns).
+ */
+const VALIDATE_AT_ONCE = 256;
+const VALIDATE_SLICE_MS = 1;
+
+/** A long update being validated in slices. */
+interface Validation {
+  readonly inputs: readonly EndpointInput[];
+  readonly parsed: Endpoint[];
+  next: number;
+}
+
 /** Where the guard delivers: sets it has validated, so the receiver need not check them again. */
 export interface ValidatedSink {
   /** The complete, validated endpoint set. */
@@ -66,6 +81,8 @@ export class UpdateGuard implements ResolverSink {
   #debounceTimer: NodeJS.Timeout | undefined;
   #graceTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** The long update being validated; a newer update replaces it. */
+  #validation: Validation | undefined;
 
   /**
    * @param target - where validated, debounced sets go (the service runtime)
@@ -85,14 +102,55 @@ export class UpdateGuard implements ResolverSink {
 
   update(inputs: readonly EndpointInput[]): void {
     if (this.#closed) return;
-    let endpoints: Endpoint[];
+    // A newer update supersedes one still being validated.
+    this.#validation = undefined;
+    if (!Array.isArray(inputs)) {
+      this.#target.error(new TypeError('a resolver must publish an array of endpoints'));
+      return;
+    }
+    if (inputs.length <= VALIDATE_AT_ONCE) {
+      let endpoints: Endpoint[];
+      try {
+        endpoints = inputs.map(parseEndpoint);
+      } catch (err) {
+        this.#target.error(err as Error);
+        return;
+      }
+      this.#accept(endpoints);
+      return;
+    }
+    // Copied, so that a resolver reusing its array cannot change an update half-way through.
+    this.#validation = { inputs: inputs.slice(), parsed: new Array(inputs.length), next: 0 };
+    this.#continueValidation(this.#validation);
+  }
+
+  readonly #continueValidation = (validation: Validation): void => {
+    if (validation !== this.#validation || this.#closed) return;
+    const { inputs, parsed } = validation;
+    const deadline = performance.now() + VALIDATE_SLICE_MS;
+    let i = validation.next;
     try {
-      if (!Array.isArray(inputs)) throw new TypeError('a resolver must publish an array of endpoints');
-      endpoints = inputs.map(parseEndpoint);
+      while (i < inputs.length) {
+        const end = Math.min(inputs.length, i + VALIDATE_AT_ONCE);
+        for (; i < end; i++) parsed[i] = parseEndpoint(inputs[i]!);
+        if (i < inputs.length && performance.now() >= deadline) break;
+      }
     } catch (err) {
+      this.#validation = undefined;
       this.#target.error(err as Error);
       return;
     }
+    validation.next = i;
+    if (i < inputs.length) {
+      setImmediate(this.#continueValidation, validation);
+      return;
+    }
+    this.#validation = undefined;
+    this.#accept(parsed);
+  };
+
+  /** Takes a validated update: the first set applies at once, later ones are debounced. */
+  #accept(endpoints: Endpoint[]): void {
     if (this.#appliedSize < 0) {
       this.#apply(endpoints);
       return;
@@ -114,6 +172,7 @@ export class UpdateGuard implements ResolverSink {
   /** Cancels pending timers; nothing is applied after this. */
   close(): void {
     this.#closed = true;
+    this.#validation = undefined;
     clearTimeout(this.#debounceTimer);
     clearTimeout(this.#graceTimer);
     this.#debounceTimer = undefined;

@@ -214,31 +214,34 @@ describe('discovery updates', () => {
     expect(m.snapshot('big')).toHaveLength(20_000);
   });
 
-  it('applies updates that arrive while a large one is worked out after it, the newest last', async () => {
-    const big = manualResolver(['10.0.0.1:8080'], { debounceMs: 0 });
-    mesh = Mesh.builder()
-      .service('big', (s) => s.discovery(big))
-      .build();
-    const sizes: number[] = [];
-    const m = mesh;
-    const done = new Promise<void>((resolve) =>
-      m.on('endpoints', (_service, endpoints) => {
-        sizes.push(endpoints.length);
-        if (endpoints.length === 3) resolve();
-      }),
-    );
+  it('ends with the newest set whatever stage a large update has reached when it arrives, and never applies half a set', async () => {
     const set = (n: number, third: number) =>
       Array.from({ length: n }, (_, i) => `10.${third}.${i >> 8}.${i & 255}:8080`);
-    big.publish(set(20_000, 1));
-    // The guard hands the set on from a 0 ms timer; a 0 ms timer set after it runs after it, so
-    // by then the diff has started (and 20,000 endpoints take more than its first slice).
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    big.publish(set(15_000, 2));
-    big.publish(set(3, 3));
-    await done;
-    // The first finished; of the two that queued behind it only the newest was applied.
-    expect(sizes).toEqual([20_000, 3]);
-    expect(m.snapshot('big').map((e) => e.id)).toEqual(set(3, 3));
+    // The newer set arrives while the large one is validated, diffed, or already applied.
+    for (const delayMs of [0, 2, 5, 10, 20, 40]) {
+      const big = manualResolver(['10.0.0.1:8080'], { debounceMs: 0 });
+      const m = Mesh.builder()
+        .service('big', (s) => s.discovery(big))
+        .build();
+      mesh = m;
+      const sizes: number[] = [];
+      const done = new Promise<void>((resolve) =>
+        m.on('endpoints', (_service, endpoints) => {
+          sizes.push(endpoints.length);
+          if (endpoints.length === 3) resolve();
+        }),
+      );
+      big.publish(set(20_000, 1));
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      big.publish(set(15_000, 2));
+      big.publish(set(3, 3));
+      await done;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(sizes.at(-1)).toBe(3);
+      for (const size of sizes) expect([20_000, 15_000, 3]).toContain(size);
+      expect(m.snapshot('big').map((e) => e.id)).toEqual(set(3, 3));
+      await m.close();
+    }
   });
 
   it('stops the resolver when the mesh closes', async () => {

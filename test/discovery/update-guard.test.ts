@@ -129,3 +129,55 @@ describe('the update guard every resolver gets (injected clock)', () => {
     expect(validateUpdatePolicy({ debounceMs: 0 })).toEqual([]);
   });
 });
+
+describe('the update guard with a long update (real timers)', () => {
+  const long = (n: number, third: number) =>
+    Array.from({ length: n }, (_, i) => `10.${third}.${i >> 8}.${i & 255}:80`);
+
+  it('validates a long update in slices, between turns of the event loop, and then passes it on whole', async () => {
+    const r = recorder();
+    const guard = new UpdateGuard(r.sink, 'api', { debounceMs: 0 });
+    guard.update(long(20_000, 1));
+    expect(r.applied).toHaveLength(0);
+    let turns = 0;
+    while (r.applied.length === 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+      turns++;
+    }
+    expect(turns).toBeGreaterThan(1);
+    expect(r.applied[0]).toEqual(long(20_000, 1));
+    guard.close();
+  });
+
+  it('reports a long update with a malformed entry at its end and drops it whole', async () => {
+    const r = recorder();
+    const guard = new UpdateGuard(r.sink, 'api', { debounceMs: 0 });
+    guard.update(['10.0.0.1:80']);
+    guard.update([...long(20_000, 1), 'not an address']);
+    while (r.errors.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    expect(isTrellisError(r.errors[0], ErrorCode.InvalidDiscoveryData)).toBe(true);
+    expect(r.errors[0]!.message).toMatch(/not an address/);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(r.applied).toEqual([['10.0.0.1:80']]);
+    guard.close();
+  });
+
+  it('drops a long update still being validated when a newer one arrives, and stops on close', async () => {
+    const r = recorder();
+    const guard = new UpdateGuard(r.sink, 'api', { debounceMs: 0 });
+    guard.update(['10.0.0.1:80']);
+    guard.update(long(20_000, 1));
+    guard.update(['10.0.0.2:80']);
+    guard.update(long(20_000, 2));
+    guard.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(r.applied).toEqual([['10.0.0.1:80']]);
+    const second = recorder();
+    const next = new UpdateGuard(second.sink, 'api', { debounceMs: 0 });
+    next.update(long(20_000, 1));
+    next.update(['10.0.0.2:80']);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(second.applied).toEqual([['10.0.0.2:80']]);
+    next.close();
+  });
+});
