@@ -24,6 +24,15 @@ export function balanceLayer(): Layer {
         for (let tries = 0; endpoint === avoid && avoid !== undefined && tries < 3; tries++) {
           endpoint = balancer.pick(ctx) ?? endpoint;
         }
+        if (endpoint === undefined && service.closed === true) {
+          // A retry or backup that comes due while the mesh closes: nothing more is sent.
+          throw new TrellisError(
+            ErrorCode.MeshClosed,
+            `The mesh was closed while a request to '${service.name}' waited to be sent again; ` +
+              'it was not sent. Close the mesh only once its requests are done, or create a new one.',
+            { details: { service: service.name } },
+          );
+        }
         if (endpoint === undefined) {
           throw new TrellisError(
             ErrorCode.NoEndpoints,

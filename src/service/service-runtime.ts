@@ -88,6 +88,10 @@ export class ServiceRuntime implements ServiceHandle {
     this.#subscription = resolver.resolve(this.#guard, this.name);
   }
 
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   endpoints(): readonly MeshEndpoint[] {
     return this.#list;
   }

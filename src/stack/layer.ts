@@ -51,6 +51,12 @@ export interface ServiceHandle {
   readonly balancer: Balancer;
   /** The mesh's event emitter, for layers that report what they do. */
   readonly events: EventEmitter<MeshEvents>;
+  /**
+   * True once the service is closing (the mesh's `close()` was called): layers that find no
+   * endpoint then report `TRELLIS_MESH_CLOSED`, not a discovery problem. Optional so that
+   * handles made outside a mesh (in tests) need not provide it.
+   */
+  readonly closed?: boolean;
   /** The endpoints currently known (active, ejected and draining). */
   endpoints(): readonly MeshEndpoint[];
   /**

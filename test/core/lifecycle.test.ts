@@ -71,6 +71,21 @@ describe('mesh.close()', () => {
     expect(mesh.close()).toBe(closing);
   });
 
+  it('reports TRELLIS_MESH_CLOSED, not a discovery problem, for a retry that comes due during close()', async () => {
+    const mesh = meshWith();
+    // The 503 comes back after close() has begun; the retry layer's next attempt finds the
+    // service closing.
+    const outcome = mesh.request({ service: 'users', path: '/status/503' }).then(
+      (res) => `status ${res.statusCode}`,
+      (err: unknown) => err,
+    );
+    const closing = mesh.close();
+    const err = await outcome;
+    expect(isTrellisError(err, ErrorCode.MeshClosed)).toBe(true);
+    expect((err as Error).message).toMatch(/closed while a request to 'users' waited to be sent again/);
+    await closing;
+  });
+
   it('runs the cleanups layers registered with onClose', async () => {
     let cleaned = 0;
     const mesh = meshWith(undefined, {
