@@ -62,7 +62,7 @@ export class MeshDispatcher extends Dispatcher {
         path: withQuery(options.path, options.query),
         headers: options.headers as RequestContext['headers'],
         body: options.body as RequestContext['body'],
-        signal: bridge.signal,
+        signal: bridge,
       });
       ctx.relay = true;
       bridge.start();

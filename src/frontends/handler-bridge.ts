@@ -41,20 +41,14 @@ function rawHeaders(headers: IncomingHttpHeaders | Record<string, string>): Buff
  * handler generations: `onResponseStart`/`onResponseData`/... (undici 7) and the older
  * `onConnect`/`onHeaders`/`onData`/... that Node 20's built-in fetch still uses.
  */
-export class HandlerBridge implements Dispatcher.DispatchController, RelayTarget {
+export class HandlerBridge extends EventEmitter implements Dispatcher.DispatchController, RelayTarget {
   /** The handler the relay feeds. */
   readonly handler: Dispatcher.DispatchHandler;
   /** The controller the handler was given: this bridge. */
   readonly controller: Dispatcher.DispatchController = this;
   /** Whether the handler is of undici 7's generation. */
   readonly modern: boolean;
-  /**
-   * Cancels the request until a response exists. undici accepts an EventEmitter as a signal and
-   * checks `aborted` first, so an abort that comes before the request reaches a pool still counts.
-   */
-  readonly signal: EventEmitter & { aborted: boolean } = Object.assign(new EventEmitter(), {
-    aborted: false,
-  });
+  #aborted = false;
   #response: MeshResponse | undefined;
   #relay: RelayBody | undefined = undefined;
   #paused = false;
@@ -62,14 +56,21 @@ export class HandlerBridge implements Dispatcher.DispatchController, RelayTarget
   /** Set once the handler has had its last callback (end or error); nothing is sent after. */
   #settled = false;
 
-  /** @param handler - the handler undici's caller passed to `dispatch` */
+  /**
+   * The bridge is also the request's cancellation signal (an EventEmitter that emits `'abort'`
+   * and has `aborted` and `reason`, which the transport accepts like an `AbortSignal`), so a
+   * request through the dispatcher needs no separate signal object.
+   *
+   * @param handler - the handler undici's caller passed to `dispatch`
+   */
   constructor(handler: Dispatcher.DispatchHandler) {
+    super();
     this.handler = handler;
     this.modern = typeof handler.onResponseStart === 'function';
   }
 
   get aborted(): boolean {
-    return this.signal.aborted;
+    return this.#aborted;
   }
 
   get paused(): boolean {
@@ -81,11 +82,11 @@ export class HandlerBridge implements Dispatcher.DispatchController, RelayTarget
   }
 
   abort(reason?: Error): void {
-    if (this.signal.aborted) return;
-    this.signal.aborted = true;
+    if (this.#aborted) return;
+    this.#aborted = true;
     this.#reason = reason ?? new DOMException('This operation was aborted', 'AbortError');
     if (this.#response) this.#response.body.destroy(this.#reason);
-    else this.signal.emit('abort');
+    else this.emit('abort');
   }
 
   pause(): void {
@@ -107,7 +108,7 @@ export class HandlerBridge implements Dispatcher.DispatchController, RelayTarget
   /** Hands the response to the handler: relayed when the transport relayed it, else streamed. */
   readonly respond = (response: MeshResponse): void => {
     const body = response.body;
-    if (this.#settled || this.signal.aborted) {
+    if (this.#settled || this.#aborted) {
       body.destroy();
       this.fail(this.#reason ?? new Error('aborted'));
       return;
