@@ -1,6 +1,7 @@
 import { ErrorCode, TrellisError } from '../errors.js';
 import { type Endpoint, type EndpointInput, parseEndpoint } from './endpoint.js';
 import type { ResolverSink } from './resolver.js';
+import { SLICE_ITEMS, workSlice } from './time-slice.js';
 
 /**
  * How the mesh applies a resolver's updates. Every resolver gets this treatment; resolvers take
@@ -41,14 +42,6 @@ export function validateUpdatePolicy(policy: UpdatePolicy | undefined): string[]
   }
   return problems;
 }
-
-/**
- * Updates longer than this are validated a slice at a time, in turns of the event loop of about
- * {@link VALIDATE_SLICE_MS}, so that 10 000 endpoints do not hold up requests; shorter ones, the
- * common case, are validated at once (and a malformed one reported before `update` returns).
- */
-const VALIDATE_AT_ONCE = 256;
-const VALIDATE_SLICE_MS = 1;
 
 /** A long update being validated in slices. */
 interface Validation {
@@ -108,7 +101,9 @@ export class UpdateGuard implements ResolverSink {
       this.#target.error(new TypeError('a resolver must publish an array of endpoints'));
       return;
     }
-    if (inputs.length <= VALIDATE_AT_ONCE) {
+    // Short updates, the common case, are validated at once (a malformed one is reported before
+    // `update` returns); longer ones a slice at a time.
+    if (inputs.length <= SLICE_ITEMS) {
       let endpoints: Endpoint[];
       try {
         endpoints = inputs.map(parseEndpoint);
@@ -127,14 +122,11 @@ export class UpdateGuard implements ResolverSink {
   readonly #continueValidation = (validation: Validation): void => {
     if (validation !== this.#validation || this.#closed) return;
     const { inputs, parsed } = validation;
-    const deadline = performance.now() + VALIDATE_SLICE_MS;
-    let i = validation.next;
+    let i: number;
     try {
-      while (i < inputs.length) {
-        const end = Math.min(inputs.length, i + VALIDATE_AT_ONCE);
-        for (; i < end; i++) parsed[i] = parseEndpoint(inputs[i]!);
-        if (i < inputs.length && performance.now() >= deadline) break;
-      }
+      i = workSlice(validation.next, inputs.length, (at) => {
+        parsed[at] = parseEndpoint(inputs[at]!);
+      });
     } catch (err) {
       this.#validation = undefined;
       this.#target.error(err as Error);

@@ -1,8 +1,6 @@
 import type { Endpoint } from '../discovery/endpoint.js';
+import { workSlice } from '../discovery/time-slice.js';
 import type { MeshEndpoint } from './mesh-endpoint.js';
-
-/** Work between two looks at the clock: cheap enough that a slice overshoots its budget by little. */
-const CHECK_EVERY = 256;
 
 /** Whether two records of the same id say the same thing (weight, zone, metadata). */
 function sameRecord(a: Endpoint, b: Endpoint): boolean {
@@ -71,15 +69,8 @@ export class EndpointSetDiff {
    */
   step(budgetMs: number): boolean {
     const records = this.#records;
-    const deadline = performance.now() + budgetMs;
-    let i = this.#next;
-    while (i < records.length) {
-      const end = Math.min(records.length, i + CHECK_EVERY);
-      for (; i < end; i++) this.#take(records[i]!);
-      if (i < records.length && performance.now() >= deadline) break;
-    }
-    this.#next = i;
-    return i >= records.length;
+    this.#next = workSlice(this.#next, records.length, (i) => this.#take(records[i]!), budgetMs);
+    return this.#next >= records.length;
   }
 
   /** The change, once {@link EndpointSetDiff.step} has returned true. */

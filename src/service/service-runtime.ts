@@ -2,6 +2,7 @@ import type { EventEmitter } from 'eventemitter3';
 import type { Balancer } from '../balancers/balancer.js';
 import type { Endpoint } from '../discovery/endpoint.js';
 import type { Resolver, ResolverSubscription } from '../discovery/resolver.js';
+import { SLICE_MS } from '../discovery/time-slice.js';
 import { UpdateGuard } from '../discovery/update-guard.js';
 import { ErrorCode, TrellisError } from '../errors.js';
 import type { MeshEvents } from '../mesh/events.js';
@@ -10,12 +11,6 @@ import type { Stack } from '../stack/stack.js';
 import type { TransportOptions } from '../transport/transport-options.js';
 import { type EndpointSetChange, EndpointSetDiff } from './endpoint-set-diff.js';
 import { MeshEndpoint } from './mesh-endpoint.js';
-
-/**
- * How long one slice of a discovery update may hold the event loop. Sets of up to 256 endpoints
- * are applied in one go; larger ones are diffed over several turns, with requests served between.
- */
-const UPDATE_SLICE_MS = 1;
 
 /** A fully validated service configuration, as the builder hands it to the mesh. */
 export interface ServiceConfig {
@@ -123,7 +118,7 @@ export class ServiceRuntime implements ServiceHandle {
 
   /**
    * Applies a whole update, already validated by the {@link UpdateGuard} (so not parsed again).
-   * The diff runs in slices of {@link UPDATE_SLICE_MS}; the balancer switches to the new set in
+   * The diff runs in slices of about a millisecond (sets of up to 256 endpoints in one); the balancer switches to the new set in
    * one step at the end. An update arriving meanwhile waits and then replaces it, so the newest
    * set always wins and every update finishes.
    */
@@ -146,7 +141,7 @@ export class ServiceRuntime implements ServiceHandle {
   readonly #continueDiff = (): void => {
     const diff = this.#diff;
     if (diff === undefined || this.#closed) return;
-    if (!diff.step(UPDATE_SLICE_MS)) {
+    if (!diff.step(SLICE_MS)) {
       setImmediate(this.#continueDiff);
       return;
     }
