@@ -45,12 +45,13 @@ export class OutlierDetector {
 
   /**
    * Takes in an endpoint discovery is adding, before the balancer sees it: health state, and
-   * slow start once the service has had a first set.
+   * slow start once the service has had a first set. Returns whether slow start began (the
+   * endpoint's traffic share changed).
    */
-  admit(endpoint: MeshEndpoint): void {
-    if (endpoint.healthState instanceof EndpointHealth) return;
+  admit(endpoint: MeshEndpoint, now = this.#options.clock()): boolean {
+    if (endpoint.healthState instanceof EndpointHealth) return false;
     const health = healthOf(endpoint);
-    if (this.#seeded) this.#startSlowStart(endpoint, health, this.#options.clock());
+    return this.#seeded && this.#startSlowStart(endpoint, health, now);
   }
 
   /**
@@ -61,11 +62,7 @@ export class OutlierDetector {
     const endpoints = this.#service.endpoints();
     const now = this.#options.clock();
     let warming = false;
-    for (const endpoint of endpoints) {
-      if (endpoint.healthState instanceof EndpointHealth) continue;
-      const health = healthOf(endpoint);
-      if (this.#seeded) warming = this.#startSlowStart(endpoint, health, now) || warming;
-    }
+    for (const endpoint of endpoints) warming = this.admit(endpoint, now) || warming;
     this.#count(endpoints);
     if (endpoints.length > 0) this.#seeded = true;
     if (warming) this.#service.balancer.update(endpoints);
