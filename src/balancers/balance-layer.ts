@@ -6,6 +6,25 @@ import type { Layer, MeshResponse, Service, ServiceHandle } from '../stack/layer
 /** The layer name of {@link balanceLayer}. */
 export const BALANCE_LAYER = 'balance';
 
+/** Why an attempt found no endpoint: the mesh closing under a retry, or discovery having none. */
+function noEndpoint(service: ServiceHandle): TrellisError {
+  if (service.closed === true) {
+    // A retry or backup that comes due while the mesh closes: nothing more is sent.
+    return new TrellisError(
+      ErrorCode.MeshClosed,
+      `The mesh was closed while a request to '${service.name}' waited to be sent again; ` +
+        'it was not sent. Close the mesh only once its requests are done, or create a new one.',
+      { details: { service: service.name } },
+    );
+  }
+  return new TrellisError(
+    ErrorCode.NoEndpoints,
+    `Service '${service.name}' has no endpoints: its resolver has published none (yet). ` +
+      'Check the discovery configuration, or listen to the mesh "discoveryError" event.',
+    { details: { service: service.name } },
+  );
+}
+
 /**
  * Picks an endpoint for each attempt with the service's balancer, counts the attempt in flight
  * on that endpoint, and tells the balancer how long the endpoint took to answer (time to
@@ -24,23 +43,7 @@ export function balanceLayer(): Layer {
         for (let tries = 0; endpoint === avoid && avoid !== undefined && tries < 3; tries++) {
           endpoint = balancer.pick(ctx) ?? endpoint;
         }
-        if (endpoint === undefined && service.closed === true) {
-          // A retry or backup that comes due while the mesh closes: nothing more is sent.
-          throw new TrellisError(
-            ErrorCode.MeshClosed,
-            `The mesh was closed while a request to '${service.name}' waited to be sent again; ` +
-              'it was not sent. Close the mesh only once its requests are done, or create a new one.',
-            { details: { service: service.name } },
-          );
-        }
-        if (endpoint === undefined) {
-          throw new TrellisError(
-            ErrorCode.NoEndpoints,
-            `Service '${service.name}' has no endpoints: its resolver has published none (yet). ` +
-              'Check the discovery configuration, or listen to the mesh "discoveryError" event.',
-            { details: { service: service.name } },
-          );
-        }
+        if (endpoint === undefined) throw noEndpoint(service);
         ctx.endpoint = endpoint;
         return endpoint;
       };
