@@ -40,14 +40,21 @@ export function abortReason(signal: SignalLike): unknown {
   return (signal as { reason?: unknown }).reason;
 }
 
-/** Calls `listener` once when `signal` fires; returns the function that stops listening. */
-export function onAbort(signal: SignalLike, listener: () => void): () => void {
-  if ('addEventListener' in signal) {
-    signal.addEventListener('abort', listener, { once: true });
-    return () => signal.removeEventListener('abort', listener);
-  }
-  signal.once('abort', listener);
-  return () => signal.removeListener('abort', listener);
+/**
+ * Calls `listener` when `signal` fires, until {@link offAbort} takes it off. Callers always take
+ * it off once their request is over, and every listener here is safe to call twice, so an
+ * EventEmitter signal gets a plain `on` listener: `once`, or an unlink closure, would allocate
+ * more on every request.
+ */
+export function onAbort(signal: SignalLike, listener: () => void): void {
+  if ('addEventListener' in signal) signal.addEventListener('abort', listener, { once: true });
+  else signal.on('abort', listener);
+}
+
+/** Stops calling a listener given to {@link onAbort}. */
+export function offAbort(signal: SignalLike, listener: () => void): void {
+  if ('removeEventListener' in signal) signal.removeEventListener('abort', listener);
+  else signal.removeListener('abort', listener);
 }
 
 /**
@@ -55,18 +62,18 @@ export function onAbort(signal: SignalLike, listener: () => void): () => void {
  * cleared either way, so nothing outlives the wait.
  */
 export function sleep(ms: number, signal: SignalLike | undefined): Promise<void> {
-  if (signal !== undefined && isAborted(signal)) return Promise.reject(abortReason(signal));
+  if (signal === undefined) return new Promise<void>((resolve) => setTimeout(resolve, ms));
+  if (isAborted(signal)) return Promise.reject(abortReason(signal));
   return new Promise<void>((resolve, reject) => {
-    let stop: (() => void) | undefined;
+    const cancel = () => {
+      clearTimeout(timer);
+      offAbort(signal, cancel);
+      reject(abortReason(signal));
+    };
     const timer = setTimeout(() => {
-      stop?.();
+      offAbort(signal, cancel);
       resolve();
     }, ms);
-    if (signal !== undefined) {
-      stop = onAbort(signal, () => {
-        clearTimeout(timer);
-        reject(abortReason(signal));
-      });
-    }
+    onAbort(signal, cancel);
   });
 }

@@ -2,7 +2,7 @@ import type { RequestContext } from '../context.js';
 import { ErrorCode, TrellisError } from '../errors.js';
 import { withHeader } from '../headers.js';
 import type { Layer, MeshResponse, Service } from '../stack/layer.js';
-import { CancelToken, isAborted, onAbort, type SignalLike } from './cancel-token.js';
+import { CancelToken, isAborted, offAbort, onAbort, type SignalLike } from './cancel-token.js';
 import { deadlineWheel } from './deadline-wheel.js';
 import { currentInbound } from './inbound.js';
 import { formatTimeoutHeader, TIMEOUT_HEADER } from './timeout-header.js';
@@ -73,8 +73,11 @@ class DeadlineGuard extends CancelToken {
   readonly #ctx: RequestContext;
   /** The wheel slot of the pending expiry, or -1 when none is pending. */
   #slot = -1;
-  #unlinkCaller: (() => void) | undefined = undefined;
-  #unlinkInbound: (() => void) | undefined = undefined;
+  readonly #caller: SignalLike | undefined;
+  readonly #inbound: SignalLike | undefined;
+  /** The listeners forwarding the caller's and the inbound request's aborts, while linked. */
+  #onCaller: (() => void) | undefined = undefined;
+  #onInbound: (() => void) | undefined = undefined;
 
   constructor(
     ctx: RequestContext,
@@ -84,20 +87,24 @@ class DeadlineGuard extends CancelToken {
   ) {
     super();
     this.#ctx = ctx;
+    this.#caller = caller;
+    this.#inbound = inbound;
     if (deadline !== Number.POSITIVE_INFINITY) this.#slot = deadlineWheel.add(this, deadline);
     if (caller !== undefined) {
-      if (isAborted(caller)) this.abort(callerAborted(ctx, (caller as { reason?: unknown }).reason));
-      else
-        this.#unlinkCaller = onAbort(caller, () =>
-          this.abort(callerAborted(ctx, (caller as { reason?: unknown }).reason)),
-        );
+      const forward = () => this.abort(callerAborted(ctx, (caller as { reason?: unknown }).reason));
+      if (isAborted(caller)) forward();
+      else {
+        this.#onCaller = forward;
+        onAbort(caller, forward);
+      }
     }
     if (inbound !== undefined) {
-      if (isAborted(inbound)) this.abort((inbound as CancelToken).reason ?? callerAborted(ctx, undefined));
-      else
-        this.#unlinkInbound = onAbort(inbound, () =>
-          this.abort((inbound as CancelToken).reason ?? callerAborted(ctx, undefined)),
-        );
+      const forward = () => this.abort((inbound as CancelToken).reason ?? callerAborted(ctx, undefined));
+      if (isAborted(inbound)) forward();
+      else {
+        this.#onInbound = forward;
+        onAbort(inbound, forward);
+      }
     }
   }
 
@@ -107,13 +114,13 @@ class DeadlineGuard extends CancelToken {
     this.abort(deadlineExceeded(this.#ctx, true));
   }
 
-  /** Stops the expiry and the forwarding; the request is over. */
+  /** Stops the expiry and the forwarding; the request is over (safe to call more than once). */
   readonly release = (): void => {
     if (this.#slot >= 0) deadlineWheel.remove(this, this.#slot);
     this.#slot = -1;
-    this.#unlinkCaller?.();
-    this.#unlinkInbound?.();
-    this.#unlinkCaller = this.#unlinkInbound = undefined;
+    if (this.#onCaller !== undefined) offAbort(this.#caller as SignalLike, this.#onCaller);
+    if (this.#onInbound !== undefined) offAbort(this.#inbound as SignalLike, this.#onInbound);
+    this.#onCaller = this.#onInbound = undefined;
   };
 }
 

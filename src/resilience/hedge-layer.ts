@@ -1,7 +1,7 @@
 import type { RequestContext } from '../context.js';
 import { ErrorCode, TrellisError } from '../errors.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../stack/layer.js';
-import { CancelToken, isAborted, onAbort } from './cancel-token.js';
+import { CancelToken, isAborted, offAbort, onAbort } from './cancel-token.js';
 import { restampTimeout } from './deadline-layer.js';
 import { LatencyWindow } from './latency-window.js';
 import { isReplayable } from './replayable-body.js';
@@ -72,7 +72,12 @@ class Attempt {
     const token = this.token;
     const cancel = () => token.abort(((parent as CancelToken).reason as Error | undefined) ?? callerAborted);
     if (parent !== undefined && isAborted(parent)) cancel();
-    this.unlink = parent === undefined || token.aborted ? undefined : onAbort(parent, cancel);
+    if (parent === undefined || token.aborted) {
+      this.unlink = undefined;
+    } else {
+      onAbort(parent, cancel);
+      this.unlink = () => offAbort(parent, cancel);
+    }
     ctx.signal = token;
   }
 }

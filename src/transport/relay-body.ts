@@ -1,8 +1,7 @@
-import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
 import { type Dispatcher, errors, util } from 'undici';
 import type { RequestContext } from '../context.js';
-import { isAborted, onAbort } from '../resilience/cancel-token.js';
+import { isAborted, offAbort, onAbort, type SignalLike } from '../resilience/cancel-token.js';
 import type { MeshResponse } from '../stack/layer.js';
 import { toTransportError } from './transport-errors.js';
 
@@ -31,13 +30,17 @@ export interface RelayTarget {
  * the front-end claims it, a few chunks are held (then the socket is paused), so a layer can
  * still look at the status and throw the response away (`dump`, `destroy`) to retry.
  */
-export class RelayBody extends EventEmitter {
+export class RelayBody {
   readonly #ctx: RequestContext;
   #resolve: ((response: MeshResponse) => void) | undefined;
   #reject: ((err: Error) => void) | undefined;
   #abortUndici: ((err: Error) => void) | undefined = undefined;
   #resumeUndici: (() => void) | undefined = undefined;
-  #unlinkSignal: (() => void) | undefined = undefined;
+  /** The caller's signal and the listener on it, while the attempt listens. */
+  #signal: SignalLike | undefined = undefined;
+  #onAbort: (() => void) | undefined = undefined;
+  /** Who waits for the body to be over (`once('close')`): rarely more than one. */
+  #onClose: (() => void) | Array<() => void> | undefined = undefined;
   #reason: Error | undefined = undefined;
   #target: RelayTarget | undefined = undefined;
   #held: Buffer[] | undefined = undefined;
@@ -54,14 +57,17 @@ export class RelayBody extends EventEmitter {
   destroyed = false;
 
   constructor(ctx: RequestContext, resolve: (response: MeshResponse) => void, reject: (err: Error) => void) {
-    super();
     this.#ctx = ctx;
     this.#resolve = resolve;
     this.#reject = reject;
     const signal = ctx.signal;
     if (signal === undefined) return;
     if (isAborted(signal)) this.#reason = abortReasonOf(signal);
-    else this.#unlinkSignal = onAbort(signal, () => this.destroy(abortReasonOf(signal)));
+    else {
+      this.#signal = signal;
+      this.#onAbort = () => this.destroy(abortReasonOf(signal));
+      onAbort(signal, this.#onAbort);
+    }
   }
 
   // ---- undici's handler API (the generation its Client speaks natively) ----
@@ -197,9 +203,27 @@ export class RelayBody extends EventEmitter {
     else if (this.#error !== undefined) this.#deliverError(target, this.#error);
   }
 
+  /**
+   * Runs `listener` once the body is over: the one event layers may listen to. A body that is
+   * already over never calls it, as with a stream's `'close'`.
+   */
+  once(event: 'close', listener: () => void): this {
+    if (event !== 'close' || this.destroyed) return this;
+    const onClose = this.#onClose;
+    if (onClose === undefined) this.#onClose = listener;
+    else if (typeof onClose === 'function') this.#onClose = [onClose, listener];
+    else onClose.push(listener);
+    return this;
+  }
+
   /** The response headers as an object, parsed on demand. */
   headers(): IncomingHttpHeaders {
     return util.parseHeaders(this.rawHeaders) as IncomingHttpHeaders;
+  }
+
+  /** The response trailers as an object, parsed on demand; empty until the body has ended. */
+  trailers(): Record<string, string> {
+    return util.parseHeaders(this.#rawTrailers ?? []) as Record<string, string>;
   }
 
   #deliverEnd(target: RelayTarget): void {
@@ -218,11 +242,14 @@ export class RelayBody extends EventEmitter {
     this.destroyed = true;
     // Held chunks of a complete body wait for the front-end; those of a failed one are dropped.
     if (!this.#ended) this.#held = undefined;
-    this.#unlinkSignal?.();
-    this.#unlinkSignal = undefined;
+    if (this.#onAbort !== undefined) offAbort(this.#signal as SignalLike, this.#onAbort);
+    this.#signal = this.#onAbort = undefined;
     this.#dumpDone?.();
     this.#dumpDone = undefined;
-    this.emit('close');
+    const onClose = this.#onClose;
+    this.#onClose = undefined;
+    if (typeof onClose === 'function') onClose();
+    else if (onClose !== undefined) for (const listener of onClose) listener();
   }
 }
 
@@ -231,9 +258,6 @@ export class RelayResponse {
   readonly statusCode: number;
   readonly statusText: string;
   readonly body: RelayBody;
-  readonly trailers: Record<string, string> = {};
-  readonly opaque = null;
-  readonly context = {};
   #headers: IncomingHttpHeaders | undefined = undefined;
 
   constructor(statusCode: number, statusText: string, body: RelayBody) {
@@ -245,6 +269,11 @@ export class RelayResponse {
   get headers(): IncomingHttpHeaders {
     this.#headers ??= this.body.headers();
     return this.#headers;
+  }
+
+  /** The trailers, parsed when asked for; empty until the body has ended. */
+  get trailers(): Record<string, string> {
+    return this.body.trailers();
   }
 }
 

@@ -1,4 +1,4 @@
-import { once } from 'node:events';
+import { getEventListeners, once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticEndpoints } from '../../src/discovery/static.js';
 import { ErrorCode, isTrellisError } from '../../src/errors.js';
 import { Mesh } from '../../src/mesh/mesh.js';
+import { CancelToken } from '../../src/resilience/cancel-token.js';
 import { deadlines } from '../../src/resilience/deadline-layer.js';
 import { withInboundDeadline } from '../../src/resilience/inbound.js';
 import { TIMEOUT_HEADER } from '../../src/resilience/timeout-header.js';
@@ -98,6 +99,23 @@ describe('deadlines', () => {
     );
     expect(isTrellisError(err, ErrorCode.DeadlineExceeded)).toBe(false);
     expect((err as Error).name).toBe('AbortError');
+  });
+
+  it("leaves no listener on a caller's long-lived signal once its requests are over", async () => {
+    const controller = new AbortController();
+    const emitter = new CancelToken();
+    for (let i = 0; i < 20; i++) {
+      for (const signal of [controller.signal, emitter]) {
+        for (const timeout of [5000, undefined]) {
+          const res = await mesh.request({ service: 'plain', path: '/', timeout, signal });
+          await res.body.text();
+        }
+      }
+    }
+    // undici takes its own listener (requests without a deadline) off a turn after the body ends.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    expect(emitter.listenerCount('abort')).toBe(0);
   });
 });
 

@@ -1,0 +1,140 @@
+// Micro-benchmark: the CPU the mesh itself adds on the dispatcher path (Node's fetch on
+// `mesh.dispatcher()`), without the network or fetch around it, so differences of a few hundred
+// ns show through. The endpoint's undici Pool is swapped for a STAND-IN that answers every
+// dispatch on the next turn (onConnect at once, then onHeaders, one onData and onComplete, as
+// undici calls a handler), and a handler of each generation plays the caller:
+//   - "raw": the stand-in's dispatch called directly, what a plain undici Pool costs around it;
+//   - "mesh": the same request through MeshDispatcher, the bridge, the stack and the relay.
+// The difference is the mesh's own cost. Confirm any change end to end with bench/ab.mjs.
+// Run: npm run build && node bench/micro/dispatcher-path.mjs [--rounds=7] [--requests=100000]
+//        [--mesh=path/to/a/copy/of/clients/mesh.mjs]   (to compare another build of trellis)
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '7' },
+    requests: { type: 'string', default: '100000' },
+    mesh: { type: 'string' },
+  },
+});
+const meshModule = values.mesh
+  ? new URL(values.mesh, `file://${process.cwd()}/`).href
+  : new URL('../clients/mesh.mjs', import.meta.url).href;
+const { benchMesh, coreService } = await import(meshModule);
+const ROUNDS = Number(values.rounds);
+const N = Number(values.requests);
+const IN_FLIGHT = 64;
+const RAW_HEADERS = [
+  Buffer.from('content-type'),
+  Buffer.from('text/plain'),
+  Buffer.from('content-length'),
+  Buffer.from('2'),
+  Buffer.from('date'),
+  Buffer.from('Mon, 23 Nov 2026 16:00:00 GMT'),
+];
+const BODY = Buffer.from('ok');
+
+/** STAND-IN for an undici Pool: answers each dispatch on the next turn, in batches. */
+class AnsweringPool {
+  #due = [];
+  #scheduled = false;
+  #answer = () => {
+    const due = this.#due;
+    this.#due = [];
+    this.#scheduled = false;
+    for (const handler of due) {
+      handler.onHeaders(200, RAW_HEADERS, noop, 'OK');
+      handler.onData(BODY);
+      handler.onComplete([]);
+    }
+  };
+
+  dispatch(_options, handler) {
+    handler.onConnect(noop);
+    this.#due.push(handler);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(this.#answer);
+    }
+    return true;
+  }
+}
+
+function noop() {}
+
+/** Plays Node 20's fetch: an old-generation handler that settles a request on onComplete. */
+class LegacyHandler {
+  constructor(done) {
+    this.done = done;
+  }
+  onConnect(abort) {
+    this.abort = abort;
+  }
+  onHeaders(statusCode) {
+    this.statusCode = statusCode;
+    return true;
+  }
+  onData() {
+    return true;
+  }
+  onComplete() {
+    this.done(this.statusCode);
+  }
+  onError(err) {
+    throw err;
+  }
+}
+
+/** Runs N requests, IN_FLIGHT at a time, each dispatched with `dispatch(handler)`; CPU ns each. */
+function run(dispatch) {
+  return new Promise((resolve) => {
+    let started = 0;
+    let finished = 0;
+    const start = process.cpuUsage();
+    const next = (statusCode) => {
+      if (statusCode !== undefined) {
+        if (statusCode !== 200) throw new Error(`status ${statusCode}`);
+        finished++;
+      }
+      if (finished === N) {
+        const used = process.cpuUsage(start);
+        resolve(((used.user + used.system) * 1000) / N);
+      } else if (started < N) {
+        started++;
+        dispatch(new LegacyHandler(next));
+      }
+    };
+    for (let i = 0; i < IN_FLIGHT; i++) next(undefined);
+  });
+}
+
+const pool = new AnsweringPool();
+const mesh = benchMesh(['http://127.0.0.1:1'], 1, coreService);
+for (const endpoint of mesh.serviceForOrigin('http://bench').endpoints()) {
+  Object.defineProperty(endpoint, 'pool', { value: pool });
+}
+const dispatcher = mesh.dispatcher();
+const options = { origin: 'http://bench', path: '/', method: 'GET', headers: [] };
+const clients = {
+  raw: (handler) => pool.dispatch(options, handler),
+  mesh: (handler) => dispatcher.dispatch(options, handler),
+};
+
+const results = { raw: [], mesh: [] };
+await run(clients.raw);
+await run(clients.mesh); // warm-up
+for (let r = 0; r < ROUNDS; r++) {
+  const order = r % 2 === 0 ? ['raw', 'mesh'] : ['mesh', 'raw'];
+  for (const name of order) results[name].push(await run(clients[name]));
+}
+await mesh.close();
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const raw = median(results.raw);
+const meshNs = median(results.mesh);
+const added = median(results.mesh.map((m, i) => m - results.raw[i]));
+console.log(`Node ${process.version}; ${ROUNDS} rounds x ${N} requests, ${IN_FLIGHT} in flight`);
+console.log('| client | ns/request median | added ns (paired median) |');
+console.log('|---|---|---|');
+console.log(`| stand-in pool, raw dispatch | ${raw.toFixed(0)} | – |`);
+console.log(`| through mesh.dispatcher() | ${meshNs.toFixed(0)} | +${added.toFixed(0)} |`);
