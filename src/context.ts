@@ -1,4 +1,3 @@
-import type { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { getHeader, type HeaderBag } from './headers.js';
@@ -22,6 +21,25 @@ export function isIdempotentMethod(method: string): boolean {
   return IDEMPOTENT_METHODS.has(method);
 }
 
+/**
+ * A cancellation signal in the EventEmitter style, as undici accepts one: it emits `'abort'` and
+ * then has `aborted` set and the error in `reason`. Any Node `EventEmitter` fits (the resilience
+ * layers' `CancelToken` is one); the dispatcher front-end gives requests a lighter object of this
+ * shape. Layers that listen to a request's signal should use only these members.
+ */
+export interface AbortEmitter {
+  /** True once the signal has fired. */
+  readonly aborted?: boolean;
+  /** Why it fired. */
+  readonly reason?: unknown;
+  /** Adds an `'abort'` listener. */
+  on(event: 'abort', listener: () => void): unknown;
+  /** The same as `on`, which undici calls. */
+  addListener(event: 'abort', listener: () => void): unknown;
+  /** Removes an `'abort'` listener. */
+  removeListener(event: 'abort', listener: () => void): unknown;
+}
+
 /** What a caller sets on a {@link RequestContext} when creating one. */
 export interface RequestContextInit {
   /** Logical service name. */
@@ -35,7 +53,7 @@ export interface RequestContextInit {
   /** Request body. */
   body?: RequestBody;
   /** Cancels the request when aborted. */
-  signal?: AbortSignal | EventEmitter;
+  signal?: AbortSignal | AbortEmitter;
   /** Absolute deadline in `performance.now()` milliseconds; `Infinity` for none. */
   deadline?: number;
   /** Time limit for the whole request in ms, from now (ignored when `deadline` is given). */
@@ -64,7 +82,7 @@ export class RequestContext {
   /** Request body. */
   body: RequestBody;
   /** The caller's cancellation signal, if any. */
-  signal: AbortSignal | EventEmitter | undefined;
+  signal: AbortSignal | AbortEmitter | undefined;
   /** Absolute deadline in `performance.now()` milliseconds; `Infinity` when there is none. */
   deadline: number;
   /** Whether the request may be sent more than once (RFC 9110 method, `Idempotency-Key`, or the caller's say). */

@@ -6,7 +6,13 @@
 
 export { BALANCE_LAYER, balanceLayer } from './balancers/balance-layer.js';
 export type { Balancer, BalancerFactory, EndpointSnapshot } from './balancers/balancer.js';
-export { isIdempotentMethod, type RequestBody, RequestContext, type RequestContextInit } from './context.js';
+export {
+  type AbortEmitter,
+  isIdempotentMethod,
+  type RequestBody,
+  RequestContext,
+  type RequestContextInit,
+} from './context.js';
 export type { Endpoint, EndpointInput, EndpointRecord } from './discovery/endpoint.js';
 export type { Resolver, ResolverSink, ResolverSubscription } from './discovery/resolver.js';
 export { ErrorCode, isTrellisError, TrellisError, type TrellisErrorOptions } from './errors.js';

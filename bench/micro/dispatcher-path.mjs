@@ -7,20 +7,20 @@
 //   - "mesh": the same request through MeshDispatcher, the bridge, the stack and the relay.
 // The difference is the mesh's own cost. Confirm any change end to end with bench/ab.mjs.
 // Run: npm run build && node bench/micro/dispatcher-path.mjs [--rounds=7] [--requests=100000]
-//        [--mesh=path/to/a/copy/of/clients/mesh.mjs]   (to compare another build of trellis)
+//        [--mesh=path/to/a/copy/of/clients/mesh.mjs ...]
+// Each --mesh adds a build of trellis to compare (a copy of clients/mesh.mjs importing it); all
+// clients take turns in one process, so the builds' figures can be compared with each other.
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '7' },
     requests: { type: 'string', default: '100000' },
-    mesh: { type: 'string' },
+    mesh: { type: 'string', multiple: true },
   },
 });
-const meshModule = values.mesh
-  ? new URL(values.mesh, `file://${process.cwd()}/`).href
-  : new URL('../clients/mesh.mjs', import.meta.url).href;
-const { benchMesh, coreService } = await import(meshModule);
+const meshModules = (values.mesh ?? []).map((file) => new URL(file, `file://${process.cwd()}/`).href);
+if (meshModules.length === 0) meshModules.push(new URL('../clients/mesh.mjs', import.meta.url).href);
 const ROUNDS = Number(values.rounds);
 const N = Number(values.requests);
 const IN_FLIGHT = 64;
@@ -109,32 +109,37 @@ function run(dispatch) {
 }
 
 const pool = new AnsweringPool();
-const mesh = benchMesh(['http://127.0.0.1:1'], 1, coreService);
-for (const endpoint of mesh.serviceForOrigin('http://bench').endpoints()) {
-  Object.defineProperty(endpoint, 'pool', { value: pool });
-}
-const dispatcher = mesh.dispatcher();
 const options = { origin: 'http://bench', path: '/', method: 'GET', headers: [] };
-const clients = {
-  raw: (handler) => pool.dispatch(options, handler),
-  mesh: (handler) => dispatcher.dispatch(options, handler),
-};
+const clients = { 'stand-in pool, raw dispatch': (handler) => pool.dispatch(options, handler) };
+const meshes = [];
+for (const [i, module] of meshModules.entries()) {
+  const { benchMesh, coreService } = await import(module);
+  const mesh = benchMesh(['http://127.0.0.1:1'], 1, coreService);
+  for (const endpoint of mesh.serviceForOrigin('http://bench').endpoints()) {
+    Object.defineProperty(endpoint, 'pool', { value: pool });
+  }
+  const dispatcher = mesh.dispatcher();
+  const name =
+    meshModules.length === 1 ? 'through mesh.dispatcher()' : `mesh.dispatcher() of ${values.mesh[i]}`;
+  clients[name] = (handler) => dispatcher.dispatch(options, handler);
+  meshes.push(mesh);
+}
 
-const results = { raw: [], mesh: [] };
-await run(clients.raw);
-await run(clients.mesh); // warm-up
+const names = Object.keys(clients);
+const results = Object.fromEntries(names.map((name) => [name, []]));
+for (const name of names) await run(clients[name]); // warm-up
 for (let r = 0; r < ROUNDS; r++) {
-  const order = r % 2 === 0 ? ['raw', 'mesh'] : ['mesh', 'raw'];
+  const order = r % 2 === 0 ? names : [...names].reverse();
   for (const name of order) results[name].push(await run(clients[name]));
 }
-await mesh.close();
+await Promise.all(meshes.map((mesh) => mesh.close()));
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-const raw = median(results.raw);
-const meshNs = median(results.mesh);
-const added = median(results.mesh.map((m, i) => m - results.raw[i]));
+const raw = results[names[0]];
 console.log(`Node ${process.version}; ${ROUNDS} rounds x ${N} requests, ${IN_FLIGHT} in flight`);
 console.log('| client | ns/request median | added ns (paired median) |');
 console.log('|---|---|---|');
-console.log(`| stand-in pool, raw dispatch | ${raw.toFixed(0)} | – |`);
-console.log(`| through mesh.dispatcher() | ${meshNs.toFixed(0)} | +${added.toFixed(0)} |`);
+for (const name of names) {
+  const added = name === names[0] ? '–' : `+${median(results[name].map((ns, i) => ns - raw[i])).toFixed(0)}`;
+  console.log(`| ${name} | ${median(results[name]).toFixed(0)} | ${added} |`);
+}

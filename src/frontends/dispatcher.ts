@@ -66,7 +66,7 @@ export class MeshDispatcher extends Dispatcher {
       });
       ctx.relay = true;
       bridge.start();
-      service.call(ctx).then(bridge.respond, bridge.fail);
+      bridge.deliver(service.call(ctx));
     } catch (err) {
       bridge.fail(err as Error);
     }

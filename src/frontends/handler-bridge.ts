@@ -1,8 +1,9 @@
-import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import type { AbortEmitter } from '../context.js';
 import { ErrorCode, TrellisError } from '../errors.js';
+import { addListener, callListeners, type ListenerList, removeListener } from '../listener-list.js';
 import type { MeshResponse } from '../stack/layer.js';
 import { RelayBody, type RelayTarget } from '../transport/relay-body.js';
 
@@ -41,7 +42,7 @@ function rawHeaders(headers: IncomingHttpHeaders | Record<string, string>): Buff
  * handler generations: `onResponseStart`/`onResponseData`/... (undici 7) and the older
  * `onConnect`/`onHeaders`/`onData`/... that Node 20's built-in fetch still uses.
  */
-export class HandlerBridge extends EventEmitter implements Dispatcher.DispatchController, RelayTarget {
+export class HandlerBridge implements Dispatcher.DispatchController, RelayTarget, AbortEmitter {
   /** The handler the relay feeds. */
   readonly handler: Dispatcher.DispatchHandler;
   /** The controller the handler was given: this bridge. */
@@ -55,16 +56,16 @@ export class HandlerBridge extends EventEmitter implements Dispatcher.DispatchCo
   #reason: Error | null = null;
   /** Set once the handler has had its last callback (end or error); nothing is sent after. */
   #settled = false;
+  #onAbort: ListenerList = undefined;
 
   /**
-   * The bridge is also the request's cancellation signal (an EventEmitter that emits `'abort'`
-   * and has `aborted` and `reason`, which the transport accepts like an `AbortSignal`), so a
-   * request through the dispatcher needs no separate signal object.
+   * The bridge is also the request's cancellation signal (an {@link AbortEmitter}: it has
+   * `aborted` and `reason` and calls its `'abort'` listeners), so a request through the
+   * dispatcher needs no separate signal object.
    *
    * @param handler - the handler undici's caller passed to `dispatch`
    */
   constructor(handler: Dispatcher.DispatchHandler) {
-    super();
     this.handler = handler;
     this.modern = typeof handler.onResponseStart === 'function';
   }
@@ -86,7 +87,25 @@ export class HandlerBridge extends EventEmitter implements Dispatcher.DispatchCo
     this.#aborted = true;
     this.#reason = reason ?? new DOMException('This operation was aborted', 'AbortError');
     if (this.#response) this.#response.body.destroy(this.#reason);
-    else this.emit('abort');
+    else {
+      const listeners = this.#onAbort;
+      this.#onAbort = undefined;
+      callListeners(listeners);
+    }
+  }
+
+  on(event: 'abort', listener: () => void): this {
+    if (event === 'abort') this.#onAbort = addListener(this.#onAbort, listener);
+    return this;
+  }
+
+  addListener(event: 'abort', listener: () => void): this {
+    return this.on(event, listener);
+  }
+
+  removeListener(event: 'abort', listener: () => void): this {
+    if (event === 'abort') this.#onAbort = removeListener(this.#onAbort, listener);
+    return this;
   }
 
   pause(): void {
@@ -105,8 +124,23 @@ export class HandlerBridge extends EventEmitter implements Dispatcher.DispatchCo
     else this.handler.onConnect?.((err?: Error) => this.abort(err));
   }
 
+  /**
+   * Waits for the mesh's answer and hands it, or the failure, to the handler. An async method
+   * rather than `then(respond, fail)`, which would need two bound callbacks per request.
+   */
+  async deliver(answer: Promise<MeshResponse>): Promise<void> {
+    let response: MeshResponse;
+    try {
+      response = await answer;
+    } catch (err) {
+      this.fail(err as Error);
+      return;
+    }
+    this.respond(response);
+  }
+
   /** Hands the response to the handler: relayed when the transport relayed it, else streamed. */
-  readonly respond = (response: MeshResponse): void => {
+  respond(response: MeshResponse): void {
     const body = response.body;
     if (this.#settled || this.#aborted) {
       body.destroy();
@@ -131,12 +165,12 @@ export class HandlerBridge extends EventEmitter implements Dispatcher.DispatchCo
         ),
       );
     }
-  };
+  }
 
   /** Streams a response a layer made (not the transport) into the handler. */
   #stream(response: MeshResponse, body: Readable): void {
     const handler = this.handler;
-    body.on('error', this.fail);
+    body.on('error', (err: Error) => this.fail(err));
     if (this.modern) {
       handler.onResponseStart?.(this, response.statusCode, response.headers, response.statusText ?? '');
       body.on('data', (chunk: Buffer) => handler.onResponseData?.(this, chunk));
@@ -158,12 +192,12 @@ export class HandlerBridge extends EventEmitter implements Dispatcher.DispatchCo
   }
 
   /** Reports a failure (before or during the response) to the handler, once. */
-  readonly fail = (err: Error): void => {
+  fail(err: Error): void {
     if (!this.#settle()) return;
     const error = this.#reason ?? err;
     if (this.modern) this.handler.onResponseError?.(this, error);
     else this.handler.onError?.(error);
-  };
+  }
 
   /** True the first time: the handler may get its final callback. */
   #settle(): boolean {

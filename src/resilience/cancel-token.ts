@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
+import type { AbortEmitter } from '../context.js';
 
 /** Either kind of cancellation signal the mesh accepts from callers. */
-export type SignalLike = AbortSignal | EventEmitter;
+export type SignalLike = AbortSignal | AbortEmitter;
 
 /**
  * A one-shot cancellation signal that undici accepts in place of an `AbortSignal`: undici listens

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { type Dispatcher, errors, util } from 'undici';
 import type { RequestContext } from '../context.js';
+import { addListener, callListeners, type ListenerList } from '../listener-list.js';
 import { isAborted, offAbort, onAbort, type SignalLike } from '../resilience/cancel-token.js';
 import type { MeshResponse } from '../stack/layer.js';
 import { toTransportError } from './transport-errors.js';
@@ -40,7 +41,7 @@ export class RelayBody {
   #signal: SignalLike | undefined = undefined;
   #onAbort: (() => void) | undefined = undefined;
   /** Who waits for the body to be over (`once('close')`): rarely more than one. */
-  #onClose: (() => void) | Array<() => void> | undefined = undefined;
+  #onClose: ListenerList = undefined;
   #reason: Error | undefined = undefined;
   #target: RelayTarget | undefined = undefined;
   #held: Buffer[] | undefined = undefined;
@@ -208,11 +209,7 @@ export class RelayBody {
    * already over never calls it, as with a stream's `'close'`.
    */
   once(event: 'close', listener: () => void): this {
-    if (event !== 'close' || this.destroyed) return this;
-    const onClose = this.#onClose;
-    if (onClose === undefined) this.#onClose = listener;
-    else if (typeof onClose === 'function') this.#onClose = [onClose, listener];
-    else onClose.push(listener);
+    if (event === 'close' && !this.destroyed) this.#onClose = addListener(this.#onClose, listener);
     return this;
   }
 
@@ -248,8 +245,7 @@ export class RelayBody {
     this.#dumpDone = undefined;
     const onClose = this.#onClose;
     this.#onClose = undefined;
-    if (typeof onClose === 'function') onClose();
-    else if (onClose !== undefined) for (const listener of onClose) listener();
+    callListeners(onClose);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { RequestContext } from '../../context.js';
 import { ErrorCode, TrellisError } from '../../errors.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../../stack/layer.js';
+import { isAborted, offAbort, onAbort } from '../cancel-token.js';
 import { type Clock, monotonicClock } from '../clock.js';
 import { isLocalError, type RejectionClassifier, upstreamRejected } from '../outcome.js';
 import { OptionProblems } from '../validate.js';
@@ -131,17 +132,14 @@ function concurrencyLayer(settings: Settings): Layer {
         queue.remove(waiter);
         if (waiter.timer !== undefined) clearTimeout(waiter.timer);
         const signal = waiter.signal;
-        if (signal !== undefined && waiter.onAbort !== undefined) {
-          if ('removeEventListener' in signal) signal.removeEventListener('abort', waiter.onAbort);
-          else signal.removeListener('abort', waiter.onAbort);
-        }
+        if (signal !== undefined && waiter.onAbort !== undefined) offAbort(signal, waiter.onAbort);
       };
 
       // The slow path: allocates a promise, a waiter and maybe a timer, only when the limit is hit.
       const wait = (ctx: RequestContext): Promise<void> => {
         if (queue.size >= maxQueue) return Promise.reject(limited(`its wait queue (${maxQueue}) is full`));
         const signal = ctx.signal;
-        if (signal !== undefined && 'aborted' in signal && signal.aborted) {
+        if (signal !== undefined && isAborted(signal)) {
           return Promise.reject(aborted(service.name));
         }
         return new Promise<void>((resolve, reject) => {
@@ -181,9 +179,7 @@ function concurrencyLayer(settings: Settings): Layer {
               settle(waiter);
               reject(aborted(service.name));
             };
-            if ('addEventListener' in signal)
-              signal.addEventListener('abort', waiter.onAbort, { once: true });
-            else signal.once('abort', waiter.onAbort);
+            onAbort(signal, waiter.onAbort);
           }
         });
       };

@@ -1,11 +1,11 @@
-import type { EventEmitter } from 'node:events';
+import type { SignalLike } from '../cancel-token.js';
 
 /** One call waiting for a slot; also its own node in the queue's linked list. */
 export interface Waiter {
   resolve: () => void;
   reject: (err: Error) => void;
   timer: NodeJS.Timeout | undefined;
-  signal: AbortSignal | EventEmitter | undefined;
+  signal: SignalLike | undefined;
   onAbort: (() => void) | undefined;
   prev: Waiter | undefined;
   next: Waiter | undefined;
