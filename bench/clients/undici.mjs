@@ -42,7 +42,12 @@ export async function undiciFetchClient({ targets, path }) {
   };
 }
 
-/** Node's built-in `fetch` (the undici bundled with Node), with Node's default dispatcher. */
+/**
+ * Node's built-in `fetch` in a process that has loaded the undici package: importing the package
+ * makes its Agent the global dispatcher of Node's fetch as well (both read the same global
+ * symbol), so this is Node's fetch on undici 7's Agent. For Node's fetch as shipped, with its
+ * bundled dispatcher, see node-fetch.mjs.
+ */
 export async function nodeFetch({ targets, path }) {
   const url = `${targets[0]}${path}`;
   return {
