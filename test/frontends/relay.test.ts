@@ -10,6 +10,8 @@ import { startUpstreams, type Upstream } from '../support/upstreams.js';
 let upstream: Upstream;
 let mesh: Mesh;
 let dumped: Array<Promise<void>> = [];
+/** What the closing-watch layer saw of each relayed body's end. */
+let closes: string[] = [];
 
 const EXPECTED = Array.from({ length: 20 }, (_, i) => `chunk-${i}\n`).join('');
 
@@ -25,13 +27,28 @@ const secondOpinion: Layer = {
   },
 };
 
+/** Listens for the end of every body, twice over, and once more after the body is over. */
+const closingWatch: Layer = {
+  name: 'closing-watch',
+  wrap: (next) => async (ctx) => {
+    const response = await next(ctx);
+    const body = response.body;
+    body.once('close', () => {
+      closes.push(`first, destroyed=${body.destroyed}`);
+      body.once('close', () => closes.push('added after the end'));
+    });
+    body.once('close', () => closes.push('second'));
+    return response;
+  },
+};
+
 beforeAll(async () => {
   upstream = (await startUpstreams('relay-1'))[0] as Upstream;
   mesh = Mesh.builder()
     .service('users', (s) =>
       s
         .discovery(staticEndpoints([upstream.address]))
-        .stack((st) => st.insertBefore('balance', secondOpinion)),
+        .stack((st) => st.insertBefore('balance', secondOpinion).insertBefore('balance', closingWatch)),
     )
     .build();
 });
@@ -64,5 +81,13 @@ describe('relayed responses on the dispatcher front-end', () => {
     await expect(pending.then((res) => res.text())).rejects.toThrow();
     const res = await mesh.fetch('http://users/stream?n=20&ms=0');
     expect(await res.text()).toBe(EXPECTED);
+  });
+
+  it("calls a relayed body's close listeners once it is over, in order, and none added after", async () => {
+    closes = [];
+    const res = await mesh.fetch('http://users/stream?n=20&ms=0');
+    expect(await res.text()).toBe(EXPECTED);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(closes).toEqual(['first, destroyed=true', 'second']);
   });
 });
