@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import { type Dispatcher, interceptors, Request as UndiciRequest, request as undiciRequest } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticEndpoints } from '../../src/discovery/index.js';
-import { type FetchInit, type FetchInput, Mesh } from '../../src/index.js';
+import { type FetchInit, type FetchInput, type Layer, Mesh } from '../../src/index.js';
+import { retries } from '../../src/resilience/index.js';
 import { type ListenerProcess, startListener } from '../support/listener-process.js';
 import { startUpstreams, type Upstream } from '../support/upstreams.js';
 import { fixture } from './support/processes.js';
@@ -20,6 +21,17 @@ interface Echo {
   body: string;
 }
 
+/** When each call to the `patient` service ended inside the mesh (resolves with `performance.now()`). */
+const patientCalls: Array<Promise<number>> = [];
+const settleWatch: Layer = {
+  name: 'settle-watch',
+  wrap: (next) => (ctx) => {
+    const call = next(ctx);
+    patientCalls.push(call.then(performance.now.bind(performance), performance.now.bind(performance)));
+    return call;
+  },
+};
+
 beforeAll(async () => {
   [[users, outsider], piper] = await Promise.all([
     startUpstreams('users-1', 'outsider') as Promise<[Upstream, Upstream]>,
@@ -28,6 +40,13 @@ beforeAll(async () => {
   mesh = Mesh.builder()
     .service('users', (s) => s.discovery(staticEndpoints([users.address])).hosts('users.internal'))
     .service('piper', (s) => s.discovery(staticEndpoints([`127.0.0.1:${piper.port}`])))
+    // Retries 503s after a 2970 ms backoff, so an abort can land while the retry waits.
+    .service('patient', (s) =>
+      s
+        .discovery(staticEndpoints([users.address]))
+        .layer(retries({ retries: 2, backoffBaseMs: 3000, backoffMaxMs: 3000, random: () => 0.99 }))
+        .stack((st) => st.prepend(settleWatch)),
+    )
     .build();
 });
 
@@ -120,6 +139,21 @@ describe('mesh.fetch()', () => {
     await expect(mesh.fetch('http://users/hang', { signal: controller.signal })).rejects.toMatchObject({
       name: 'AbortError',
     });
+  });
+
+  it('ends the call at once when the caller aborts while a retry waits out its backoff', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    await expect(
+      mesh.fetch('http://patient/status/503', { signal: controller.signal }),
+    ).rejects.toMatchObject({
+      name: 'AbortError',
+    });
+    const abortedAt = performance.now();
+    // fetch rejects on its own when its signal fires; the mesh must also stop waiting (the retry
+    // was due 2970 ms after the first answer), not hold the call until then.
+    const ended = (await patientCalls.at(-1)) ?? Number.NaN;
+    expect(ended - abortedAt).toBeLessThan(1500);
   });
 
   it('errors the body when aborted after the response headers', async () => {
