@@ -2,6 +2,7 @@
 // { targets, path, concurrency, options } and returns { request, close }; `request()` reads the
 // body and resolves with the status code (see bench/lib/client.mjs).
 import { BalancedPool, Pool, fetch as undiciFetch } from 'undici';
+import { bundledNodeFetch } from './node-fetch.mjs';
 
 /** Raw undici `Pool.request` to the first target: the in-process floor every ratio is measured against. */
 export async function undiciPool({ targets, path, concurrency }) {
@@ -43,19 +44,9 @@ export async function undiciFetchClient({ targets, path }) {
 }
 
 /**
- * Node's built-in `fetch` in a process that has loaded the undici package: importing the package
- * makes its Agent the global dispatcher of Node's fetch as well (both read the same global
- * symbol), so this is Node's fetch on undici 7's Agent. For Node's fetch as shipped, with its
- * bundled dispatcher, see node-fetch.mjs.
+ * Node's built-in `fetch` in a process that has loaded the undici package: the same client as
+ * node-fetch.mjs, but importing the package (as this module does) makes its Agent the global
+ * dispatcher of Node's fetch as well (both read the same global symbol), so this is Node's fetch
+ * on undici 7's Agent.
  */
-export async function nodeFetch({ targets, path }) {
-  const url = `${targets[0]}${path}`;
-  return {
-    async request() {
-      const response = await globalThis.fetch(url);
-      await response.text();
-      return response.status;
-    },
-    close: async () => {},
-  };
-}
+export const nodeFetch = bundledNodeFetch;
