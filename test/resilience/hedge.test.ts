@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roundRobin } from '../../src/balancers/round-robin.js';
 import { staticEndpoints } from '../../src/discovery/static.js';
@@ -91,5 +92,24 @@ describe('hedging', () => {
     expect(reached).toBeGreaterThan(offered);
     // 5% of the traffic since the budget window opened (the warm-up included), plus rounding.
     expect(reached).toBeLessThanOrEqual(offered + 0.05 * (offered + 40) + 1);
+  });
+
+  it('cancels the first attempt and its backup when the caller of mesh.fetch() aborts', async () => {
+    for (let i = 0; i < 40; i++) await get('hedged');
+    await Promise.all([a.mode('hang'), b.mode('hang')]);
+    const inflight = () => mesh.snapshot('hedged').reduce((sum, endpoint) => sum + endpoint.inflight, 0);
+    try {
+      const controller = new AbortController();
+      const pending = mesh.fetch('http://hedged/work', { signal: controller.signal });
+      // Both endpoints hang: the backup goes out after the p90 of the warm-up latencies.
+      for (let waited = 0; inflight() < 2 && waited < 2000; waited += 10) await sleep(10);
+      expect(inflight()).toBe(2);
+      controller.abort();
+      await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+      for (let waited = 0; inflight() > 0 && waited < 1000; waited += 10) await sleep(10);
+      expect(inflight()).toBe(0);
+    } finally {
+      await Promise.all([a.mode('ok'), b.mode('ok')]);
+    }
   });
 });
