@@ -33,12 +33,12 @@ export class CancelToken extends EventEmitter {
 
 /** Whether a caller's signal has already fired. */
 export function isAborted(signal: SignalLike): boolean {
-  return (signal as { aborted?: boolean }).aborted === true;
+  return signal.aborted === true;
 }
 
 /** The reason a fired signal carries, if it carries one. */
 export function abortReason(signal: SignalLike): unknown {
-  return (signal as { reason?: unknown }).reason;
+  return signal.reason;
 }
 
 /**

@@ -91,7 +91,7 @@ class DeadlineGuard extends CancelToken {
     this.#inbound = inbound;
     if (deadline !== Number.POSITIVE_INFINITY) this.#slot = deadlineWheel.add(this, deadline);
     if (caller !== undefined) {
-      const forward = () => this.abort(callerAborted(ctx, (caller as { reason?: unknown }).reason));
+      const forward = () => this.abort(callerAborted(ctx, caller.reason));
       if (isAborted(caller)) forward();
       else {
         this.#onCaller = forward;

@@ -276,6 +276,6 @@ export class RelayResponse {
 function noop(): void {}
 
 function abortReasonOf(signal: NonNullable<RequestContext['signal']>): Error {
-  const reason = (signal as { reason?: unknown }).reason;
+  const reason = signal.reason;
   return reason instanceof Error ? reason : new errors.RequestAbortedError();
 }
