@@ -1,7 +1,7 @@
 // The mesh's own CPU per request with the network taken out: undici's `Pool.prototype.request`
 // is replaced, in this process only, by one that answers every request with the same canned
-// response on the next microtask. Then `mesh.request()` (default stack: balance + transport) and a
-// raw `pool.request()` run the same closed loop, alternating, and the difference is what the mesh
+// response on the next microtask. Then `mesh.request()` (the whole default stack) and a raw
+// `pool.request()` run the same closed loop, alternating, and the difference is what the mesh
 // layers, the request context and the front-end cost by themselves.
 //   node bench/overhead.mjs [--rounds=8] [--requests=1000000] [--dist=dist]
 // `--dist` points at another build of trellis (e.g. one made from an older commit with
