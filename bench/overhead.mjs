@@ -3,7 +3,9 @@
 // response on the next microtask. Then `mesh.request()` (the whole default stack) and a raw
 // `pool.request()` run the same closed loop, alternating, and the difference is what the mesh
 // layers, the request context and the front-end cost by themselves.
-//   node bench/overhead.mjs [--rounds=8] [--requests=1000000] [--dist=dist]
+//   node bench/overhead.mjs [--rounds=8] [--requests=1000000] [--dist=dist] [--core]
+// `--core` measures issue 2's path instead (bench/clients/mesh.mjs's coreService: round robin, and
+// no retry, breaker, health or hedge layer).
 // `--dist` points at another build of trellis (e.g. one made from an older commit with
 // `npx tsc -p tsconfig.build.json --outDir .tmp/dist-old`) to compare before and after.
 import { resolve } from 'node:path';
@@ -17,6 +19,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '8' },
     requests: { type: 'string', default: '1000000' },
     dist: { type: 'string', default: 'dist' },
+    core: { type: 'boolean', default: false },
   },
 });
 const rounds = Number(values.rounds);
@@ -35,8 +38,16 @@ const dist = pathToFileURL(`${resolve(values.dist)}/`);
 const { Mesh } = await import(new URL('index.js', dist).href);
 const { staticEndpoints } = await import(new URL('discovery/index.js', dist).href);
 // Port 9 (discard) is never contacted: the pool never opens a connection here.
+const { roundRobin } = await import(new URL('balancers/index.js', dist).href);
+const coreService = (s) =>
+  s
+    .balancer(roundRobin())
+    .stack((st) => st.remove('retry').remove('breaker').remove('health').remove('hedge'));
 const mesh = Mesh.builder()
-  .service('bench', (s) => s.discovery(staticEndpoints(['127.0.0.1:9'])))
+  .service('bench', (s) => {
+    s.discovery(staticEndpoints(['127.0.0.1:9']));
+    return values.core ? coreService(s) : s;
+  })
   .build();
 const pool = new Pool('http://127.0.0.1:9');
 
@@ -58,7 +69,7 @@ for (let round = 0; round < rounds; round++) {
 }
 await mesh.close();
 console.log(
-  `Node ${process.version}, ${values.dist}: pool.request ${median(raw).toFixed(3)} µs, ` +
+  `Node ${process.version}, ${values.dist}${values.core ? ' (core stack)' : ''}: pool.request ${median(raw).toFixed(3)} µs, ` +
     `mesh.request ${median(viaMesh).toFixed(3)} µs, added ${(median(viaMesh) - median(raw)).toFixed(3)} µs ` +
     `per request (median of ${rounds} rounds of ${requests})`,
 );
