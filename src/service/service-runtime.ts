@@ -118,9 +118,9 @@ export class ServiceRuntime implements ServiceHandle {
 
   /**
    * Applies a whole update, already validated by the {@link UpdateGuard} (so not parsed again).
-   * The diff runs in slices of about a millisecond (sets of up to 256 endpoints in one); the balancer switches to the new set in
-   * one step at the end. An update arriving meanwhile waits and then replaces it, so the newest
-   * set always wins and every update finishes.
+   * The diff runs in slices of about a millisecond (sets of up to 256 endpoints in one); the
+   * balancer switches to the new set in one step at the end. An update arriving meanwhile waits
+   * and then replaces it, so the newest set always wins and every update finishes.
    */
   #applyUpdate(records: readonly Endpoint[]): void {
     if (this.#closed) return;

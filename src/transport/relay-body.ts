@@ -224,9 +224,8 @@ export class RelayBody {
   }
 
   #deliverEnd(target: RelayTarget): void {
-    const trailers = this.#rawTrailers ?? [];
-    if (target.modern) target.handler.onResponseEnd?.(target.controller, util.parseHeaders(trailers));
-    else target.handler.onComplete?.(trailers as unknown as string[]);
+    if (target.modern) target.handler.onResponseEnd?.(target.controller, this.trailers());
+    else target.handler.onComplete?.((this.#rawTrailers ?? []) as unknown as string[]);
   }
 
   #deliverError(target: RelayTarget, err: Error): void {
