@@ -1,5 +1,5 @@
-import type { MeshEndpoint } from '../service/mesh-endpoint.js';
-import type { Balancer, BalancerFactory, EndpointSnapshot } from './balancer.js';
+import type { Balancer, BalancerFactory, EndpointSnapshot } from '../core/balancer.js';
+import type { EndpointView } from '../core/endpoint.js';
 import { eligibleEndpoints } from './eligibility.js';
 import { PeakEwmaMetric } from './load-metric.js';
 import {
@@ -37,9 +37,9 @@ class ApertureBalancer implements Balancer {
   readonly #offset: number;
   readonly #clientWidth: number;
   readonly #minAperture: number;
-  #all: readonly MeshEndpoint[] = [];
+  #all: readonly EndpointView[] = [];
   /** Eligible endpoints sorted by id, so that every client sees the same ring. */
-  #ring: MeshEndpoint[] = [];
+  #ring: EndpointView[] = [];
   #width = 1;
 
   constructor(options: ApertureOptions, resolved: ResolvedBalancerOptions) {
@@ -55,7 +55,7 @@ class ApertureBalancer implements Balancer {
     this.#minAperture = options.minAperture ?? DEFAULT_MIN_APERTURE;
   }
 
-  update(endpoints: readonly MeshEndpoint[]): void {
+  update(endpoints: readonly EndpointView[]): void {
     this.#metric.prepare(endpoints);
     this.#all = endpoints;
     const ring = eligibleEndpoints(endpoints, this.#options.panicThreshold).eligible;
@@ -71,7 +71,7 @@ class ApertureBalancer implements Balancer {
     return Math.floor((this.#offset + this.#options.random() * this.#width) * n) % n;
   }
 
-  pick(): MeshEndpoint | undefined {
+  pick(): EndpointView | undefined {
     const ring = this.#ring;
     if (ring.length < 2) return ring[0];
     const i = this.#draw();
@@ -83,7 +83,7 @@ class ApertureBalancer implements Balancer {
     return this.#metric.cost(b, j, now) < this.#metric.cost(a, i, now) ? b : a;
   }
 
-  observe(endpoint: MeshEndpoint, latencyMs: number, ok: boolean): void {
+  observe(endpoint: EndpointView, latencyMs: number, ok: boolean): void {
     this.#metric.observe(endpoint, latencyMs, ok);
   }
 

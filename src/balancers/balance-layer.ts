@@ -1,7 +1,7 @@
-import type { RequestContext } from '../context.js';
-import { ErrorCode, TrellisError } from '../errors.js';
-import type { MeshEndpoint } from '../service/mesh-endpoint.js';
-import type { Layer, MeshResponse, Service, ServiceHandle } from '../stack/layer.js';
+import type { RequestContext } from '../core/context.js';
+import type { EndpointView } from '../core/endpoint.js';
+import { ErrorCode, TrellisError } from '../core/errors.js';
+import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
 
 /** The layer name of {@link balanceLayer}. */
 export const BALANCE_LAYER = 'balance';
@@ -35,7 +35,7 @@ export function balanceLayer(): Layer {
     name: BALANCE_LAYER,
     wrap(next: Service, service: ServiceHandle): Service {
       const balancer = service.balancer;
-      const pick = (ctx: RequestContext): MeshEndpoint => {
+      const pick = (ctx: RequestContext): EndpointView => {
         let endpoint = balancer.pick(ctx);
         // A retry or backup asks for another endpoint than the last one: pick again a few times
         // (any balancer moves on or randomises), and keep the avoided one if nothing else comes up.

@@ -1,4 +1,4 @@
-import type { MeshEndpoint } from '../service/mesh-endpoint.js';
+import type { EndpointView } from '../core/endpoint.js';
 
 /**
  * Below this share of `active` endpoints a balancer panics and balances over every endpoint it
@@ -11,7 +11,7 @@ export const DEFAULT_PANIC_THRESHOLD = 0.5;
 /** The endpoints a balancer should choose from, and whether it had to panic to get them. */
 export interface Eligibility {
   /** Active endpoints, or every endpoint when panicking. */
-  readonly eligible: MeshEndpoint[];
+  readonly eligible: EndpointView[];
   /** True when too few endpoints are active and ejected ones are used too. */
   readonly panicked: boolean;
 }
@@ -26,10 +26,10 @@ export interface Eligibility {
  * @param panicThreshold - the share of active endpoints below which to panic, 0 to 1
  */
 export function eligibleEndpoints(
-  endpoints: readonly MeshEndpoint[],
+  endpoints: readonly EndpointView[],
   panicThreshold = DEFAULT_PANIC_THRESHOLD,
 ): Eligibility {
-  const active: MeshEndpoint[] = [];
+  const active: EndpointView[] = [];
   for (const endpoint of endpoints) if (endpoint.state === 'active') active.push(endpoint);
   const panicked =
     endpoints.length > 0 && (active.length === 0 || active.length < panicThreshold * endpoints.length);

@@ -19,11 +19,11 @@
  * @packageDocumentation
  */
 
+export type { Balancer, BalancerFactory, EndpointSnapshot } from '../core/balancer.js';
+export type { EjectionReason } from '../core/events.js';
+export { type Clock, monotonicNow, type RandomSource, seededRandom } from '../core/time.js';
 export { type ApertureOptions, aperture } from './aperture.js';
-export type { Balancer, BalancerFactory, EndpointSnapshot } from './balancer.js';
-export { type Clock, monotonicNow, type RandomSource, seededRandom } from './clock.js';
 export { DEFAULT_PANIC_THRESHOLD, type Eligibility, eligibleEndpoints } from './eligibility.js';
-export type { EjectionReason } from './health/endpoint-health.js';
 export { HEALTH_LAYER, healthLayer } from './health/health-layer.js';
 export type { ActiveCheckOptions, HealthOptions, SuccessRateOptions } from './health/health-options.js';
 export type { BalancerOptions } from './options.js';

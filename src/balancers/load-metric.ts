@@ -1,5 +1,5 @@
-import type { MeshEndpoint } from '../service/mesh-endpoint.js';
-import { type Clock, monotonicNow } from './clock.js';
+import type { EndpointView } from '../core/endpoint.js';
+import { type Clock, monotonicNow } from '../core/time.js';
 import { PeakEwma } from './peak-ewma.js';
 import { coarseNow, stalledBetween, watchStalls } from './stall-monitor.js';
 
@@ -8,18 +8,18 @@ export interface LoadMetric {
   /** The time to price a pick at; may be a few ms coarse, to keep picks cheap. */
   pickTime(): number;
   /** Gives endpoints that are new to the balancer their starting state. Off the request path. */
-  prepare(endpoints: readonly MeshEndpoint[]): void;
+  prepare(endpoints: readonly EndpointView[]): void;
   /** Takes the list the balancer draws from, so `cost` can be asked by position. Off the request path. */
-  index(candidates: readonly MeshEndpoint[]): void;
+  index(candidates: readonly EndpointView[]): void;
   /**
    * The cost at `now` (from `pickTime`) of the endpoint at `position` in the indexed list. Slow
    * start divides it by the endpoint's factor.
    */
-  cost(endpoint: MeshEndpoint, position: number, now: number): number;
+  cost(endpoint: EndpointView, position: number, now: number): number;
   /** Learns from a finished attempt. */
-  observe(endpoint: MeshEndpoint, latencyMs: number, ok: boolean): void;
+  observe(endpoint: EndpointView, latencyMs: number, ok: boolean): void;
   /** The latency estimate to report in snapshots, if the metric keeps one. */
-  latency(endpoint: MeshEndpoint): number | undefined;
+  latency(endpoint: EndpointView): number | undefined;
 }
 
 /** Least loaded: cost is the number of requests in flight (plus one, so slow start can scale it). */
@@ -36,7 +36,7 @@ export const leastLoadedMetric: LoadMetric = {
  * Peak EWMA: cost is the latency estimate times (requests in flight + 1), as in Finagle and
  * tower, so an endpoint is avoided when it is slow or when it is busy.
  *
- * Each endpoint's estimate lives in a {@link PeakEwma} on `MeshEndpoint.balancerState`, which
+ * Each endpoint's estimate lives in a {@link PeakEwma} on `EndpointView.balancerState`, which
  * survives set updates; a copy sits in typed arrays by position, so that a pick among 10 000
  * endpoints reads two array slots instead of two more scattered objects (fewer cache misses).
  */
@@ -51,7 +51,7 @@ export class PeakEwmaMetric implements LoadMetric {
    * rather than read the clock on every request; samples use the precise clock.
    */
   readonly pickTime: Clock;
-  #indexed: readonly MeshEndpoint[] = [];
+  #indexed: readonly EndpointView[] = [];
   #estimates = new Float64Array(0);
   #stamps = new Float64Array(0);
 
@@ -75,7 +75,7 @@ export class PeakEwmaMetric implements LoadMetric {
    * New endpoints start at the mean estimate of the others (a neutral guess, neither favoured
    * as an idle zero-latency node would be, nor shunned), or at the default when none has one.
    */
-  prepare(endpoints: readonly MeshEndpoint[]): void {
+  prepare(endpoints: readonly EndpointView[]): void {
     const now = this.#clock();
     let sum = 0;
     let known = 0;
@@ -91,7 +91,7 @@ export class PeakEwmaMetric implements LoadMetric {
     }
   }
 
-  index(candidates: readonly MeshEndpoint[]): void {
+  index(candidates: readonly EndpointView[]): void {
     const estimates = new Float64Array(candidates.length);
     const stamps = new Float64Array(candidates.length);
     candidates.forEach((endpoint, position) => {
@@ -105,7 +105,7 @@ export class PeakEwmaMetric implements LoadMetric {
     this.#stamps = stamps;
   }
 
-  cost(endpoint: MeshEndpoint, position: number, now: number): number {
+  cost(endpoint: EndpointView, position: number, now: number): number {
     const dt = now - this.#stamps[position]!;
     const estimate = this.#estimates[position]!;
     const decayed = dt > 0 ? estimate * Math.exp(-dt / this.#decayMs) : estimate;
@@ -117,7 +117,7 @@ export class PeakEwmaMetric implements LoadMetric {
    * must not look like the fastest one and attract traffic. Event-loop stalls during the attempt
    * are not the endpoint's fault and are subtracted (see `stall-monitor.ts`).
    */
-  observe(endpoint: MeshEndpoint, latencyMs: number, ok: boolean): void {
+  observe(endpoint: EndpointView, latencyMs: number, ok: boolean): void {
     const ewma = endpoint.balancerState;
     if (!(ewma instanceof PeakEwma)) return;
     const now = this.#clock();
@@ -135,7 +135,7 @@ export class PeakEwmaMetric implements LoadMetric {
     }
   }
 
-  latency(endpoint: MeshEndpoint): number | undefined {
+  latency(endpoint: EndpointView): number | undefined {
     const ewma = endpoint.balancerState;
     return ewma instanceof PeakEwma ? ewma.at(this.#clock(), this.#decayMs) : undefined;
   }

@@ -1,4 +1,4 @@
-import type { RandomSource } from './clock.js';
+import type { RandomSource } from '../core/time.js';
 import { DEFAULT_PANIC_THRESHOLD } from './eligibility.js';
 
 /** Options every trellis balancer accepts. */

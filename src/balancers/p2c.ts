@@ -1,7 +1,7 @@
-import type { RequestContext } from '../context.js';
-import type { MeshEndpoint } from '../service/mesh-endpoint.js';
-import type { Balancer, BalancerFactory, EndpointSnapshot } from './balancer.js';
-import type { Clock } from './clock.js';
+import type { Balancer, BalancerFactory, EndpointSnapshot } from '../core/balancer.js';
+import type { RequestContext } from '../core/context.js';
+import type { EndpointView } from '../core/endpoint.js';
+import type { Clock } from '../core/time.js';
 import { eligibleEndpoints } from './eligibility.js';
 import { type LoadMetric, leastLoadedMetric, PeakEwmaMetric } from './load-metric.js';
 import {
@@ -43,8 +43,8 @@ export class P2CBalancer implements Balancer {
   readonly name: string;
   readonly #metric: LoadMetric;
   readonly #options: ResolvedBalancerOptions;
-  #all: readonly MeshEndpoint[] = [];
-  #eligible: MeshEndpoint[] = [];
+  #all: readonly EndpointView[] = [];
+  #eligible: EndpointView[] = [];
 
   /**
    * @param name - algorithm name for snapshots and errors
@@ -57,14 +57,14 @@ export class P2CBalancer implements Balancer {
     this.#options = options;
   }
 
-  update(endpoints: readonly MeshEndpoint[]): void {
+  update(endpoints: readonly EndpointView[]): void {
     this.#metric.prepare(endpoints);
     this.#all = endpoints;
     this.#eligible = eligibleEndpoints(endpoints, this.#options.panicThreshold).eligible;
     this.#metric.index(this.#eligible);
   }
 
-  pick(ctx?: RequestContext): MeshEndpoint | undefined {
+  pick(ctx?: RequestContext): EndpointView | undefined {
     const eligible = this.#eligible;
     const n = eligible.length;
     if (n < 2) return eligible[0];
@@ -83,7 +83,7 @@ export class P2CBalancer implements Balancer {
     return this.#metric.cost(b, j, now) < this.#metric.cost(a, i, now) ? b : a;
   }
 
-  observe(endpoint: MeshEndpoint, latencyMs: number, ok: boolean): void {
+  observe(endpoint: EndpointView, latencyMs: number, ok: boolean): void {
     this.#metric.observe(endpoint, latencyMs, ok);
   }
 

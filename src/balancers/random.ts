@@ -1,5 +1,5 @@
-import type { MeshEndpoint } from '../service/mesh-endpoint.js';
-import type { Balancer, BalancerFactory, EndpointSnapshot } from './balancer.js';
+import type { Balancer, BalancerFactory, EndpointSnapshot } from '../core/balancer.js';
+import type { EndpointView } from '../core/endpoint.js';
 import { eligibleEndpoints } from './eligibility.js';
 import {
   type BalancerOptions,
@@ -12,19 +12,19 @@ import { snapshotOf } from './snapshot.js';
 class RandomBalancer implements Balancer {
   readonly name = 'random';
   readonly #options: ResolvedBalancerOptions;
-  #all: readonly MeshEndpoint[] = [];
-  #eligible: MeshEndpoint[] = [];
+  #all: readonly EndpointView[] = [];
+  #eligible: EndpointView[] = [];
 
   constructor(options: ResolvedBalancerOptions) {
     this.#options = options;
   }
 
-  update(endpoints: readonly MeshEndpoint[]): void {
+  update(endpoints: readonly EndpointView[]): void {
     this.#all = endpoints;
     this.#eligible = eligibleEndpoints(endpoints, this.#options.panicThreshold).eligible;
   }
 
-  pick(): MeshEndpoint | undefined {
+  pick(): EndpointView | undefined {
     const eligible = this.#eligible;
     return eligible[Math.floor(this.#options.random() * eligible.length)];
   }

@@ -1,7 +1,7 @@
-import type { RequestContext } from '../context.js';
-import { getHeader } from '../headers.js';
-import type { MeshEndpoint } from '../service/mesh-endpoint.js';
-import type { Balancer, BalancerFactory, EndpointSnapshot } from './balancer.js';
+import type { Balancer, BalancerFactory, EndpointSnapshot } from '../core/balancer.js';
+import type { RequestContext } from '../core/context.js';
+import type { EndpointView } from '../core/endpoint.js';
+import { getHeader } from '../core/headers.js';
 import { eligibleEndpoints } from './eligibility.js';
 import { hashString, mix32 } from './hash.js';
 import {
@@ -45,12 +45,12 @@ class RingHashBalancer implements Balancer {
   readonly #key: (ctx: RequestContext) => string | undefined;
   readonly #points: number;
   readonly #loadFactor: number;
-  #members: readonly MeshEndpoint[] = [];
+  #members: readonly EndpointView[] = [];
   #weights: number[] = [];
   #hashes = new Uint32Array(0);
   #owners = new Uint32Array(0);
   #eligible = new Uint8Array(0);
-  #eligibleList: MeshEndpoint[] = [];
+  #eligibleList: EndpointView[] = [];
   /** Requests picked and not yet observed: the total load the bound is computed from. */
   #inflight = 0;
 
@@ -62,7 +62,7 @@ class RingHashBalancer implements Balancer {
     this.#loadFactor = options.loadFactor ?? DEFAULT_LOAD_FACTOR;
   }
 
-  update(endpoints: readonly MeshEndpoint[]): void {
+  update(endpoints: readonly EndpointView[]): void {
     if (!this.#sameMembers(endpoints)) this.#build(endpoints);
     const eligibleList = eligibleEndpoints(endpoints, this.#options.panicThreshold).eligible;
     const eligible = new Uint8Array(endpoints.length);
@@ -73,7 +73,7 @@ class RingHashBalancer implements Balancer {
   }
 
   /** Health changes reuse the ring; only membership or weight changes rebuild it. */
-  #sameMembers(endpoints: readonly MeshEndpoint[]): boolean {
+  #sameMembers(endpoints: readonly EndpointView[]): boolean {
     const members = this.#members;
     if (members.length !== endpoints.length) return false;
     for (let i = 0; i < members.length; i++) {
@@ -82,7 +82,7 @@ class RingHashBalancer implements Balancer {
     return true;
   }
 
-  #build(endpoints: readonly MeshEndpoint[]): void {
+  #build(endpoints: readonly EndpointView[]): void {
     const weights = endpoints.map((ep) => ep.endpoint.weight);
     const total = weights.reduce((a, b) => a + b, 0);
     const mean = total > 0 ? total / weights.length : 1;
@@ -116,7 +116,7 @@ class RingHashBalancer implements Balancer {
     this.#owners = owners;
   }
 
-  pick(ctx: RequestContext): MeshEndpoint | undefined {
+  pick(ctx: RequestContext): EndpointView | undefined {
     const eligibleList = this.#eligibleList;
     const key = this.#key(ctx);
     if (key === undefined || this.#hashes.length === 0) {

@@ -1,8 +1,8 @@
-import type { MeshEndpoint } from '../service/mesh-endpoint.js';
-import type { EndpointSnapshot } from './balancer.js';
+import type { EndpointSnapshot } from '../core/balancer.js';
+import type { EndpointView } from '../core/endpoint.js';
 
 /** The snapshot entry of one endpoint, with the balancer's latency estimate when it keeps one. */
-export function snapshotOf(endpoint: MeshEndpoint, latencyMs?: number): EndpointSnapshot {
+export function snapshotOf(endpoint: EndpointView, latencyMs?: number): EndpointSnapshot {
   const entry: EndpointSnapshot = {
     id: endpoint.id,
     state: endpoint.state,

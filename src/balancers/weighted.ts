@@ -1,6 +1,6 @@
-import type { MeshEndpoint } from '../service/mesh-endpoint.js';
+import type { Balancer, BalancerFactory, EndpointSnapshot } from '../core/balancer.js';
+import type { EndpointView } from '../core/endpoint.js';
 import { AliasTable } from './alias-table.js';
-import type { Balancer, BalancerFactory, EndpointSnapshot } from './balancer.js';
 import { eligibleEndpoints } from './eligibility.js';
 import {
   type BalancerOptions,
@@ -13,15 +13,15 @@ import { snapshotOf } from './snapshot.js';
 class WeightedBalancer implements Balancer {
   readonly name = 'weighted';
   readonly #options: ResolvedBalancerOptions;
-  #all: readonly MeshEndpoint[] = [];
-  #eligible: MeshEndpoint[] = [];
+  #all: readonly EndpointView[] = [];
+  #eligible: EndpointView[] = [];
   #table: AliasTable | undefined;
 
   constructor(options: ResolvedBalancerOptions) {
     this.#options = options;
   }
 
-  update(endpoints: readonly MeshEndpoint[]): void {
+  update(endpoints: readonly EndpointView[]): void {
     this.#all = endpoints;
     const eligible = eligibleEndpoints(endpoints, this.#options.panicThreshold).eligible;
     const weights = eligible.map((ep) => ep.endpoint.weight * ep.slowStartFactor);
@@ -31,7 +31,7 @@ class WeightedBalancer implements Balancer {
     this.#eligible = eligible;
   }
 
-  pick(): MeshEndpoint | undefined {
+  pick(): EndpointView | undefined {
     const u = this.#options.random();
     const table = this.#table;
     return this.#eligible[table ? table.draw(u) : Math.floor(u * this.#eligible.length)];

@@ -1,6 +1,6 @@
-import type { RequestContext } from '../context.js';
-import type { MeshEndpoint } from '../service/mesh-endpoint.js';
-import type { Balancer, BalancerFactory, EndpointSnapshot } from './balancer.js';
+import type { Balancer, BalancerFactory, EndpointSnapshot } from '../core/balancer.js';
+import type { RequestContext } from '../core/context.js';
+import type { EndpointView } from '../core/endpoint.js';
 import { eligibleEndpoints } from './eligibility.js';
 import {
   type BalancerOptions,
@@ -36,7 +36,7 @@ class ZoneAwareBalancer implements Balancer {
   readonly #remote: Balancer;
   readonly #random: () => number;
   readonly #panicThreshold: number;
-  #all: readonly MeshEndpoint[] = [];
+  #all: readonly EndpointView[] = [];
   readonly #minHealthy: number;
   readonly #maxInflight: number;
   #localCount = 0;
@@ -63,11 +63,11 @@ class ZoneAwareBalancer implements Balancer {
    * The panic rule is applied to the whole set first, so the inner balancers only ever see
    * eligible endpoints: a zone with many ejected endpoints spills over instead of panicking.
    */
-  update(endpoints: readonly MeshEndpoint[]): void {
+  update(endpoints: readonly EndpointView[]): void {
     this.#all = endpoints;
     const { eligible } = eligibleEndpoints(endpoints, this.#panicThreshold);
-    const local: MeshEndpoint[] = [];
-    const remote: MeshEndpoint[] = [];
+    const local: EndpointView[] = [];
+    const remote: EndpointView[] = [];
     for (const ep of eligible) (ep.endpoint.zone === this.#zone ? local : remote).push(ep);
     let localTotal = 0;
     let localActive = 0;
@@ -85,7 +85,7 @@ class ZoneAwareBalancer implements Balancer {
     this.#spill = healthy >= this.#minHealthy ? 0 : 1 - healthy / this.#minHealthy;
   }
 
-  pick(ctx: RequestContext): MeshEndpoint | undefined {
+  pick(ctx: RequestContext): EndpointView | undefined {
     const goRemote =
       this.#remoteCount > 0 &&
       (this.#localCount === 0 ||
@@ -98,7 +98,7 @@ class ZoneAwareBalancer implements Balancer {
     return chosen;
   }
 
-  observe(endpoint: MeshEndpoint, latencyMs: number, ok: boolean): void {
+  observe(endpoint: EndpointView, latencyMs: number, ok: boolean): void {
     if (endpoint.endpoint.zone === this.#zone) {
       if (this.#localInflight > 0) this.#localInflight--;
       this.#local.observe?.(endpoint, latencyMs, ok);

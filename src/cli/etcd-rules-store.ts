@@ -1,6 +1,6 @@
+import { ErrorCode, TrellisError } from '../core/errors.js';
 import { encode } from '../discovery/etcd/codec.js';
 import type { EtcdClient } from '../discovery/etcd/etcd-client.js';
-import { ErrorCode, TrellisError } from '../errors.js';
 import { parseRules } from '../routing/parse-rules.js';
 import type { RouteTable } from '../routing/rules.js';
 

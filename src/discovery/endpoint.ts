@@ -1,24 +1,8 @@
 import { isIP } from 'node:net';
-import { ErrorCode, TrellisError } from '../errors.js';
+import type { Endpoint } from '../core/endpoint.js';
+import { ErrorCode, TrellisError } from '../core/errors.js';
 
-/**
- * One endpoint as discovery describes it, after validation. Resolvers publish these; the mesh
- * turns each into a live {@link MeshEndpoint}.
- */
-export interface Endpoint {
-  /** Stable identity: `host:port`, with IPv6 hosts in brackets. */
-  readonly id: string;
-  /** IP address or host name, without brackets. */
-  readonly host: string;
-  /** TCP port, 1 to 65535. */
-  readonly port: number;
-  /** Relative weight for weighted balancers; 1 when discovery gives none. */
-  readonly weight: number;
-  /** Locality zone, when discovery knows it. */
-  readonly zone: string | undefined;
-  /** Free-form labels from discovery (version, canary, ...). */
-  readonly metadata: Readonly<Record<string, string>>;
-}
+export type { Endpoint } from '../core/endpoint.js';
 
 /** What a resolver may publish for one endpoint: `'host:port'`, `'[::1]:port'`, or an object. */
 export type EndpointInput = string | EndpointRecord;

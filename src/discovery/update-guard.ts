@@ -1,4 +1,4 @@
-import { ErrorCode, TrellisError } from '../errors.js';
+import { ErrorCode, TrellisError } from '../core/errors.js';
 import { type Endpoint, type EndpointInput, parseEndpoint } from './endpoint.js';
 import type { ResolverSink } from './resolver.js';
 import { SLICE_ITEMS, workSlice } from './time-slice.js';

@@ -1,6 +1,6 @@
 import { Agent, Dispatcher } from 'undici';
-import { RequestContext } from '../context.js';
-import { ErrorCode, TrellisError } from '../errors.js';
+import { RequestContext } from '../core/context.js';
+import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { ServiceRuntime } from '../service/service-runtime.js';
 import { HandlerBridge } from './handler-bridge.js';
 

@@ -1,10 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { AbortEmitter } from '../context.js';
-import { ErrorCode, TrellisError } from '../errors.js';
-import { addListener, callListeners, type ListenerList, removeListener } from '../listener-list.js';
-import type { MeshResponse } from '../stack/layer.js';
+import type { AbortEmitter } from '../core/context.js';
+import { ErrorCode, TrellisError } from '../core/errors.js';
+import type { MeshResponse } from '../core/layer.js';
+import { addListener, callListeners, type ListenerList, removeListener } from '../core/listener-list.js';
 import { RelayBody, type RelayTarget } from '../transport/relay-body.js';
 
 /** Header names repeat on almost every response, so each name's Buffer is made once (bounded). */

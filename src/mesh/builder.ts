@@ -1,17 +1,17 @@
-import type { BalancerFactory } from '../balancers/balancer.js';
 import { p2cPeakEwma } from '../balancers/p2c.js';
-import { ErrorCode, TrellisError } from '../errors.js';
+import type { BalancerFactory } from '../core/balancer.js';
+import { ErrorCode, TrellisError } from '../core/errors.js';
+import type { Stack } from '../core/stack.js';
 import { routes } from '../routing/route-layer.js';
 import type { RulesSource } from '../routing/rules-source.js';
 import type { ServiceConfig } from '../service/service-runtime.js';
-import { defaultStack } from '../stack/default-stack.js';
-import type { Stack } from '../stack/stack.js';
 import {
   type TransportOptions,
   validateEffectiveTransport,
   validateTransport,
 } from '../transport/transport-options.js';
-import { Mesh } from './mesh.js';
+import { defaultStack } from './default-stack.js';
+import type { MeshOptions } from './mesh-options.js';
 import { ServiceBuilder, type ServiceDraft, type StackEdit } from './service-builder.js';
 
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -22,18 +22,22 @@ function defaultBalancer(): BalancerFactory {
   return p2cPeakEwma();
 }
 
+/** A validated mesh configuration: what the mesh is started from. */
+export interface MeshPlan {
+  /** Each service's configuration, its balancer and stack built. */
+  readonly services: readonly ServiceConfig[];
+  /** Mesh-wide settings. */
+  readonly options: MeshOptions;
+}
+
 /**
- * Configures a {@link Mesh}. Nothing is validated until {@link MeshBuilder.build}, which lists
- * every problem in one error.
+ * Collects and validates a mesh's configuration. `MeshBuilder` (in mesh.ts) adds `build()`,
+ * which starts a mesh from the plan, so that this file does not import the mesh it configures
+ * and the mesh can still offer `Mesh.builder()`.
  *
- * @example
- * ```ts
- * const mesh = Mesh.builder()
- *   .service('users', (s) => s.discovery(staticEndpoints(['127.0.0.1:3001'])).balancer(roundRobin()))
- *   .build();
- * ```
+ * @internal
  */
-export class MeshBuilder {
+export class MeshConfiguration {
   readonly #services: ServiceBuilder[] = [];
   readonly #problems: string[] = [];
   readonly #stackEdits: StackEdit[] = [];
@@ -91,11 +95,12 @@ export class MeshBuilder {
   }
 
   /**
-   * Validates the whole configuration and starts the mesh (discovery begins at once).
+   * Validates the whole configuration.
    *
+   * @internal
    * @throws {@link TrellisError} `TRELLIS_INVALID_CONFIG` listing every problem found.
    */
-  build(): Mesh {
+  protected plan(): MeshPlan {
     const problems = [...this.#problems];
     if (!(Number.isInteger(this.#closeTimeoutMs) && this.#closeTimeoutMs >= 0)) {
       problems.push(
@@ -118,7 +123,7 @@ export class MeshBuilder {
         { details: { problems } },
       );
     }
-    return new Mesh(configs, { closeTimeoutMs: this.#closeTimeoutMs });
+    return { services: configs, options: { closeTimeoutMs: this.#closeTimeoutMs } };
   }
 
   #applyEdits(

@@ -1,23 +1,41 @@
 import { EventEmitter } from 'eventemitter3';
 import type { Dispatcher, Response } from 'undici';
-import type { EndpointSnapshot } from '../balancers/balancer.js';
-import { RequestContext, type RequestContextInit } from '../context.js';
-import { ErrorCode, TrellisError } from '../errors.js';
+import type { EndpointSnapshot } from '../core/balancer.js';
+import { RequestContext, type RequestContextInit } from '../core/context.js';
+import { ErrorCode, TrellisError } from '../core/errors.js';
+import type { MeshEvents } from '../core/events.js';
+import type { Service } from '../core/layer.js';
 import { MeshDispatcher } from '../frontends/dispatcher.js';
 import { type FetchInit, type FetchInput, type FetchLike, fetchVia, routeFetch } from '../frontends/fetch.js';
 import { hostOf } from '../frontends/origin.js';
 import { type ServiceConfig, ServiceRuntime } from '../service/service-runtime.js';
-import type { Service } from '../stack/layer.js';
-import { MeshBuilder } from './builder.js';
-import type { MeshEvents } from './events.js';
+import { MeshConfiguration } from './builder.js';
+import type { MeshOptions } from './mesh-options.js';
 
 /** Options for {@link Mesh.request}: the request, addressed by logical service name. */
 export type MeshRequestOptions = RequestContextInit;
 
-/** Mesh-wide settings the builder passes on. */
-export interface MeshOptions {
-  /** How long `close()` waits for requests in flight before cutting them, in ms. */
-  closeTimeoutMs: number;
+/**
+ * Configures a {@link Mesh}. Nothing is validated until {@link MeshBuilder.build}, which lists
+ * every problem in one error.
+ *
+ * @example
+ * ```ts
+ * const mesh = Mesh.builder()
+ *   .service('users', (s) => s.discovery(staticEndpoints(['127.0.0.1:3001'])).balancer(roundRobin()))
+ *   .build();
+ * ```
+ */
+export class MeshBuilder extends MeshConfiguration {
+  /**
+   * Validates the whole configuration and starts the mesh (discovery begins at once).
+   *
+   * @throws {@link TrellisError} `TRELLIS_INVALID_CONFIG` listing every problem found.
+   */
+  build(): Mesh {
+    const { services, options } = this.plan();
+    return new Mesh(services, options);
+  }
 }
 
 /** Origin lookups are cached; the cache is dropped when it grows past this many origins. */

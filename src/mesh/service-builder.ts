@@ -1,7 +1,7 @@
-import type { BalancerFactory } from '../balancers/balancer.js';
+import type { BalancerFactory } from '../core/balancer.js';
+import type { Layer } from '../core/layer.js';
+import type { Stack } from '../core/stack.js';
 import type { Resolver } from '../discovery/resolver.js';
-import type { Layer } from '../stack/layer.js';
-import type { Stack } from '../stack/stack.js';
 import type { TransportOptions } from '../transport/transport-options.js';
 
 /** An edit to a stack, applied when the mesh is built. */

@@ -1,8 +1,8 @@
-import type { RequestContext } from '../context.js';
-import { ErrorCode, TrellisError } from '../errors.js';
-import { withHeader } from '../headers.js';
-import type { Layer, MeshResponse, Service } from '../stack/layer.js';
-import { CancelToken, isAborted, offAbort, onAbort, type SignalLike } from './cancel-token.js';
+import { CancelToken, isAborted, offAbort, onAbort, type SignalLike } from '../core/cancel-token.js';
+import type { RequestContext } from '../core/context.js';
+import { ErrorCode, TrellisError } from '../core/errors.js';
+import { withHeader } from '../core/headers.js';
+import type { Layer, MeshResponse, Service } from '../core/layer.js';
 import { deadlineWheel } from './deadline-wheel.js';
 import { currentInbound } from './inbound.js';
 import { formatTimeoutHeader, TIMEOUT_HEADER } from './timeout-header.js';

@@ -1,9 +1,9 @@
-import type { RequestContext } from '../context.js';
-import { ErrorCode, TrellisError } from '../errors.js';
-import type { Layer, MeshResponse, Service, ServiceHandle } from '../stack/layer.js';
-import { CancelToken, isAborted, offAbort, onAbort } from './cancel-token.js';
+import { CancelToken, isAborted, offAbort, onAbort } from '../core/cancel-token.js';
+import type { RequestContext } from '../core/context.js';
+import { ErrorCode, TrellisError } from '../core/errors.js';
+import { LatencyWindow } from '../core/latency-window.js';
+import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
 import { restampTimeout } from './deadline-layer.js';
-import { LatencyWindow } from './latency-window.js';
 import { isReplayable } from './replayable-body.js';
 import { RetryBudget, validateBudgetOptions } from './retry-budget.js';
 

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ErrorCode, TrellisError } from '../errors.js';
-import { CancelToken } from './cancel-token.js';
+import { CancelToken } from '../core/cancel-token.js';
+import { ErrorCode, TrellisError } from '../core/errors.js';
 import { MAX_TIMEOUT_MS, parseTimeoutHeader, TIMEOUT_HEADER, UNPROCESSED_HEADER } from './timeout-header.js';
 
 /**

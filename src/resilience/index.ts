@@ -9,7 +9,17 @@
  */
 
 // Deadlines, retries and hedging.
-export { jitteredBackoff, parseRetryAfter } from './backoff.js';
+export { jitteredBackoff, parseRetryAfter } from '../core/backoff.js';
+export { CancelToken } from '../core/cancel-token.js';
+export { LatencyWindow, type LatencyWindowOptions } from '../core/latency-window.js';
+export {
+  type FailureClassifier,
+  isLocalError,
+  type RejectionClassifier,
+  upstreamFailure,
+  upstreamRejected,
+} from '../core/outcome.js';
+export { type Clock, monotonicClock, type Random } from '../core/time.js';
 // Circuit breaking, concurrency control and client-side limits.
 export {
   BREAKER_LAYER,
@@ -17,8 +27,6 @@ export {
   type CircuitState,
   circuitBreaker,
 } from './breaker/circuit-breaker.js';
-export { CancelToken } from './cancel-token.js';
-export { type Clock, monotonicClock, type Random } from './clock.js';
 export { AimdLimit, type AimdLimitOptions } from './concurrency/aimd-limit.js';
 export {
   type AdaptiveConcurrencyOptions,
@@ -42,14 +50,6 @@ export {
   runInbound,
   withInboundDeadline,
 } from './inbound.js';
-export { LatencyWindow, type LatencyWindowOptions } from './latency-window.js';
-export {
-  type FailureClassifier,
-  isLocalError,
-  type RejectionClassifier,
-  upstreamFailure,
-  upstreamRejected,
-} from './outcome.js';
 export { RATE_LIMIT_LAYER, type RateLimitOptions, rateLimit } from './rate-limit/rate-limit-layer.js';
 export { TokenBucket } from './rate-limit/token-bucket.js';
 export { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';

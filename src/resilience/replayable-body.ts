@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { RequestBody } from '../context.js';
+import type { RequestBody } from '../core/context.js';
 
 /** Whether a body can be sent again as it is: absent, a string or bytes. */
 export function isReplayable(body: RequestBody): boolean {

@@ -1,9 +1,9 @@
 import pRetry, { type RetryContext } from 'p-retry';
-import type { RequestContext } from '../context.js';
-import { ErrorCode, TrellisError } from '../errors.js';
-import type { Layer, MeshResponse, Service, ServiceHandle } from '../stack/layer.js';
-import { jitteredBackoff, parseRetryAfter } from './backoff.js';
-import { sleep } from './cancel-token.js';
+import { jitteredBackoff, parseRetryAfter } from '../core/backoff.js';
+import type { RequestContext } from '../core/context.js';
+import { ErrorCode, TrellisError } from '../core/errors.js';
+import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
+import { sleep } from '../core/time.js';
 import { restampTimeout } from './deadline-layer.js';
 import { bufferBody, isReplayable } from './replayable-body.js';
 import { RetryBudget, type RetryBudgetOptions, validateBudgetOptions } from './retry-budget.js';

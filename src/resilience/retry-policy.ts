@@ -1,6 +1,6 @@
-import type { RequestContext } from '../context.js';
-import { ErrorCode, TrellisError } from '../errors.js';
-import type { MeshResponse } from '../stack/layer.js';
+import type { RequestContext } from '../core/context.js';
+import { ErrorCode, TrellisError } from '../core/errors.js';
+import type { MeshResponse } from '../core/layer.js';
 import { UNPROCESSED_HEADER } from './timeout-header.js';
 
 /** Statuses retried for idempotent requests unless configured otherwise. */

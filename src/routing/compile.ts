@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RequestContext } from '../context.js';
-import { ErrorCode, TrellisError } from '../errors.js';
-import { withHeader } from '../headers.js';
-import type { MeshResponse, Service } from '../stack/layer.js';
+import { RequestContext } from '../core/context.js';
+import { ErrorCode, TrellisError } from '../core/errors.js';
+import { withHeader } from '../core/headers.js';
+import type { MeshResponse, Service } from '../core/layer.js';
 import { headerValue } from './header-value.js';
 import type { RouteRule, ServiceRoutes, StringMatch } from './rules.js';
 import { type SplitRandom, threshold } from './split-random.js';

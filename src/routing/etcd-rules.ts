@@ -1,5 +1,5 @@
+import { ErrorCode, TrellisError } from '../core/errors.js';
 import { EtcdClient, type EtcdClientOptions } from '../discovery/etcd/etcd-client.js';
-import { ErrorCode, TrellisError } from '../errors.js';
 import { DEFAULT_RULES_KEY } from './rules.js';
 import { RulesSource } from './rules-source.js';
 

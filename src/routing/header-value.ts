@@ -1,4 +1,4 @@
-import type { HeaderBag } from '../headers.js';
+import type { HeaderBag } from '../core/headers.js';
 
 /** `a` equals `lower` ignoring ASCII case, where `lower` is already lower case; allocates nothing. */
 function equalsLower(a: string, lower: string): boolean {

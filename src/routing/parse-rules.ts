@@ -1,5 +1,5 @@
 import { parseAllDocuments } from 'yaml';
-import { ErrorCode, TrellisError } from '../errors.js';
+import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { RouteTable, ServiceRoutes } from './rules.js';
 import { isTrafficSplitInput, trafficSplitsToTable } from './smi.js';
 

@@ -1,5 +1,5 @@
-import type { RequestContext } from '../context.js';
-import type { Layer, MeshResponse, Service, ServiceHandle } from '../stack/layer.js';
+import type { RequestContext } from '../core/context.js';
+import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
 import { type BackendLookup, CompiledRoutes, unknownBackends } from './compile.js';
 import { parseServiceRoutes } from './parse-rules.js';
 import type { RouteTable, ServiceRoutes } from './rules.js';

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import { ErrorCode, TrellisError } from '../errors.js';
+import { ErrorCode, TrellisError } from '../core/errors.js';
 import { parseRules } from './parse-rules.js';
 import { EMPTY_ROUTE_TABLE, type RouteTable } from './rules.js';
 

@@ -1,20 +1,14 @@
 import { buildConnector, Pool } from 'undici';
-import type { Endpoint } from '../discovery/endpoint.js';
+import type { Endpoint, EndpointState, EndpointView } from '../core/endpoint.js';
 import type { TransportOptions } from '../transport/transport-options.js';
 import { DEFAULT_TRANSPORT } from '../transport/transport-options.js';
-
-/**
- * Where an endpoint stands with the mesh: `active` takes traffic, `ejected` was taken out by
- * health checking, `draining` has left discovery and only finishes what it already has.
- */
-export type EndpointState = 'active' | 'ejected' | 'draining';
 
 /**
  * A live endpoint of a service: its discovery record, its connection pool (created on first
  * use), the requests in flight to it and its health state. Balancers and layers read these
  * fields on every request, so they are plain properties.
  */
-export class MeshEndpoint {
+export class MeshEndpoint implements EndpointView {
   /** The latest discovery record (weight, zone and metadata may change while the id stays). */
   endpoint: Endpoint;
   /** Requests sent to this endpoint that have not answered yet (maintained by the balance layer). */

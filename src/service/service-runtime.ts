@@ -1,13 +1,13 @@
 import type { EventEmitter } from 'eventemitter3';
-import type { Balancer } from '../balancers/balancer.js';
+import type { Balancer } from '../core/balancer.js';
+import { ErrorCode, TrellisError } from '../core/errors.js';
+import type { MeshEvents } from '../core/events.js';
+import type { Service, ServiceHandle } from '../core/layer.js';
+import type { Stack } from '../core/stack.js';
 import type { Endpoint } from '../discovery/endpoint.js';
 import type { Resolver, ResolverSubscription } from '../discovery/resolver.js';
 import { SLICE_MS } from '../discovery/time-slice.js';
 import { UpdateGuard } from '../discovery/update-guard.js';
-import { ErrorCode, TrellisError } from '../errors.js';
-import type { MeshEvents } from '../mesh/events.js';
-import type { Service, ServiceHandle } from '../stack/layer.js';
-import type { Stack } from '../stack/stack.js';
 import type { TransportOptions } from '../transport/transport-options.js';
 import { type EndpointSetChange, EndpointSetDiff } from './endpoint-set-diff.js';
 import { MeshEndpoint } from './mesh-endpoint.js';

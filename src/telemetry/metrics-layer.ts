@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { RequestContext } from '../context.js';
-import { ErrorCode, isTrellisError, TrellisError } from '../errors.js';
-import type { Layer, MeshResponse, Service, ServiceHandle } from '../stack/layer.js';
+import type { RequestContext } from '../core/context.js';
+import { ErrorCode, isTrellisError, TrellisError } from '../core/errors.js';
+import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
 
 /** The layer name of {@link metrics}. */
 export const METRICS_LAYER = 'metrics';

@@ -10,10 +10,10 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
-import type { RequestContext } from '../context.js';
-import { isTrellisError } from '../errors.js';
-import { withHeader } from '../headers.js';
-import type { Layer, MeshResponse, Service, ServiceHandle } from '../stack/layer.js';
+import type { RequestContext } from '../core/context.js';
+import { isTrellisError } from '../core/errors.js';
+import { withHeader } from '../core/headers.js';
+import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
 
 /** The layer name of {@link tracing}. */
 export const TRACING_LAYER = 'tracing';

@@ -1,5 +1,5 @@
 import type { PeerCertificate } from 'node:tls';
-import { ErrorCode, TrellisError } from '../errors.js';
+import { ErrorCode, TrellisError } from '../core/errors.js';
 
 const SPIFFE_ID = /^spiffe:\/\/[a-z0-9.-]+(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*$/;
 

@@ -1,4 +1,4 @@
-import { ErrorCode, TrellisError } from '../errors.js';
+import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { TransportTls } from '../transport/transport-options.js';
 import { expectPeerIdentity, validateIdentities } from './identity.js';
 

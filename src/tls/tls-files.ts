@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ErrorCode, TrellisError } from '../errors.js';
+import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { TransportTls } from '../transport/transport-options.js';
 
 /** Paths of PEM files for {@link tlsFromFiles}. */

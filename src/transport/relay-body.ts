@@ -1,9 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { type Dispatcher, errors, util } from 'undici';
-import type { RequestContext } from '../context.js';
-import { addListener, callListeners, type ListenerList } from '../listener-list.js';
-import { isAborted, offAbort, onAbort, type SignalLike } from '../resilience/cancel-token.js';
-import type { MeshResponse } from '../stack/layer.js';
+import { isAborted, offAbort, onAbort, type SignalLike } from '../core/cancel-token.js';
+import type { RequestContext } from '../core/context.js';
+import type { MeshResponse } from '../core/layer.js';
+import { addListener, callListeners, type ListenerList } from '../core/listener-list.js';
 import { toTransportError } from './transport-errors.js';
 
 /** Bytes a relay holds for a response nobody has claimed yet before it pauses the socket. */

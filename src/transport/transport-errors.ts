@@ -1,6 +1,6 @@
 import { errors } from 'undici';
-import type { RequestContext } from '../context.js';
-import { ErrorCode, TrellisError } from '../errors.js';
+import type { RequestContext } from '../core/context.js';
+import { ErrorCode, TrellisError } from '../core/errors.js';
 
 /** Failures that happen before any byte of the request can have reached the server. */
 const NOT_SENT = new Set([

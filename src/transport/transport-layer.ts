@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
-import type { RequestContext } from '../context.js';
-import { ErrorCode, TrellisError } from '../errors.js';
-import type { Layer, MeshResponse } from '../stack/layer.js';
+import type { RequestContext } from '../core/context.js';
+import { ErrorCode, TrellisError } from '../core/errors.js';
+import type { Layer, MeshResponse } from '../core/layer.js';
 import { RelayBody } from './relay-body.js';
 import { toTransportError } from './transport-errors.js';
 

@@ -1,4 +1,5 @@
-import { RequestContext } from '../../src/context.js';
+import { RequestContext } from '../../src/core/context.js';
+import type { EndpointView } from '../../src/core/endpoint.js';
 import { parseEndpoint } from '../../src/discovery/endpoint.js';
 import { MeshEndpoint } from '../../src/service/mesh-endpoint.js';
 
@@ -22,7 +23,7 @@ export function request(headers?: Record<string, string>): RequestContext {
 }
 
 /** Counts picks per endpoint id. */
-export function tally(pickOne: () => MeshEndpoint | undefined, picks: number): Map<string, number> {
+export function tally(pickOne: () => EndpointView | undefined, picks: number): Map<string, number> {
   const counts = new Map<string, number>();
   for (let i = 0; i < picks; i++) {
     const id = pickOne()?.id ?? 'none';

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { type HealthOptions, resolveHealthOptions } from '../../src/balancers/health/health-options.js';
 import { OutlierDetector } from '../../src/balancers/health/outlier-detector.js';
 import { healthLayer, p2cPeakEwma, seededRandom } from '../../src/balancers/index.js';
-import { ErrorCode, TrellisError } from '../../src/errors.js';
-import type { MeshEvents } from '../../src/mesh/events.js';
+import { ErrorCode, TrellisError } from '../../src/core/errors.js';
+import type { MeshEvents } from '../../src/core/events.js';
 import type { MeshEndpoint } from '../../src/service/mesh-endpoint.js';
 import { endpoints, request } from './endpoints.js';
 

@@ -32,7 +32,8 @@ function recordEndpoints(seen: MeshEndpoint[]): Layer {
   return {
     name: 'record-endpoint',
     wrap: (next) => (ctx) => {
-      seen.push(ctx.endpoint!);
+      // The mesh's endpoints are MeshEndpoints; layers see them through the EndpointView contract.
+      seen.push(ctx.endpoint as MeshEndpoint);
       return next(ctx);
     },
   };

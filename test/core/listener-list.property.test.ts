@@ -1,7 +1,12 @@
 import { EventEmitter } from 'node:events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addListener, callListeners, type ListenerList, removeListener } from '../../src/listener-list.js';
+import {
+  addListener,
+  callListeners,
+  type ListenerList,
+  removeListener,
+} from '../../src/core/listener-list.js';
 
 /** An operation on a list of listeners drawn from a pool of four (so the same one is added twice). */
 const operation = fc.oneof(

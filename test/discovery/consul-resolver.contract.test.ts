@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode, isTrellisError } from '../../src/core/errors.js';
 import { consulEndpoints } from '../../src/discovery/consul/consul-resolver.js';
-import { ErrorCode, isTrellisError } from '../../src/errors.js';
 import { runResolver, until } from '../support/discovery.js';
 import { type DiscoveryApi, startDiscoveryApi } from '../support/discovery-api.js';
 

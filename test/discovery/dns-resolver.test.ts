@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode, isTrellisError } from '../../src/core/errors.js';
 import { dnsAddresses, dnsSrv } from '../../src/discovery/dns/dns-resolver.js';
-import { ErrorCode, isTrellisError } from '../../src/errors.js';
 import { runResolver, until } from '../support/discovery.js';
 import { type DnsRecords, type DnsServer, startDns } from '../support/dnsmasq.js';
 

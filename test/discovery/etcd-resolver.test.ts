@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roundRobin } from '../../src/balancers/round-robin.js';
+import { ErrorCode, isTrellisError } from '../../src/core/errors.js';
 import { EtcdClient } from '../../src/discovery/etcd/etcd-client.js';
 import { etcdEndpoints } from '../../src/discovery/etcd/etcd-resolver.js';
 import { registerEndpoint } from '../../src/discovery/etcd/registration.js';
-import { ErrorCode, isTrellisError } from '../../src/errors.js';
 import { Mesh } from '../../src/mesh/mesh.js';
 import { runResolver, until } from '../support/discovery.js';
 import { type EtcdServer, startEtcd } from '../support/etcd.js';

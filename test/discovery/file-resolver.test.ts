@@ -2,8 +2,8 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ErrorCode, isTrellisError } from '../../src/core/errors.js';
 import { fileEndpoints } from '../../src/discovery/file/file-resolver.js';
-import { ErrorCode, isTrellisError } from '../../src/errors.js';
 import { runResolver, until } from '../support/discovery.js';
 
 const FAST = { debounceMs: 20, emptySetGraceMs: 300 };

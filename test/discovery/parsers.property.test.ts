@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ErrorCode, isTrellisError } from '../../src/core/errors.js';
 import { parseConsulHealth } from '../../src/discovery/consul/consul-format.js';
 import { checkSrvRecords, selectSrvEndpoints } from '../../src/discovery/dns/srv.js';
 import { type EndpointInput, parseEndpoint } from '../../src/discovery/endpoint.js';
@@ -8,7 +9,6 @@ import { parseRegistration } from '../../src/discovery/etcd/etcd-resolver.js';
 import { parseEndpointFile } from '../../src/discovery/file/file-format.js';
 import { parseEndpointSlice } from '../../src/discovery/kubernetes/endpoint-slice.js';
 import { UpdateGuard } from '../../src/discovery/update-guard.js';
-import { ErrorCode, isTrellisError } from '../../src/errors.js';
 
 const RUNS = { numRuns: 300, seed: 20261123 };
 

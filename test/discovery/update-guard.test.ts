@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ErrorCode, isTrellisError } from '../../src/core/errors.js';
 import type { EndpointInput } from '../../src/discovery/endpoint.js';
 import { UpdateGuard, validateUpdatePolicy } from '../../src/discovery/update-guard.js';
-import { ErrorCode, isTrellisError } from '../../src/errors.js';
 
 function recorder() {
   const applied: string[][] = [];

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode, isTrellisError } from '../../src/core/errors.js';
+import type { Layer } from '../../src/core/layer.js';
 import { staticEndpoints } from '../../src/discovery/static.js';
-import { ErrorCode, isTrellisError } from '../../src/errors.js';
 import { Mesh, type MeshRequestOptions } from '../../src/mesh/mesh.js';
 import { adaptiveConcurrency, bulkhead } from '../../src/resilience/concurrency/concurrency-layer.js';
 import { GradientLimit } from '../../src/resilience/concurrency/gradient-limit.js';
 import { rateLimit } from '../../src/resilience/rate-limit/rate-limit-layer.js';
 import { adaptiveThrottle } from '../../src/resilience/throttle/adaptive-throttle.js';
-import type { Layer } from '../../src/stack/layer.js';
 import { startUpstream, type Upstream } from '../support/upstreams.js';
 
 /** A layer that records how many attempts are in flight below it (the upstream cannot tell us). */

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roundRobin } from '../../src/balancers/round-robin.js';
+import { ErrorCode, isTrellisError } from '../../src/core/errors.js';
 import { staticEndpoints } from '../../src/discovery/static.js';
-import { ErrorCode, isTrellisError } from '../../src/errors.js';
 import { Mesh } from '../../src/mesh/mesh.js';
 import { hedging } from '../../src/resilience/hedge-layer.js';
 import { retries } from '../../src/resilience/retry-layer.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LatencyWindow } from '../../src/resilience/latency-window.js';
+import { LatencyWindow } from '../../src/core/latency-window.js';
 
 describe('LatencyWindow', () => {
   it('reports nothing until it has enough samples', () => {

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { WindowedCounts } from '../../src/core/windowed-counts.js';
 import { AimdLimit } from '../../src/resilience/concurrency/aimd-limit.js';
 import { GradientLimit } from '../../src/resilience/concurrency/gradient-limit.js';
 import { TokenBucket } from '../../src/resilience/rate-limit/token-bucket.js';
 import { throttleProbability } from '../../src/resilience/throttle/adaptive-throttle.js';
-import { WindowedCounts } from '../../src/resilience/throttle/windowed-counts.js';
 
 const sample = fc.record({
   rtt: fc.double({ min: 0, max: 10_000, noNaN: true }),

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RequestContext } from '../../src/context.js';
-import { ErrorCode, TrellisError } from '../../src/errors.js';
+import { RequestContext } from '../../src/core/context.js';
+import { ErrorCode, TrellisError } from '../../src/core/errors.js';
+import type { MeshResponse } from '../../src/core/layer.js';
 import { isRetryableError, isRetryableResponse } from '../../src/resilience/retry-policy.js';
 import { UNPROCESSED_HEADER } from '../../src/resilience/timeout-header.js';
-import type { MeshResponse } from '../../src/stack/layer.js';
 
 const codes = Object.values(ErrorCode);
 const methods = ['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE', 'POST', 'PATCH'];

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { jitteredBackoff, parseRetryAfter } from '../../src/resilience/backoff.js';
+import { jitteredBackoff, parseRetryAfter } from '../../src/core/backoff.js';
 import { formatTimeoutHeader, parseTimeoutHeader } from '../../src/resilience/timeout-header.js';
 
 describe('the trellis-timeout-ms header', () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TrellisError } from '../../src/core/errors.js';
 import { EtcdClient } from '../../src/discovery/etcd/etcd-client.js';
 import { staticEndpoints } from '../../src/discovery/static.js';
-import type { TrellisError } from '../../src/errors.js';
 import { Mesh } from '../../src/mesh/mesh.js';
 import { etcdRules } from '../../src/routing/etcd-rules.js';
 import type { RulesSource } from '../../src/routing/rules-source.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isTrellisError } from '../../src/errors.js';
+import { isTrellisError } from '../../src/core/errors.js';
 import { parseRules } from '../../src/routing/parse-rules.js';
 
 function problemsOf(input: unknown): string[] {

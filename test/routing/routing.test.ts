@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { roundRobin } from '../../src/balancers/round-robin.js';
+import { isTrellisError, type TrellisError } from '../../src/core/errors.js';
 import { staticEndpoints } from '../../src/discovery/static.js';
-import { isTrellisError, type TrellisError } from '../../src/errors.js';
 import { Mesh } from '../../src/mesh/mesh.js';
 import { routes } from '../../src/routing/route-layer.js';
 import { RulesSource, rulesSource } from '../../src/routing/rules-source.js';

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RequestContext } from '../../src/context.js';
+import { RequestContext } from '../../src/core/context.js';
+import type { MeshResponse, Service } from '../../src/core/layer.js';
 import { CompiledRoutes } from '../../src/routing/compile.js';
 import { parseServiceRoutes } from '../../src/routing/parse-rules.js';
 import { RANDOM_RANGE, SplitRandom, threshold } from '../../src/routing/split-random.js';
-import type { MeshResponse, Service } from '../../src/stack/layer.js';
 
 /** Stand-in backends (the split algorithm only needs to know which one was called). */
 function countingBackends(names: readonly string[]) {

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../src/core/errors.js';
 import { staticEndpoints } from '../../src/discovery/static.js';
-import { ErrorCode } from '../../src/errors.js';
 import { Mesh } from '../../src/mesh/mesh.js';
 import { metrics } from '../../src/telemetry/metrics-layer.js';
 import { startUpstream, type Upstream } from '../support/upstreams.js';

@@ -1,4 +1,4 @@
-import type { MeshEndpoint } from '../../service/mesh-endpoint.js';
+import type { EndpointView } from '../../core/endpoint.js';
 import type { ActiveCheckOptions } from './health-options.js';
 
 /**
@@ -6,7 +6,7 @@ import type { ActiveCheckOptions } from './health-options.js';
  * answer within the time limit, false for anything else. Never rejects.
  */
 export async function checkEndpoint(
-  endpoint: MeshEndpoint,
+  endpoint: EndpointView,
   check: Required<ActiveCheckOptions>,
 ): Promise<boolean> {
   try {

@@ -1,7 +1,4 @@
-/** Why the health layer ejected an endpoint. */
-export type EjectionReason = 'consecutive-failures' | 'success-rate' | 'active-check';
-
-/** What the health layer knows about one endpoint (kept on `MeshEndpoint.healthState`). */
+/** What the health layer knows about one endpoint (kept on `EndpointView.healthState`). */
 export class EndpointHealth {
   /** Failures since the last success. */
   consecutiveFailures = 0;

@@ -1,6 +1,6 @@
-import type { RequestContext } from '../../context.js';
-import { ErrorCode, isTrellisError, TrellisError } from '../../errors.js';
-import type { Layer, MeshResponse, Service, ServiceHandle } from '../../stack/layer.js';
+import type { RequestContext } from '../../core/context.js';
+import { ErrorCode, isTrellisError, TrellisError } from '../../core/errors.js';
+import type { Layer, MeshResponse, Service, ServiceHandle } from '../../core/layer.js';
 import { checkEndpoint } from './active-check.js';
 import { checkHealthOptions, type HealthOptions, resolveHealthOptions } from './health-options.js';
 import { OutlierDetector } from './outlier-detector.js';

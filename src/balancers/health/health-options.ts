@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../core/time.js';
 import { checkPositive } from '../options.js';
 
 /** Options of the success-rate outlier check. */

@@ -1,12 +1,13 @@
-import type { MeshEndpoint } from '../../service/mesh-endpoint.js';
-import type { ServiceHandle } from '../../stack/layer.js';
-import { type EjectionReason, EndpointHealth } from './endpoint-health.js';
+import type { EndpointView } from '../../core/endpoint.js';
+import type { EjectionReason } from '../../core/events.js';
+import type { ServiceHandle } from '../../core/layer.js';
+import { EndpointHealth } from './endpoint-health.js';
 import type { ResolvedHealthOptions } from './health-options.js';
 
 /** How often ejection counts decay when success-rate checks are off. */
 const QUIET_INTERVAL_MS = 10_000;
 
-function healthOf(endpoint: MeshEndpoint): EndpointHealth {
+function healthOf(endpoint: EndpointView): EndpointHealth {
   const health = endpoint.healthState;
   if (health instanceof EndpointHealth) return health;
   const created = new EndpointHealth();
@@ -18,7 +19,7 @@ function healthOf(endpoint: MeshEndpoint): EndpointHealth {
  * Outlier detection for one service: ejects endpoints that fail in a row, that answer far
  * worse than their peers, or that fail active checks; brings them back after an ejection time
  * that doubles with each repeat; and ramps returning and new endpoints up slowly. Every state
- * change is applied to `MeshEndpoint.state` / `slowStartFactor` and pushed to the balancer with
+ * change is applied to `EndpointView.state` / `slowStartFactor` and pushed to the balancer with
  * `update()`, so every balancer sees it and applies the shared panic rule.
  *
  * The request path only calls {@link OutlierDetector.success} and {@link OutlierDetector.failure};
@@ -48,7 +49,7 @@ export class OutlierDetector {
    * slow start once the service has had a first set. Returns whether slow start began (the
    * endpoint's traffic share changed).
    */
-  admit(endpoint: MeshEndpoint, now = this.#options.clock()): boolean {
+  admit(endpoint: EndpointView, now = this.#options.clock()): boolean {
     if (endpoint.healthState instanceof EndpointHealth) return false;
     const health = healthOf(endpoint);
     return this.#seeded && this.#startSlowStart(endpoint, health, now);
@@ -69,7 +70,7 @@ export class OutlierDetector {
   }
 
   /** Records a good answer. */
-  success(endpoint: MeshEndpoint): void {
+  success(endpoint: EndpointView): void {
     const health = healthOf(endpoint);
     health.successes++;
     health.consecutiveFailures = 0;
@@ -77,7 +78,7 @@ export class OutlierDetector {
   }
 
   /** Records a failed attempt (connection error, timeout, 5xx). */
-  failure(endpoint: MeshEndpoint): void {
+  failure(endpoint: EndpointView): void {
     const health = healthOf(endpoint);
     health.failures++;
     health.consecutiveFailures++;
@@ -87,7 +88,7 @@ export class OutlierDetector {
   }
 
   /** Records the outcome of an active check. */
-  checked(endpoint: MeshEndpoint, passed: boolean): void {
+  checked(endpoint: EndpointView, passed: boolean): void {
     const health = healthOf(endpoint);
     health.checkPassed = passed;
     health.checkFailures = passed ? 0 : health.checkFailures + 1;
@@ -125,7 +126,7 @@ export class OutlierDetector {
     if (changed) this.#service.balancer.update(endpoints);
   }
 
-  #count(endpoints: readonly MeshEndpoint[]): void {
+  #count(endpoints: readonly EndpointView[]): void {
     let ejected = 0;
     for (const endpoint of endpoints) if (endpoint.state === 'ejected') ejected++;
     this.#total = endpoints.length;
@@ -133,7 +134,7 @@ export class OutlierDetector {
   }
 
   /** Ejects unless that would exceed the maximum ejection percentage. */
-  #eject(endpoint: MeshEndpoint, health: EndpointHealth, reason: EjectionReason, now: number): boolean {
+  #eject(endpoint: EndpointView, health: EndpointHealth, reason: EjectionReason, now: number): boolean {
     if (endpoint.state !== 'active') return false;
     const { maxEjectionPercent, baseEjectionMs, maxEjectionMs } = this.#options;
     const limit =
@@ -161,7 +162,7 @@ export class OutlierDetector {
    * example a latency estimate inflated by its failures) describes the endpoint before it was
    * ejected, so it is cleared: the balancer gives it a neutral start on the next `update()`.
    */
-  #return(endpoint: MeshEndpoint, health: EndpointHealth, now: number): void {
+  #return(endpoint: EndpointView, health: EndpointHealth, now: number): void {
     endpoint.state = 'active';
     endpoint.balancerState = undefined;
     health.onProbation = true;
@@ -172,7 +173,7 @@ export class OutlierDetector {
   }
 
   /** Starts slow start; returns whether the endpoint's factor changed. */
-  #startSlowStart(endpoint: MeshEndpoint, health: EndpointHealth, now: number): boolean {
+  #startSlowStart(endpoint: EndpointView, health: EndpointHealth, now: number): boolean {
     if (this.#options.slowStartMs === 0) return false;
     health.warmingSince = now;
     endpoint.slowStartFactor = this.#options.slowStartMinFactor;
@@ -180,7 +181,7 @@ export class OutlierDetector {
   }
 
   /** Linear ramp from the minimum factor to 1 over the slow-start window. */
-  #warm(endpoint: MeshEndpoint, health: EndpointHealth, now: number): void {
+  #warm(endpoint: EndpointView, health: EndpointHealth, now: number): void {
     const { slowStartMs, slowStartMinFactor } = this.#options;
     const progress = (now - health.warmingSince) / slowStartMs;
     if (progress >= 1) {
@@ -192,9 +193,9 @@ export class OutlierDetector {
   }
 
   /** Ejects endpoints whose success rate is far below their peers'; returns whether any was. */
-  #compareSuccessRates(endpoints: readonly MeshEndpoint[], now: number): boolean {
+  #compareSuccessRates(endpoints: readonly EndpointView[], now: number): boolean {
     const options = this.#options.successRate!;
-    const judged: Array<{ endpoint: MeshEndpoint; health: EndpointHealth; rate: number }> = [];
+    const judged: Array<{ endpoint: EndpointView; health: EndpointHealth; rate: number }> = [];
     for (const endpoint of endpoints) {
       const health = endpoint.healthState;
       if (!(health instanceof EndpointHealth) || endpoint.state !== 'active') continue;
@@ -219,7 +220,7 @@ export class OutlierDetector {
   }
 
   /** Resets interval counters; an endpoint that stayed in all interval earns back one ejection. */
-  #endInterval(endpoints: readonly MeshEndpoint[]): void {
+  #endInterval(endpoints: readonly EndpointView[]): void {
     for (const endpoint of endpoints) {
       const health = endpoint.healthState;
       if (!(health instanceof EndpointHealth)) continue;

@@ -1,5 +1,5 @@
 import { Agent, type Dispatcher } from 'undici';
-import { ErrorCode, TrellisError } from '../../errors.js';
+import { ErrorCode, TrellisError } from '../../core/errors.js';
 import type { Resolver, ResolverSink } from '../resolver.js';
 import { sleep } from '../sleep.js';
 import { type UpdatePolicy, validateUpdatePolicy } from '../update-guard.js';

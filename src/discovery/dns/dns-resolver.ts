@@ -1,6 +1,6 @@
 import { promises as dns, type RecordWithTtl } from 'node:dns';
 import { isIP } from 'node:net';
-import { ErrorCode, TrellisError } from '../../errors.js';
+import { ErrorCode, TrellisError } from '../../core/errors.js';
 import type { EndpointRecord } from '../endpoint.js';
 import type { Resolver, ResolverSink } from '../resolver.js';
 import { type UpdatePolicy, validateUpdatePolicy } from '../update-guard.js';

@@ -1,4 +1,4 @@
-import { ErrorCode, TrellisError } from '../../errors.js';
+import { ErrorCode, TrellisError } from '../../core/errors.js';
 import { type EndpointRecord, endpointId } from '../endpoint.js';
 
 /** One SRV record, as `node:dns` `resolveSrv` returns it. */

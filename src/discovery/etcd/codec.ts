@@ -1,4 +1,4 @@
-import { ErrorCode, TrellisError } from '../../errors.js';
+import { ErrorCode, TrellisError } from '../../core/errors.js';
 
 /** One key as etcd stores it, with keys and values decoded as UTF-8. */
 export interface EtcdKeyValue {

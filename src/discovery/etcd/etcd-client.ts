@@ -1,5 +1,5 @@
 import { Agent, type Dispatcher } from 'undici';
-import { ErrorCode, TrellisError } from '../../errors.js';
+import { ErrorCode, TrellisError } from '../../core/errors.js';
 import {
   type EtcdKeyValue,
   encode,

@@ -1,4 +1,4 @@
-import { ErrorCode, TrellisError } from '../../errors.js';
+import { ErrorCode, TrellisError } from '../../core/errors.js';
 import { type Endpoint, parseEndpoint } from '../endpoint.js';
 import type { Resolver, ResolverSink } from '../resolver.js';
 import { type UpdatePolicy, validateUpdatePolicy } from '../update-guard.js';

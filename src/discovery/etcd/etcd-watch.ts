@@ -1,4 +1,4 @@
-import { ErrorCode, TrellisError } from '../../errors.js';
+import { ErrorCode, TrellisError } from '../../core/errors.js';
 import { type EtcdEvent, type EtcdKeyValue, encode, parseWatchMessage, prefixRangeEnd } from './codec.js';
 import type { EtcdClient } from './etcd-client.js';
 

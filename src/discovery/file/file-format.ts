@@ -1,4 +1,4 @@
-import { ErrorCode, TrellisError } from '../../errors.js';
+import { ErrorCode, TrellisError } from '../../core/errors.js';
 import { type Endpoint, parseEndpoint } from '../endpoint.js';
 
 function bad(path: string, why: string): TrellisError {

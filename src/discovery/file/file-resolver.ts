@@ -1,7 +1,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve as resolvePath } from 'node:path';
-import { ErrorCode, TrellisError } from '../../errors.js';
+import { ErrorCode, TrellisError } from '../../core/errors.js';
 import type { Resolver, ResolverSink } from '../resolver.js';
 import { type UpdatePolicy, validateUpdatePolicy } from '../update-guard.js';
 import { parseEndpointFile } from './file-format.js';

@@ -1,4 +1,4 @@
-import { ErrorCode, TrellisError } from '../../errors.js';
+import { ErrorCode, TrellisError } from '../../core/errors.js';
 import { type EndpointRecord, parseEndpoint } from '../endpoint.js';
 
 /** One EndpointSlice reduced to what discovery needs. */

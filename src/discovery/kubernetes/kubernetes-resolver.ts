@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Agent, type Dispatcher } from 'undici';
-import { ErrorCode, TrellisError } from '../../errors.js';
+import { ErrorCode, TrellisError } from '../../core/errors.js';
 import { type EndpointRecord, endpointId } from '../endpoint.js';
 import type { Resolver, ResolverSink } from '../resolver.js';
 import { sleep } from '../sleep.js';

@@ -1,9 +1,9 @@
 import CircuitBreaker from 'opossum';
-import type { RequestContext } from '../../context.js';
-import { ErrorCode, TrellisError } from '../../errors.js';
-import type { Layer, MeshResponse, Service, ServiceHandle } from '../../stack/layer.js';
-import { type FailureClassifier, upstreamFailure } from '../outcome.js';
-import { OptionProblems } from '../validate.js';
+import type { RequestContext } from '../../core/context.js';
+import { ErrorCode, TrellisError } from '../../core/errors.js';
+import type { Layer, MeshResponse, Service, ServiceHandle } from '../../core/layer.js';
+import { type FailureClassifier, upstreamFailure } from '../../core/outcome.js';
+import { OptionProblems } from '../../core/validate.js';
 import { acquireBucketRotation, releaseBucketRotation } from './bucket-rotation.js';
 
 /** The layer name of {@link circuitBreaker}. */

@@ -1,4 +1,4 @@
-import { OptionProblems } from '../validate.js';
+import { OptionProblems } from '../../core/validate.js';
 import type { ConcurrencyLimit } from './limit.js';
 
 /** Options for {@link AimdLimit}. Defaults are in brackets. */

@@ -1,10 +1,10 @@
-import type { RequestContext } from '../../context.js';
-import { ErrorCode, TrellisError } from '../../errors.js';
-import type { Layer, MeshResponse, Service, ServiceHandle } from '../../stack/layer.js';
-import { isAborted, offAbort, onAbort } from '../cancel-token.js';
-import { type Clock, monotonicClock } from '../clock.js';
-import { isLocalError, type RejectionClassifier, upstreamRejected } from '../outcome.js';
-import { OptionProblems } from '../validate.js';
+import { isAborted, offAbort, onAbort } from '../../core/cancel-token.js';
+import type { RequestContext } from '../../core/context.js';
+import { ErrorCode, TrellisError } from '../../core/errors.js';
+import type { Layer, MeshResponse, Service, ServiceHandle } from '../../core/layer.js';
+import { isLocalError, type RejectionClassifier, upstreamRejected } from '../../core/outcome.js';
+import { type Clock, monotonicClock } from '../../core/time.js';
+import { OptionProblems } from '../../core/validate.js';
 import { GradientLimit } from './gradient-limit.js';
 import { type ConcurrencyLimit, FixedLimit } from './limit.js';
 import { type Waiter, WaitQueue } from './wait-queue.js';

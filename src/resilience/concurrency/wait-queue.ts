@@ -1,4 +1,4 @@
-import type { SignalLike } from '../cancel-token.js';
+import type { SignalLike } from '../../core/cancel-token.js';
 
 /** One call waiting for a slot; also its own node in the queue's linked list. */
 export interface Waiter {

@@ -1,8 +1,8 @@
-import type { RequestContext } from '../../context.js';
-import { ErrorCode, TrellisError } from '../../errors.js';
-import type { Layer, MeshResponse, Service, ServiceHandle } from '../../stack/layer.js';
-import { type Clock, monotonicClock } from '../clock.js';
-import { OptionProblems } from '../validate.js';
+import type { RequestContext } from '../../core/context.js';
+import { ErrorCode, TrellisError } from '../../core/errors.js';
+import type { Layer, MeshResponse, Service, ServiceHandle } from '../../core/layer.js';
+import { type Clock, monotonicClock } from '../../core/time.js';
+import { OptionProblems } from '../../core/validate.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** The layer name of {@link rateLimit}. */

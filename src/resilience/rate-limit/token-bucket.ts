@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../core/time.js';
 
 /**
  * A token bucket: holds up to `burst` tokens and refills at `ratePerSecond`, lazily from the

@@ -1,10 +1,10 @@
-import type { RequestContext } from '../../context.js';
-import { ErrorCode, TrellisError } from '../../errors.js';
-import type { Layer, MeshResponse, Service, ServiceHandle } from '../../stack/layer.js';
-import { type Clock, monotonicClock, type Random } from '../clock.js';
-import { type RejectionClassifier, upstreamRejected } from '../outcome.js';
-import { OptionProblems } from '../validate.js';
-import { WindowedCounts } from './windowed-counts.js';
+import type { RequestContext } from '../../core/context.js';
+import { ErrorCode, TrellisError } from '../../core/errors.js';
+import type { Layer, MeshResponse, Service, ServiceHandle } from '../../core/layer.js';
+import { type RejectionClassifier, upstreamRejected } from '../../core/outcome.js';
+import { type Clock, monotonicClock, type Random } from '../../core/time.js';
+import { OptionProblems } from '../../core/validate.js';
+import { WindowedCounts } from '../../core/windowed-counts.js';
 
 /** The layer name of {@link adaptiveThrottle}. */
 export const THROTTLE_LAYER = 'throttle';

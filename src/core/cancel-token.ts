@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { AbortEmitter } from '../context.js';
+import type { AbortEmitter } from './context.js';
 
 /** Either kind of cancellation signal the mesh accepts from callers. */
 export type SignalLike = AbortSignal | AbortEmitter;
@@ -56,25 +56,4 @@ export function onAbort(signal: SignalLike, listener: () => void): void {
 export function offAbort(signal: SignalLike, listener: () => void): void {
   if ('removeEventListener' in signal) signal.removeEventListener('abort', listener);
   else signal.removeListener('abort', listener);
-}
-
-/**
- * Resolves after `ms`, or rejects with the signal's reason as soon as `signal` fires. The timer is
- * cleared either way, so nothing outlives the wait.
- */
-export function sleep(ms: number, signal: SignalLike | undefined): Promise<void> {
-  if (signal === undefined) return new Promise<void>((resolve) => setTimeout(resolve, ms));
-  if (isAborted(signal)) return Promise.reject(abortReason(signal));
-  return new Promise<void>((resolve, reject) => {
-    const cancel = () => {
-      clearTimeout(timer);
-      offAbort(signal, cancel);
-      reject(abortReason(signal));
-    };
-    const timer = setTimeout(() => {
-      offAbort(signal, cancel);
-      resolve();
-    }, ms);
-    onAbort(signal, cancel);
-  });
 }

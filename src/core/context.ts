@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import type { EndpointView } from './endpoint.js';
 import { getHeader, type HeaderBag } from './headers.js';
-import type { MeshEndpoint } from './service/mesh-endpoint.js';
 
 /** A request body the transport can send. Streams are sent as they are read, never buffered. */
 export type RequestBody =
@@ -90,12 +90,12 @@ export class RequestContext {
   /** 1 for the first attempt, 2 for the first retry, ... */
   attempt = 1;
   /** The endpoint chosen for the current attempt (set by the balance layer). */
-  endpoint: MeshEndpoint | undefined = undefined;
+  endpoint: EndpointView | undefined = undefined;
   /**
    * An endpoint the balance layer should not pick for this attempt when another is available
    * (set by retries and backup requests to the endpoint that just failed or is still busy).
    */
-  avoid: MeshEndpoint | undefined = undefined;
+  avoid: EndpointView | undefined = undefined;
   /** Per-attempt limit on waiting for response headers, in ms (undici's option). */
   headersTimeout: number | undefined = undefined;
   /** Per-attempt limit on gaps between body chunks, in ms (undici's option). */

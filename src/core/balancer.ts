@@ -1,5 +1,5 @@
-import type { RequestContext } from '../context.js';
-import type { EndpointState, MeshEndpoint } from '../service/mesh-endpoint.js';
+import type { RequestContext } from './context.js';
+import type { EndpointState, EndpointView } from './endpoint.js';
 
 /** What a balancer reports about one endpoint (for the demo, tooling and metrics). */
 export interface EndpointSnapshot {
@@ -27,14 +27,14 @@ export interface Balancer {
   /** Algorithm name, e.g. `round-robin`. */
   readonly name: string;
   /** Replaces the endpoint set. Called off the request path; may precompute. */
-  update(endpoints: readonly MeshEndpoint[]): void;
+  update(endpoints: readonly EndpointView[]): void;
   /**
    * Chooses an endpoint, preferring `active` ones, or returns `undefined` when the set is
    * empty. Must be O(1) or close to it: it runs on every request.
    */
-  pick(ctx: RequestContext): MeshEndpoint | undefined;
+  pick(ctx: RequestContext): EndpointView | undefined;
   /** Learns from a finished attempt: latency to the response headers, and whether it succeeded. */
-  observe?(endpoint: MeshEndpoint, latencyMs: number, ok: boolean): void;
+  observe?(endpoint: EndpointView, latencyMs: number, ok: boolean): void;
   /** Per-endpoint view of the balancer's state. */
   snapshot(): EndpointSnapshot[];
 }

@@ -1,5 +1,7 @@
-import type { EjectionReason } from '../balancers/health/endpoint-health.js';
-import type { Endpoint } from '../discovery/endpoint.js';
+import type { Endpoint } from './endpoint.js';
+
+/** Why the health layer ejected an endpoint. */
+export type EjectionReason = 'consecutive-failures' | 'success-rate' | 'active-check';
 
 /** Events a mesh emits (typed, via eventemitter3). Handlers run off the request path. */
 export interface MeshEvents {

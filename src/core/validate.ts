@@ -1,4 +1,4 @@
-import { ErrorCode, TrellisError } from '../errors.js';
+import { ErrorCode, TrellisError } from './errors.js';
 
 /** Collects option problems so a layer factory can report all of them at once. */
 export class OptionProblems {

@@ -1,4 +1,4 @@
-import { ErrorCode, TrellisError } from '../errors.js';
+import { ErrorCode, TrellisError } from './errors.js';
 import type { Layer, Service, ServiceHandle } from './layer.js';
 
 function misconfigured(message: string): TrellisError {

@@ -1,5 +1,5 @@
-import { ErrorCode, isTrellisError } from '../errors.js';
-import type { MeshResponse } from '../stack/layer.js';
+import { ErrorCode, isTrellisError } from './errors.js';
+import type { MeshResponse } from './layer.js';
 
 /**
  * Error codes that say nothing about the upstream's health: the caller gave up, the request was

@@ -1,5 +1,6 @@
 import { balanceLayer } from '../balancers/balance-layer.js';
 import { healthLayer } from '../balancers/health/health-layer.js';
+import { Stack } from '../core/stack.js';
 import { circuitBreaker } from '../resilience/breaker/circuit-breaker.js';
 import { deadlines } from '../resilience/deadline-layer.js';
 import { hedging } from '../resilience/hedge-layer.js';
@@ -7,7 +8,6 @@ import { retries } from '../resilience/retry-layer.js';
 import { routes } from '../routing/route-layer.js';
 import { tracing } from '../telemetry/tracing-layer.js';
 import { transportLayer } from '../transport/transport-layer.js';
-import { Stack } from './stack.js';
 
 /**
  * The stack every service gets unless configured otherwise, top (first to see a request) to

@@ -1,9 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { EventEmitter } from 'eventemitter3';
-import type { Balancer } from '../balancers/balancer.js';
-import type { RequestContext } from '../context.js';
-import type { MeshEvents } from '../mesh/events.js';
-import type { MeshEndpoint } from '../service/mesh-endpoint.js';
+import type { Balancer } from './balancer.js';
+import type { RequestContext } from './context.js';
+import type { EndpointView } from './endpoint.js';
+import type { MeshEvents } from './events.js';
 
 /**
  * What layers may do with a response body, whatever front-end sent the request: see it end
@@ -58,14 +58,14 @@ export interface ServiceHandle {
    */
   readonly closed?: boolean;
   /** The endpoints currently known (active, ejected and draining). */
-  endpoints(): readonly MeshEndpoint[];
+  endpoints(): readonly EndpointView[];
   /**
    * Registers a hook run for each endpoint discovery adds, while a large update is still being
    * worked out in slices and before the balancer sees the endpoint: the place for a layer to set
    * up the per-endpoint state it keeps, so that no single step does it for thousands at once.
    * Optional so that handles made outside a mesh (in tests) need not provide it.
    */
-  onEndpointAdded?(hook: (endpoint: MeshEndpoint) => void): void;
+  onEndpointAdded?(hook: (endpoint: EndpointView) => void): void;
   /** Registers cleanup (timers, breakers) to run when the service is closed. */
   onClose(cleanup: () => void | Promise<void>): void;
   /**

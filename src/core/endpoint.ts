@@ -1,0 +1,54 @@
+import type { Dispatcher } from 'undici';
+
+/**
+ * One endpoint as discovery describes it, after validation. Resolvers publish these; the mesh
+ * turns each into a live endpoint ({@link EndpointView}).
+ */
+export interface Endpoint {
+  /** Stable identity: `host:port`, with IPv6 hosts in brackets. */
+  readonly id: string;
+  /** IP address or host name, without brackets. */
+  readonly host: string;
+  /** TCP port, 1 to 65535. */
+  readonly port: number;
+  /** Relative weight for weighted balancers; 1 when discovery gives none. */
+  readonly weight: number;
+  /** Locality zone, when discovery knows it. */
+  readonly zone: string | undefined;
+  /** Free-form labels from discovery (version, canary, ...). */
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/**
+ * Where an endpoint stands with the mesh: `active` takes traffic, `ejected` was taken out by
+ * health checking, `draining` has left discovery and only finishes what it already has.
+ */
+export type EndpointState = 'active' | 'ejected' | 'draining';
+
+/**
+ * What layers and balancers see of a live endpoint of a service: the contract the kernel
+ * defines, which the mesh's endpoint implements. Balancers and layers read these fields on
+ * every request, so they are plain properties.
+ */
+export interface EndpointView {
+  /** `host:port` identity. */
+  readonly id: string;
+  /** The latest discovery record (weight, zone and metadata may change while the id stays). */
+  readonly endpoint: Endpoint;
+  /** Requests sent to this endpoint that have not answered yet (maintained by the balance layer). */
+  inflight: number;
+  /** Health and lifecycle state. */
+  state: EndpointState;
+  /**
+   * Share of its full traffic the endpoint should get, in (0, 1]: below 1 while it warms up
+   * after joining the set or returning from ejection (slow start). Set by the health layer,
+   * honoured by the balancers.
+   */
+  slowStartFactor: number;
+  /** Per-endpoint state owned by the service's balancer (for example a latency estimate). */
+  balancerState: unknown;
+  /** Per-endpoint state owned by the health layer (failure counts, ejection history). */
+  healthState: unknown;
+  /** The keep-alive connection pool to this endpoint, created on first use. */
+  readonly pool: Dispatcher;
+}
