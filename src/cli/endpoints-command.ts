@@ -1,5 +1,6 @@
-import type { EndpointInput } from '../discovery/endpoint.js';
-import { type Endpoint, parseEndpoint } from '../discovery/endpoint.js';
+import type { Endpoint } from '../discovery/endpoint.js';
+import { EndpointSetView } from '../discovery/endpoint-set-view.js';
+import { UpdateGuard } from '../discovery/update-guard.js';
 import { type ResolverFlags, resolverFromFlags } from './resolver-flags.js';
 
 /** How long `endpoints` waits for the resolver's first answer. */
@@ -51,23 +52,23 @@ export async function endpointsCommand(
   const first = new Promise<void>((resolve, reject) => {
     settle = (err) => (err ? reject(err) : resolve());
   });
-  const subscription = resolver.resolve(
-    {
-      update(inputs: readonly EndpointInput[]) {
-        try {
-          print(format(inputs.map(parseEndpoint), options.json ?? false));
-          settle();
-        } catch (err) {
-          settle(err as Error);
-        }
-      },
-      error(err: Error) {
-        if (options.watch) print(`error: ${err.message}`);
-        else settle(err);
-      },
+  // Validated as the mesh does, but printed at once: no debounce, no hold on an empty set.
+  const view = new EndpointSetView(
+    (current) => {
+      print(format(current.endpoints(), options.json ?? false));
+      settle();
     },
-    service,
+    (err) => {
+      if (options.watch) print(`error: ${err.message}`);
+      else settle(err);
+    },
   );
+  const guard = new UpdateGuard(view, service, {
+    ...resolver.updatePolicy,
+    debounceMs: 0,
+    emptySetGraceMs: 0,
+  });
+  const subscription = resolver.resolve(guard, service);
   const timer = setTimeout(
     () =>
       settle(
@@ -84,5 +85,6 @@ export async function endpointsCommand(
   } finally {
     clearTimeout(timer);
     await subscription.close();
+    guard.close();
   }
 }

@@ -2,12 +2,28 @@ import type { EndpointInput } from './endpoint.js';
 import type { UpdatePolicy } from './update-guard.js';
 
 /**
- * Where a resolver sends what it learns. The mesh validates every update as a whole: an update
- * containing malformed entries is rejected and the last good set stays in force.
+ * Where a resolver sends what it learns, in one of two styles:
+ * - whole sets: `update(endpoints)` with the complete current set, validated as a whole (an
+ *   update containing a malformed entry is rejected and the last good set stays in force). Right
+ *   for sources that answer with the whole set anyway (a file, DNS).
+ * - keyed changes: `set(key, endpoint)` and `delete(key)` for sources that report changes (an
+ *   etcd watch, Kubernetes slices), each costing the same whatever the size of the set; a
+ *   malformed entry is refused alone and its key keeps its previous endpoint. `beginSnapshot()`
+ *   and `endSnapshot()` bracket a complete re-read: the keys set in between replace all others.
+ *
+ * A resolver uses one style; switching from whole sets to keys replaces the set with the keys.
  */
 export interface ResolverSink {
   /** Publish the complete current endpoint set (not a delta). */
   update(endpoints: readonly EndpointInput[]): void;
+  /** Publish (or replace) the endpoint a source key describes, e.g. an etcd key. */
+  set(key: string, endpoint: EndpointInput): void;
+  /** Withdraw the endpoint a source key described (nothing happens for an unknown key). */
+  delete(key: string): void;
+  /** Start a complete re-read: keys set from now until {@link ResolverSink.endSnapshot} replace all keys. */
+  beginSnapshot(): void;
+  /** End a re-read: the keys set since {@link ResolverSink.beginSnapshot} become the whole set. */
+  endSnapshot(): void;
   /** Report a failed resolution. The last good set stays in force. */
   error(err: Error): void;
 }

@@ -43,6 +43,11 @@ export function subsetOf(
       return resolver.resolve(
         {
           update: (inputs) => sink.update(Array.isArray(inputs) ? inputs.filter(keep) : inputs),
+          // A key whose endpoint no longer matches is withdrawn, as if it had been deleted.
+          set: (key, input) => (keep(input) ? sink.set(key, input) : sink.delete(key)),
+          delete: (key) => sink.delete(key),
+          beginSnapshot: () => sink.beginSnapshot(),
+          endSnapshot: () => sink.endSnapshot(),
           error: (err) => sink.error(err),
         },
         of ?? service,

@@ -115,3 +115,70 @@ export class EndpointSetDiff {
     this.#added++;
   }
 }
+
+/**
+ * Applies a set of changes by id (from a keyed resolver, through the update guard) to the live
+ * endpoint set, a slice at a time: the work is proportional to the number of changes, not to the
+ * size of the set. Like {@link EndpointSetDiff}, nothing reaches the balancer until the caller
+ * commits the result; the live index is updated in place as the patch proceeds.
+ */
+export class EndpointSetPatch {
+  readonly #changes: Array<[string, Endpoint | null]>;
+  readonly #live: Map<string, MeshEndpoint>;
+  readonly #create: (endpoint: Endpoint) => MeshEndpoint;
+  readonly #departed: MeshEndpoint[] = [];
+  readonly #changed: Array<[MeshEndpoint, Endpoint]> = [];
+  #next = 0;
+  #added = 0;
+
+  /**
+   * @param changes - the new record by id, `null` for an id that left
+   * @param live - the live index by id; endpoints are added to and removed from it
+   * @param create - makes the live endpoint for a new record
+   */
+  constructor(
+    changes: ReadonlyMap<string, Endpoint | null>,
+    live: Map<string, MeshEndpoint>,
+    create: (endpoint: Endpoint) => MeshEndpoint,
+  ) {
+    this.#changes = [...changes];
+    this.#live = live;
+    this.#create = create;
+  }
+
+  /** Applies changes until done or until `budgetMs` has passed; returns true when done. */
+  step(budgetMs: number): boolean {
+    const changes = this.#changes;
+    this.#next = workSlice(this.#next, changes.length, (i) => this.#take(changes[i]!), budgetMs);
+    return this.#next >= changes.length;
+  }
+
+  /** The change, once {@link EndpointSetPatch.step} has returned true. */
+  result(): EndpointSetChange {
+    const differs = this.#added > 0 || this.#departed.length > 0 || this.#changed.length > 0;
+    // The whole list is rebuilt only when something changed, once per applied batch.
+    const list = differs ? [...this.#live.values()] : [];
+    let records: Endpoint[] = [];
+    if (differs) {
+      const latest = this.#changed.length > 0 ? new Map<MeshEndpoint, Endpoint>(this.#changed) : undefined;
+      records = list.map((ep) => latest?.get(ep) ?? ep.endpoint);
+    }
+    return { list, byId: this.#live, departed: this.#departed, changed: this.#changed, records, differs };
+  }
+
+  #take([id, record]: [string, Endpoint | null]): void {
+    const kept = this.#live.get(id);
+    if (record === null) {
+      if (kept === undefined) return;
+      this.#live.delete(id);
+      this.#departed.push(kept);
+      return;
+    }
+    if (kept !== undefined) {
+      if (!sameRecord(kept.endpoint, record)) this.#changed.push([kept, record]);
+      return;
+    }
+    this.#live.set(id, this.#create(record));
+    this.#added++;
+  }
+}

@@ -9,7 +9,7 @@ import type { Resolver, ResolverSubscription } from '../discovery/resolver.js';
 import { SLICE_MS } from '../discovery/time-slice.js';
 import { UpdateGuard } from '../discovery/update-guard.js';
 import type { TransportOptions } from '../transport/transport-options.js';
-import { type EndpointSetChange, EndpointSetDiff } from './endpoint-set-diff.js';
+import { type EndpointSetChange, EndpointSetDiff, EndpointSetPatch } from './endpoint-set-diff.js';
 import { MeshEndpoint } from './mesh-endpoint.js';
 
 /** A fully validated service configuration, as the builder hands it to the mesh. */
@@ -43,10 +43,12 @@ export class ServiceRuntime implements ServiceHandle {
   #endpoints = new Map<string, MeshEndpoint>();
   /** The live endpoints in discovery order, as the balancer has them; replaced, never mutated. */
   #list: readonly MeshEndpoint[] = [];
-  /** The update being diffed, if any. */
-  #diff: EndpointSetDiff | undefined;
-  /** The newest update that arrived while another was being diffed: applied next. */
+  /** The update being diffed (a whole set) or patched (keyed changes), if any. */
+  #diff: EndpointSetDiff | EndpointSetPatch | undefined;
+  /** The newest whole set that arrived while another update was being applied: applied next. */
   #queued: readonly Endpoint[] | undefined;
+  /** Keyed changes that arrived meanwhile (after `#queued`, if both), merged by id: applied next. */
+  #queuedChanges: Map<string, Endpoint | null> | undefined;
   readonly #cleanups: Array<() => void | Promise<void>> = [];
   readonly #addedHooks: Array<(endpoint: MeshEndpoint) => void> = [];
   readonly #draining = new Set<Promise<void>>();
@@ -76,7 +78,11 @@ export class ServiceRuntime implements ServiceHandle {
   start(): void {
     const resolver = this.#config.resolver;
     this.#guard = new UpdateGuard(
-      { update: (inputs) => this.#applyUpdate(inputs), error: (err) => this.#reportError(err) },
+      {
+        update: (records) => this.#applyUpdate(records),
+        change: (changes) => this.#applyChanges(changes),
+        error: (err) => this.#reportError(err),
+      },
       this.name,
       resolver.updatePolicy,
     );
@@ -126,9 +132,23 @@ export class ServiceRuntime implements ServiceHandle {
     if (this.#closed) return;
     if (this.#diff !== undefined) {
       this.#queued = records;
+      this.#queuedChanges = undefined;
       return;
     }
     this.#diff = new EndpointSetDiff(records, this.#endpoints, this.#createEndpoint);
+    this.#continueDiff();
+  }
+
+  /** Applies keyed changes by id (work proportional to the changes), in slices like a whole set. */
+  #applyChanges(changes: Map<string, Endpoint | null>): void {
+    if (this.#closed) return;
+    if (this.#diff !== undefined) {
+      const queued = this.#queuedChanges;
+      if (queued === undefined) this.#queuedChanges = changes;
+      else for (const [id, record] of changes) queued.set(id, record);
+      return;
+    }
+    this.#diff = new EndpointSetPatch(changes, this.#endpoints, this.#createEndpoint);
     this.#continueDiff();
   }
 
@@ -148,8 +168,11 @@ export class ServiceRuntime implements ServiceHandle {
     this.#diff = undefined;
     this.#commit(diff.result());
     const queued = this.#queued;
+    const changes = this.#queuedChanges;
     this.#queued = undefined;
+    this.#queuedChanges = undefined;
     if (queued !== undefined) this.#applyUpdate(queued);
+    if (changes !== undefined) this.#applyChanges(changes);
   };
 
   /** Puts a finished diff in force: one balancer update, then the `endpoints` event. */
@@ -182,6 +205,7 @@ export class ServiceRuntime implements ServiceHandle {
     // A diff still running is dropped: the endpoints it created have no connections yet.
     this.#diff = undefined;
     this.#queued = undefined;
+    this.#queuedChanges = undefined;
     const endpoints = this.#list;
     this.#list = [];
     this.#endpoints.clear();

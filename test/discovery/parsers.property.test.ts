@@ -130,7 +130,11 @@ describe('discovery parsers (property-based)', () => {
       fc.property(fc.array(garbage, { maxLength: 5 }), (updates) => {
         const applied: string[][] = [];
         const guard = new UpdateGuard(
-          { update: (eps) => applied.push(eps.map((ep) => parseEndpoint(ep).id)), error: () => undefined },
+          {
+            update: (eps) => applied.push(eps.map((ep) => parseEndpoint(ep).id)),
+            change: () => undefined,
+            error: () => undefined,
+          },
           'api',
           { debounceMs: 0, emptySetGraceMs: 0 },
         );

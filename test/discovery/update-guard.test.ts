@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ErrorCode, isTrellisError } from '../../src/core/errors.js';
-import type { EndpointInput } from '../../src/discovery/endpoint.js';
+import type { Endpoint, EndpointInput } from '../../src/discovery/endpoint.js';
 import { UpdateGuard, validateUpdatePolicy } from '../../src/discovery/update-guard.js';
 
 function recorder() {
@@ -12,6 +12,14 @@ function recorder() {
     sink: {
       update(endpoints: readonly EndpointInput[]) {
         applied.push(endpoints.map((ep) => (typeof ep === 'string' ? ep : `${ep.host}:${ep.port}`)));
+      },
+      change(changes: Map<string, Endpoint | null>) {
+        const next = new Map((applied.at(-1) ?? []).map((id) => [id, id]));
+        for (const [id, record] of changes) {
+          if (record === null) next.delete(id);
+          else next.set(id, id);
+        }
+        applied.push([...next.keys()]);
       },
       error(err: Error) {
         errors.push(err);

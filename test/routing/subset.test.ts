@@ -17,7 +17,14 @@ function firstUpdate(resolver: Resolver, service: string): { asked: string[]; pu
   };
   const subset = subsetOf(spy, { version: 'v2', zone: 'a' }, 'catalog');
   const sub = subset.resolve(
-    { update: (eps) => (published = eps), error: (err) => (published = err) },
+    {
+      update: (eps) => (published = eps),
+      set: () => undefined,
+      delete: () => undefined,
+      beginSnapshot: () => undefined,
+      endSnapshot: () => undefined,
+      error: (err) => (published = err),
+    },
     service,
   );
   void sub.close();

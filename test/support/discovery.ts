@@ -24,6 +24,14 @@ export function runResolver(resolver: Resolver, service = 'api') {
       update(endpoints: readonly EndpointInput[]) {
         applied.push(endpoints.map(parseEndpoint));
       },
+      change(changes: Map<string, Endpoint | null>) {
+        const byId = new Map((applied.at(-1) ?? []).map((ep) => [ep.id, ep]));
+        for (const [id, record] of changes) {
+          if (record === null) byId.delete(id);
+          else byId.set(id, record);
+        }
+        applied.push([...byId.values()]);
+      },
       error(err: Error) {
         errors.push(err);
       },
