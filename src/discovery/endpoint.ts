@@ -21,13 +21,20 @@ export interface EndpointRecord {
   metadata?: Record<string, string>;
 }
 
+/** Most metadata labels one endpoint may carry. */
+export const MAX_METADATA_ENTRIES = 64;
+/** Longest metadata label name, zone name, in characters. */
+export const MAX_LABEL_LENGTH = 256;
+/** Longest metadata label value, in characters. */
+export const MAX_LABEL_VALUE_LENGTH = 1024;
+
 const HOSTNAME = /^(?=.{1,253}$)[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,62})(\.[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,62}))*\.?$/;
 const EMPTY_METADATA: Readonly<Record<string, string>> = Object.freeze({});
 
 function invalid(input: unknown, why: string): TrellisError {
   return new TrellisError(
     ErrorCode.InvalidDiscoveryData,
-    `Invalid endpoint ${JSON.stringify(input)}: ${why}. Use 'host:port', '[ipv6]:port' or { host, port }.`,
+    `Invalid endpoint ${JSON.stringify(input)?.slice(0, 300)}: ${why}. Use 'host:port', '[ipv6]:port' or { host, port }.`,
     { details: { input } },
   );
 }
@@ -61,6 +68,27 @@ export function endpointId(host: string, port: number): string {
   return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+function checkMetadata(metadata: unknown, input: unknown): void {
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+    throw invalid(input, 'metadata must map strings to strings');
+  }
+  let count = 0;
+  for (const name in metadata) {
+    if (!Object.hasOwn(metadata, name)) continue;
+    const value = (metadata as Record<string, unknown>)[name];
+    if (typeof value !== 'string') throw invalid(input, 'metadata must map strings to strings');
+    if (++count > MAX_METADATA_ENTRIES) {
+      throw invalid(input, `metadata may have at most ${MAX_METADATA_ENTRIES} labels`);
+    }
+    if (name.length > MAX_LABEL_LENGTH || value.length > MAX_LABEL_VALUE_LENGTH) {
+      throw invalid(
+        input,
+        `metadata label names may have at most ${MAX_LABEL_LENGTH} characters and values ${MAX_LABEL_VALUE_LENGTH}`,
+      );
+    }
+  }
+}
+
 /**
  * Validates one endpoint description and returns its normalized form.
  *
@@ -80,15 +108,9 @@ export function parseEndpoint(input: EndpointInput): Endpoint {
   if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) {
     throw invalid(input, 'the weight must be a finite number >= 0');
   }
-  if (input.zone !== undefined && typeof input.zone !== 'string')
-    throw invalid(input, 'the zone must be a string');
+  if (input.zone !== undefined && (typeof input.zone !== 'string' || input.zone.length > MAX_LABEL_LENGTH))
+    throw invalid(input, `the zone must be a string of at most ${MAX_LABEL_LENGTH} characters`);
   const metadata = input.metadata ?? EMPTY_METADATA;
-  if (
-    typeof metadata !== 'object' ||
-    metadata === null ||
-    Object.values(metadata).some((v) => typeof v !== 'string')
-  ) {
-    throw invalid(input, 'metadata must map strings to strings');
-  }
+  checkMetadata(metadata, input);
   return { id: endpointId(host, port), host, port, weight, zone: input.zone, metadata };
 }

@@ -43,6 +43,7 @@ export {
   type EtcdDeleteResult,
   type EtcdGrant,
   type EtcdRange,
+  type EtcdRangePage,
   type EtcdWriteResult,
 } from './etcd/etcd-client.js';
 export { EtcdLease, type EtcdLeaseOptions } from './etcd/etcd-lease.js';

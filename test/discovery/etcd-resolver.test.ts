@@ -105,19 +105,26 @@ describe('etcd resolver and registration against a real etcd', () => {
     expect(await client.get(reg.key)).toBeUndefined();
   });
 
-  it('keeps the last good set when a registration is malformed, naming the key', async () => {
+  it('refuses a malformed registration alone, naming the key, while other keys keep changing', async () => {
     const run = runResolver(etcdEndpoints({ etcd: client, prefix: '/t3/', updates: FAST }));
     await client.put('/t3/api/good', JSON.stringify({ host: '127.0.0.1', port: 3001 }));
     await until(() => run.current().length === 1, 'the good entry');
     await client.put('/t3/api/bad', '{"host": "127.0.0.1", "port": "eighty"}');
     await until(() => run.errors.length === 1, 'the error');
     expect(isTrellisError(run.errors[0], ErrorCode.InvalidDiscoveryData)).toBe(true);
-    expect(run.errors[0]!.message).toMatch(/etcd key \/t3\/api\/bad/);
+    expect(run.errors[0]!.message).toMatch(/\/t3\/api\/bad/);
     await client.put('/t3/api/new', JSON.stringify({ host: '127.0.0.1', port: 3003 }));
-    await until(() => run.errors.length === 2, 'the second rejection');
-    expect(run.current()).toEqual(['127.0.0.1:3001']);
-    await client.delete('/t3/api/bad');
-    await until(() => run.current().length === 2, 'recovery once the bad key is gone');
+    await until(() => run.current().length === 2, 'the next good entry, despite the bad one');
+    expect(run.current()).toEqual(['127.0.0.1:3001', '127.0.0.1:3003']);
+    // A good entry overwritten with garbage (or an oversized value) keeps its last good endpoint.
+    await client.put('/t3/api/good', 'not json');
+    await client.put('/t3/api/new', JSON.stringify({ host: '127.0.0.1', port: 3003, pad: 'x'.repeat(20_000) }));
+    await until(() => run.errors.length === 3, 'both rejections');
+    expect(run.errors[1]!.message).toMatch(/etcd key \/t3\/api\/good/);
+    expect(run.errors[2]!.message).toMatch(/more than the 16384 allowed/);
+    expect(run.current()).toEqual(['127.0.0.1:3001', '127.0.0.1:3003']);
+    await client.delete('/t3/api/good');
+    await until(() => run.current().join() === '127.0.0.1:3003', 'the deletion of the once-good key');
     await run.close();
   });
 

@@ -37,6 +37,12 @@ export interface EtcdRange {
   readonly revision: number;
 }
 
+/** One page of a range read, from {@link EtcdClient.rangePage}. */
+export interface EtcdRangePage extends EtcdRange {
+  /** True when more keys follow: read on with `after` set to the last key of this page. */
+  readonly more: boolean;
+}
+
 /** The result of a write: the store revision it created. */
 export interface EtcdWriteResult {
   /** The revision of the write. */
@@ -122,6 +128,25 @@ export class EtcdClient {
   async range(prefix: string): Promise<EtcdRange> {
     const reply = await this.call('/v3/kv/range', { key: encode(prefix), range_end: prefixRangeEnd(prefix) });
     return { kvs: parseKvs(reply.kvs), revision: headerRevision(reply) };
+  }
+
+  /**
+   * Reads at most `limit` keys under `prefix`, after the key `after` when given, at `revision`
+   * when given (pin the first page's revision to read a large prefix page by page, consistently,
+   * without one huge reply to parse at once).
+   */
+  async rangePage(
+    prefix: string,
+    options: { limit: number; after?: string; revision?: number },
+  ): Promise<EtcdRangePage> {
+    const body: Record<string, unknown> = {
+      key: encode(options.after === undefined ? prefix : `${options.after}\0`),
+      range_end: prefixRangeEnd(prefix),
+      limit: options.limit,
+    };
+    if (options.revision !== undefined) body.revision = options.revision;
+    const reply = await this.call('/v3/kv/range', body);
+    return { kvs: parseKvs(reply.kvs), revision: headerRevision(reply), more: reply.more === true };
   }
 
   /** Writes a key, optionally attached to a lease (the key disappears when the lease ends). */

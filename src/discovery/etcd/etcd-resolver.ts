@@ -1,6 +1,7 @@
 import { ErrorCode, TrellisError } from '../../core/errors.js';
-import { type Endpoint, parseEndpoint } from '../endpoint.js';
+import { type Endpoint, type EndpointRecord, parseEndpoint } from '../endpoint.js';
 import type { Resolver, ResolverSink } from '../resolver.js';
+import { workSlice } from '../time-slice.js';
 import { type UpdatePolicy, validateUpdatePolicy } from '../update-guard.js';
 import type { EtcdKeyValue } from './codec.js';
 import { EtcdClient, type EtcdClientOptions } from './etcd-client.js';
@@ -28,6 +29,28 @@ export function servicePrefix(prefix: string, service: string): string {
   return `${prefix.endsWith('/') ? prefix : `${prefix}/`}${service}/`;
 }
 
+/** Largest registration value accepted, in bytes of JSON: larger ones are refused unread. */
+export const MAX_REGISTRATION_BYTES = 16 * 1024;
+
+/** Decodes one registration value into the record it describes (not yet validated as an endpoint). */
+function decodeRegistration(value: string): EndpointRecord {
+  if (value.length > MAX_REGISTRATION_BYTES) {
+    throw new Error(`the value is ${value.length} bytes, more than the ${MAX_REGISTRATION_BYTES} allowed`);
+  }
+  const data: unknown = JSON.parse(value);
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new Error('not a JSON object');
+  return data as EndpointRecord;
+}
+
+function invalidRegistration(key: string, err: unknown): TrellisError {
+  return new TrellisError(
+    ErrorCode.InvalidDiscoveryData,
+    `etcd key ${key} does not hold a valid endpoint (${(err as Error).message}); expected JSON like ` +
+      '{"host":"10.0.0.1","port":8080}. The key is ignored (what it held before stays) until it is fixed or deleted.',
+    { cause: err, details: { key } },
+  );
+}
+
 /**
  * Parses one registration value: JSON `{"host", "port", "weight"?, "zone"?, "metadata"?}`.
  *
@@ -35,26 +58,20 @@ export function servicePrefix(prefix: string, service: string): string {
  */
 export function parseRegistration(key: string, value: string): Endpoint {
   try {
-    const data: unknown = JSON.parse(value);
-    if (data === null || typeof data !== 'object' || Array.isArray(data))
-      throw new Error('not a JSON object');
-    return parseEndpoint(data as never);
+    return parseEndpoint(decodeRegistration(value));
   } catch (err) {
-    throw new TrellisError(
-      ErrorCode.InvalidDiscoveryData,
-      `etcd key ${key} does not hold a valid endpoint (${(err as Error).message}); expected JSON like ` +
-        '{"host":"10.0.0.1","port":8080}. The last good set stays in use until it is fixed or deleted.',
-      { cause: err, details: { key } },
-    );
+    throw invalidRegistration(key, err);
   }
 }
 
 /**
  * Endpoints that services registered in etcd (see {@link registerEndpoint}), watched under a key
  * prefix. The watch resumes from its last revision after a dropped stream or an etcd restart and
- * re-reads the prefix when the missed revisions were compacted, so the set is always what etcd
- * holds at some revision. A malformed registration rejects the update (the last good set stays)
- * with an error naming the key.
+ * re-reads the prefix (page by page) when the missed revisions were compacted, so the set is
+ * always what etcd holds at some revision. Each watch event is applied on its own: a
+ * registration costs the same whether the service has ten instances or a hundred thousand, and
+ * each value is parsed once. A malformed registration is refused alone, with an error naming
+ * the key; the rest of the set is unaffected.
  *
  * @example
  * ```ts
@@ -75,28 +92,34 @@ export function etcdEndpoints(options: EtcdEndpointsOptions): Resolver {
     resolve(sink: ResolverSink, service: string) {
       const owned = options.etcd instanceof EtcdClient ? undefined : new EtcdClient(options.etcd);
       const client = owned ?? (options.etcd as EtcdClient);
-      const registrations = new Map<string, string>();
-      const publish = () => {
+      const offer = (kv: EtcdKeyValue): void => {
+        let record: EndpointRecord;
         try {
-          sink.update([...registrations].map(([key, value]) => parseRegistration(key, value)));
+          record = decodeRegistration(kv.value);
         } catch (err) {
-          sink.error(err as Error);
+          sink.error(invalidRegistration(kv.key, err));
+          return;
         }
+        sink.set(kv.key, record);
       };
       const watch = client.watch(
         servicePrefix(prefix, options.service ?? service),
         {
-          onSnapshot(kvs: EtcdKeyValue[]) {
-            registrations.clear();
-            for (const kv of kvs) registrations.set(kv.key, kv.value);
-            publish();
+          // A large snapshot is offered a slice at a time, yielding between slices.
+          async onSnapshot(kvs: EtcdKeyValue[]) {
+            sink.beginSnapshot();
+            let next = 0;
+            while (next < kvs.length) {
+              next = workSlice(next, kvs.length, (i) => offer(kvs[i]!));
+              if (next < kvs.length) await new Promise(setImmediate);
+            }
+            sink.endSnapshot();
           },
           onEvents(events) {
             for (const { type, kv } of events) {
-              if (type === 'put') registrations.set(kv.key, kv.value);
-              else registrations.delete(kv.key);
+              if (type === 'put') offer(kv);
+              else sink.delete(kv.key);
             }
-            publish();
           },
           onError: (err) => sink.error(err),
         },

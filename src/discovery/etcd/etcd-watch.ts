@@ -7,9 +7,11 @@ export interface EtcdWatchHandlers {
   /**
    * The complete current contents of the prefix, read at `revision`: at start (unless a
    * `startRevision` was given) and again whenever the watch had to resync because etcd compacted
-   * the revisions it missed. Replace what you hold with this.
+   * the revisions it missed. Replace what you hold with this. When it returns a promise, the
+   * watch waits for it before it streams the changes that followed (so a large snapshot can be
+   * worked through in slices without events overtaking it).
    */
-  onSnapshot(kvs: EtcdKeyValue[], revision: number): void;
+  onSnapshot(kvs: EtcdKeyValue[], revision: number): void | Promise<void>;
   /** Changes after the last snapshot or batch, in revision order. */
   onEvents(events: EtcdEvent[]): void;
   /** A transient failure (etcd unreachable, stream dropped); the watch keeps retrying. */
@@ -34,6 +36,9 @@ export interface EtcdWatchOptions {
 }
 
 class Compacted extends Error {}
+
+/** Keys read per request when the watch (re-)reads its prefix: each reply stays small to parse. */
+export const SNAPSHOT_PAGE_KEYS = 1000;
 
 /**
  * A running prefix watch, from {@link EtcdClient.watch}. It tracks the revision after the last
@@ -113,11 +118,23 @@ export class EtcdWatch {
     }
   }
 
+  /** Reads the prefix page by page at one revision, then hands it over whole. */
   async #resync(): Promise<void> {
-    const { kvs, revision } = await this.#client.range(this.#prefix);
+    let page = await this.#client.rangePage(this.#prefix, { limit: SNAPSHOT_PAGE_KEYS });
+    const kvs = page.kvs;
+    const revision = page.revision;
+    while (page.more && page.kvs.length > 0 && !this.#closed) {
+      const after = page.kvs[page.kvs.length - 1]!.key;
+      page = await this.#client.rangePage(this.#prefix, { limit: SNAPSHOT_PAGE_KEYS, after, revision });
+      for (const kv of page.kvs) kvs.push(kv);
+    }
     if (this.#closed) return;
     this.#next = revision + 1;
-    this.#deliver(() => this.#handlers.onSnapshot(kvs, revision));
+    try {
+      await this.#handlers.onSnapshot(kvs, revision);
+    } catch (err) {
+      this.#report(err as Error);
+    }
   }
 
   /** Streams events from `from` until the stream ends or fails. */
