@@ -118,7 +118,10 @@ describe('etcd resolver and registration against a real etcd', () => {
     expect(run.current()).toEqual(['127.0.0.1:3001', '127.0.0.1:3003']);
     // A good entry overwritten with garbage (or an oversized value) keeps its last good endpoint.
     await client.put('/t3/api/good', 'not json');
-    await client.put('/t3/api/new', JSON.stringify({ host: '127.0.0.1', port: 3003, pad: 'x'.repeat(20_000) }));
+    await client.put(
+      '/t3/api/new',
+      JSON.stringify({ host: '127.0.0.1', port: 3003, pad: 'x'.repeat(20_000) }),
+    );
     await until(() => run.errors.length === 3, 'both rejections');
     expect(run.errors[1]!.message).toMatch(/etcd key \/t3\/api\/good/);
     expect(run.errors[2]!.message).toMatch(/more than the 16384 allowed/);

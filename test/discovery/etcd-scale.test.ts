@@ -9,7 +9,11 @@ import { EtcdWriter } from '../support/etcd-writer.js';
 
 /** A registration value as registerEndpoint writes it, for the n-th instance. */
 function registration(n: number): string {
-  return JSON.stringify({ host: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`, port: 8080, weight: 1 });
+  return JSON.stringify({
+    host: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
+    port: 8080,
+    weight: 1,
+  });
 }
 
 /**

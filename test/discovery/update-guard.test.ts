@@ -188,4 +188,67 @@ describe('the update guard with a long update (real timers)', () => {
     expect(second.applied).toEqual([['10.0.0.2:80']]);
     next.close();
   });
+
+  describe('keyed changes', () => {
+    it('passes on only the ids that changed, coalescing a burst on one key into its latest state', async () => {
+      const changes: Array<Map<string, unknown>> = [];
+      const r = recorder();
+      const guard = new UpdateGuard(
+        {
+          ...r.sink,
+          change(c) {
+            changes.push(c);
+            r.sink.change(c);
+          },
+        },
+        'api',
+        { debounceMs: 0 },
+      );
+      guard.beginSnapshot();
+      for (let i = 0; i < 1000; i++) guard.set(`k${i}`, `10.0.${i >> 8}.${i & 255}:80`);
+      guard.endSnapshot();
+      expect(r.applied[0]).toHaveLength(1000);
+      for (let i = 0; i < 50; i++) {
+        guard.set('flapper', '10.9.9.9:80');
+        guard.delete('flapper');
+      }
+      guard.set('k1', { host: '10.0.0.1', port: 80, weight: 5 });
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      // One batch, holding the flapper's net state (gone) and k1's new weight: not 1000 entries.
+      expect(changes).toHaveLength(1);
+      expect([...changes[0]!.keys()].sort()).toEqual(['10.0.0.1:80', '10.9.9.9:80']);
+      expect(changes[0]!.get('10.9.9.9:80')).toBeNull();
+      guard.close();
+    });
+
+    it('refuses a malformed entry alone, naming its key, and keeps what the key held', async () => {
+      const r = recorder();
+      const guard = new UpdateGuard(r.sink, 'api', { debounceMs: 0 });
+      guard.set('/a', '10.0.0.1:80');
+      guard.set('/a', { host: '10.0.0.1', port: 80, metadata: { big: 'x'.repeat(5000) } });
+      guard.set('/b', { host: 'not a host!', port: 80 });
+      guard.set('/c', '10.0.0.3:80');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(r.errors.map((e) => (e as { details?: { key?: string } }).details?.key)).toEqual(['/a', '/b']);
+      expect(r.errors[0]!.message).toMatch(/Discovery entry '\/a' was refused: .*values 1024/);
+      expect(r.applied.at(-1)!.sort()).toEqual(['10.0.0.1:80', '10.0.0.3:80']);
+      guard.close();
+    });
+
+    it('bounds the number of keys and of endpoints in a whole set, keeping what is in force', () => {
+      const r = recorder();
+      const guard = new UpdateGuard(r.sink, 'api', { debounceMs: 0, maxEndpoints: 2 });
+      guard.update(['10.0.0.1:80', '10.0.0.2:80', '10.0.0.3:80']);
+      expect(r.errors[0]!.message).toMatch(/listed 3 endpoints, more than updates.maxEndpoints \(2\)/);
+      expect(r.applied).toEqual([]);
+      guard.set('/a', '10.0.0.1:80');
+      guard.set('/b', '10.0.0.2:80');
+      guard.set('/c', '10.0.0.3:80');
+      expect(r.errors[1]!.message).toMatch(/already has 2 keys/);
+      guard.set('/a', '10.0.0.4:80'); // replacing a key is always allowed
+      expect(r.errors).toHaveLength(2);
+      expect(validateUpdatePolicy({ maxEndpoints: 0 })).toHaveLength(1);
+      guard.close();
+    });
+  });
 });
