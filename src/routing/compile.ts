@@ -4,6 +4,7 @@ import { ErrorCode, TrellisError } from '../core/errors.js';
 import { withHeader } from '../core/headers.js';
 import type { MeshResponse, Service } from '../core/layer.js';
 import { headerValue } from './header-value.js';
+import { compileRegex, type RuleRegex } from './rule-limits.js';
 import type { RouteRule, ServiceRoutes, StringMatch } from './rules.js';
 import { type SplitRandom, threshold } from './split-random.js';
 
@@ -24,7 +25,7 @@ const ABSENT = 4;
 interface Matcher {
   readonly kind: number;
   readonly value: string;
-  readonly regex: RegExp | undefined;
+  readonly regex: RuleRegex | undefined;
 }
 
 interface HeaderMatcher extends Matcher {
@@ -35,7 +36,7 @@ function matcher(match: StringMatch, bare: number): Matcher {
   if (typeof match === 'string') return { kind: bare, value: match, regex: undefined };
   if (match.exact !== undefined) return { kind: EXACT, value: match.exact, regex: undefined };
   if (match.prefix !== undefined) return { kind: PREFIX, value: match.prefix, regex: undefined };
-  if (match.regex !== undefined) return { kind: REGEX, value: match.regex, regex: new RegExp(match.regex) };
+  if (match.regex !== undefined) return { kind: REGEX, value: match.regex, regex: compileRegex(match.regex) };
   return { kind: match.present ? PRESENT : ABSENT, value: '', regex: undefined };
 }
 

@@ -1,5 +1,6 @@
 import { parseAllDocuments } from 'yaml';
 import { ErrorCode, TrellisError } from '../core/errors.js';
+import { compileRegex, RULE_LIMITS } from './rule-limits.js';
 import type { RouteTable, ServiceRoutes } from './rules.js';
 import { isTrafficSplitInput, trafficSplitsToTable } from './smi.js';
 
@@ -50,15 +51,41 @@ function checkRegex(source: unknown, where: string, problems: string[]): void {
     problems.push(`${where}: regex must be a string`);
     return;
   }
+  if (source.length > RULE_LIMITS.regex) {
+    problems.push(
+      `${where}: regex is ${source.length} characters long, more than the ${RULE_LIMITS.regex} allowed`,
+    );
+    return;
+  }
   try {
-    new RegExp(source);
+    compileRegex(source);
   } catch (err) {
-    problems.push(`${where}: invalid regex ${JSON.stringify(source)}: ${(err as Error).message}`);
+    problems.push(
+      `${where}: invalid regex ${JSON.stringify(source)} (${(err as Error).message}); ` +
+        'rules use RE2 syntax, matched in linear time: no backreferences or lookaround',
+    );
   }
 }
 
+/** A string field no longer than the limit. */
+function checkLength(value: unknown, where: string, problems: string[]): void {
+  if (typeof value === 'string' && value.length > RULE_LIMITS.string) {
+    problems.push(`${where}: ${value.length} characters, more than the ${RULE_LIMITS.string} allowed`);
+  }
+}
+
+/** A list or object no larger than the limit; returns false (and says so) when it is larger. */
+function checkCount(count: number, limit: number, where: string, what: string, problems: string[]): boolean {
+  if (count <= limit) return true;
+  problems.push(`${where}: ${count} ${what}, more than the ${limit} allowed`);
+  return false;
+}
+
 function checkStringMatch(value: unknown, where: string, problems: string[], header: boolean): void {
-  if (typeof value === 'string') return;
+  if (typeof value === 'string') {
+    checkLength(value, where, problems);
+    return;
+  }
   if (!isObject(value)) {
     problems.push(`${where}: expected a string or an object with one of exact, prefix, regex`);
     return;
@@ -75,6 +102,7 @@ function checkStringMatch(value: unknown, where: string, problems: string[], hea
   else if (kind === 'present') {
     if (typeof value.present !== 'boolean') problems.push(`${where}: present must be true or false`);
   } else if (typeof value[kind] !== 'string') problems.push(`${where}: ${kind} must be a string`);
+  else checkLength(value[kind], `${where}.${kind}`, problems);
 }
 
 function checkMatch(value: unknown, where: string, problems: string[]): void {
@@ -90,9 +118,18 @@ function checkMatch(value: unknown, where: string, problems: string[]): void {
   if (value.headers !== undefined) {
     if (!isObject(value.headers))
       problems.push(`${where}.headers: expected an object of header name to match`);
-    else {
+    else if (
+      checkCount(
+        Object.keys(value.headers).length,
+        RULE_LIMITS.headers,
+        `${where}.headers`,
+        'headers',
+        problems,
+      )
+    ) {
       for (const [name, match] of Object.entries(value.headers)) {
-        if (!HEADER_NAME.test(name)) problems.push(`${where}.headers: '${name}' is not a valid header name`);
+        if (name.length > RULE_LIMITS.string || !HEADER_NAME.test(name))
+          problems.push(`${where}.headers: '${name}' is not a valid header name`);
         checkStringMatch(match, `${where}.headers.${name}`, problems, true);
       }
     }
@@ -104,6 +141,7 @@ function checkSplit(value: unknown, where: string, problems: string[]): void {
     problems.push(`${where}: expected a non-empty list of { backend, weight }`);
     return;
   }
+  if (!checkCount(value.length, RULE_LIMITS.splitBackends, where, 'backends', problems)) return;
   const before = problems.length;
   let total = 0;
   value.forEach((entry, i) => {
@@ -124,6 +162,11 @@ function checkSplit(value: unknown, where: string, problems: string[]): void {
     problems.push(`${where}: a backend is listed twice; merge its weights`);
   if (total === 0 && problems.length === before)
     problems.push(`${where}: the weights add up to 0; give some backend weight`);
+  // Each weight may be finite and the sum still overflow (1e308 + 1e308): shares would be NaN.
+  if (!Number.isFinite(total) && problems.length === before)
+    problems.push(
+      `${where}: the weights add up to more than a number can hold; use smaller weights, e.g. percentages`,
+    );
 }
 
 function checkMirror(value: unknown, where: string, problems: string[]): void {
@@ -168,6 +211,7 @@ function checkRoute(value: unknown, where: string, problems: string[]): void {
   checkKeys(value, ['name', 'match', 'backend', 'split', 'mirror', 'fault'], where, problems);
   if (value.name !== undefined && typeof value.name !== 'string')
     problems.push(`${where}.name: must be a string`);
+  checkLength(value.name, `${where}.name`, problems);
   if (value.match !== undefined) checkMatch(value.match, `${where}.match`, problems);
   if ((value.backend === undefined) === (value.split === undefined)) {
     problems.push(`${where}: give either 'backend' or 'split' (not both, not neither)`);
@@ -186,6 +230,8 @@ function checkServiceRoutes(value: unknown, where: string, problems: string[]): 
     return false;
   }
   checkKeys(value, ['routes'], where, problems);
+  if (!checkCount(value.routes.length, RULE_LIMITS.routes, `${where}.routes`, 'routes', problems))
+    return false;
   value.routes.forEach((route, i) => {
     checkRoute(route, `${where}.routes[${i}]`, problems);
   });
@@ -213,6 +259,12 @@ function freeze<T>(value: T): T {
 
 /** Turns rules text (YAML or JSON, possibly several YAML documents) into plain data. */
 function parseText(text: string, problems: string[]): unknown {
+  if (text.length > RULE_LIMITS.textLength) {
+    problems.push(
+      `the rules are ${text.length} characters long, more than the ${RULE_LIMITS.textLength} allowed`,
+    );
+    return undefined;
+  }
   const docs = parseAllDocuments(text);
   if (!Array.isArray(docs)) return undefined; // an empty text: no documents at all
   for (const doc of docs) {
@@ -260,6 +312,9 @@ export function parseRules(input: unknown, origin = 'the caller'): RouteTable {
     );
   }
   checkKeys(value, ['services'], 'rules', problems);
+  const count = Object.keys(value.services).length;
+  if (!checkCount(count, RULE_LIMITS.services, 'services', 'services', problems))
+    throw invalidRules(problems, origin);
   for (const [name, routes] of Object.entries(value.services)) {
     checkServiceName(name, `services: key`, problems);
     checkServiceRoutes(routes, `services.${name}`, problems);
