@@ -1,5 +1,6 @@
 import { Agent, type Dispatcher } from 'undici';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
+import { GroupedRecords } from '../grouped-records.js';
 import type { Resolver, ResolverSink } from '../resolver.js';
 import { sleep } from '../sleep.js';
 import { type UpdatePolicy, validateUpdatePolicy } from '../update-guard.js';
@@ -64,6 +65,7 @@ export function consulEndpoints(options: ConsulEndpointsOptions): Resolver {
       const headers: Record<string, string> = {};
       if (options.token) headers['x-consul-token'] = options.token;
       let index = 0;
+      const answers = new GroupedRecords(sink);
       let backoffMs = 250;
 
       const query = async (): Promise<void> => {
@@ -102,7 +104,8 @@ export function consulEndpoints(options: ConsulEndpointsOptions): Resolver {
         }
         const endpoints = parseConsulHealth(data, options);
         index = next;
-        sink.update(endpoints);
+        // Consul answers with the whole list each time; only what changed goes on to the mesh.
+        answers.replaceGroup(service, endpoints);
       };
 
       const loop = async (): Promise<void> => {

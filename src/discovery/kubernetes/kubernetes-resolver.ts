@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Agent, type Dispatcher } from 'undici';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
-import { type EndpointRecord, endpointId } from '../endpoint.js';
+import { GroupedRecords } from '../grouped-records.js';
 import type { Resolver, ResolverSink } from '../resolver.js';
 import { sleep } from '../sleep.js';
 import { type UpdatePolicy, validateUpdatePolicy } from '../update-guard.js';
@@ -85,17 +85,10 @@ export function kubernetesEndpoints(options: KubernetesEndpointsOptions): Resolv
       const basePath =
         `/apis/discovery.k8s.io/v1/namespaces/${encodeURIComponent(options.namespace)}/endpointslices` +
         `?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${service}`)}`;
-      const slices = new Map<string, EndpointRecord[]>();
+      // Each slice is a group: a watch event costs what its slice costs, not the whole service.
+      const slices = new GroupedRecords(sink);
       let resourceVersion: string | undefined;
       let backoffMs = 250;
-
-      const publish = () => {
-        const byId = new Map<string, EndpointRecord>();
-        for (const endpoints of slices.values()) {
-          for (const ep of endpoints) byId.set(endpointId(ep.host, ep.port), ep);
-        }
-        sink.update([...byId.values()]);
-      };
 
       const get = async (path: string, timeoutMs: number): Promise<Dispatcher.ResponseData> => {
         const headers: Record<string, string> = { accept: 'application/json' };
@@ -146,10 +139,8 @@ export function kubernetesEndpoints(options: KubernetesEndpointsOptions): Resolv
           );
         }
         const parsed = body.items.map((item) => parseEndpointSlice(item, options.port));
-        slices.clear();
-        for (const slice of parsed) slices.set(slice.name, slice.endpoints);
         resourceVersion = version;
-        publish();
+        slices.replaceAll(parsed.map((slice) => [slice.name, slice.endpoints] as const));
       };
 
       const watch = async (): Promise<void> => {
@@ -181,19 +172,17 @@ export function kubernetesEndpoints(options: KubernetesEndpointsOptions): Resolv
               if (event.type === 'BOOKMARK') continue;
               if (event.type === 'DELETED') {
                 const name = (event.object as { metadata?: { name?: unknown } }).metadata?.name;
-                if (typeof name === 'string') slices.delete(name);
+                if (typeof name === 'string') slices.replaceGroup(name, []);
               } else {
                 try {
                   const slice = parseEndpointSlice(event.object, options.port);
-                  slices.set(slice.name, slice.endpoints);
+                  slices.replaceGroup(slice.name, slice.endpoints);
                 } catch (err) {
                   // Skip the bad version of this slice (the watch moves past it); its last good
                   // endpoints stay until a valid version or a deletion arrives.
                   sink.error(err as Error);
-                  continue;
                 }
               }
-              publish();
             }
           }
         } finally {
