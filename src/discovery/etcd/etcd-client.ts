@@ -6,6 +6,7 @@ import {
   headerRevision,
   int64,
   leaseId,
+  malformed,
   parseKvs,
   parseReply,
   prefixRangeEnd,
@@ -27,7 +28,16 @@ export interface EtcdClientOptions {
    * client never closes a dispatcher it was given.
    */
   dispatcher?: Dispatcher;
+  /**
+   * User name and password, for an etcd with authentication enabled. The client exchanges them
+   * for a token on its first call, and for a new one when etcd says the token is no longer valid.
+   */
+  auth?: { username: string; password: string };
 }
+
+const JSON_HEADERS = Object.freeze({ 'content-type': 'application/json' });
+/** etcd's gRPC status for a missing, expired or revoked token (UNAUTHENTICATED). */
+const UNAUTHENTICATED = 16;
 
 /** The result of a range read: the keys found and the store revision they were read at. */
 export interface EtcdRange {
@@ -83,6 +93,9 @@ export class EtcdClient {
   readonly #dispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
   readonly #open = new Set<{ close(): Promise<void> }>();
+  readonly #auth: EtcdClientOptions['auth'];
+  #token: string | undefined;
+  #authenticating: Promise<string> | undefined;
   #current = 0;
   #closed = false;
 
@@ -95,6 +108,7 @@ export class EtcdClient {
     }
     this.#endpoints = options.endpoints.map((url) => url.replace(/\/+$/, ''));
     this.#timeoutMs = options.timeoutMs ?? 5000;
+    this.#auth = options.auth;
     this.#ownsDispatcher = options.dispatcher === undefined;
     this.#dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000 });
   }
@@ -110,6 +124,10 @@ export class EtcdClient {
           problems.push(`'${String(url)}' is not an etcd client URL like 'http://127.0.0.1:2379'`);
         }
       }
+    }
+    const auth = options?.auth;
+    if (auth !== undefined && !(typeof auth?.username === 'string' && typeof auth.password === 'string')) {
+      problems.push('auth must be { username, password } with both strings');
     }
     const timeout = options?.timeoutMs;
     if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
@@ -231,8 +249,55 @@ export class EtcdClient {
     return this.#endpoints[this.#current]!;
   }
 
-  /** @internal One unary JSON call, moving to the next member when one cannot be reached. */
+  /**
+   * @internal One unary JSON call, moving to the next member when one cannot be reached; with
+   * `auth`, it authenticates first and once more when etcd rejects the token.
+   */
   async call(path: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    try {
+      return await this.#send(path, body, await this.#headers());
+    } catch (err) {
+      if (!this.#staleToken(err)) throw err;
+      return this.#send(path, body, await this.#headers());
+    }
+  }
+
+  /** Headers of a call: JSON, and the auth token when the client authenticates. */
+  async #headers(): Promise<Readonly<Record<string, string>>> {
+    if (this.#auth === undefined) return JSON_HEADERS;
+    const token = this.#token ?? (await this.#authenticate());
+    return { ...JSON_HEADERS, authorization: token };
+  }
+
+  /** Exchanges the user name and password for a token (one exchange at a time). */
+  #authenticate(): Promise<string> {
+    const { username, password } = this.#auth!;
+    this.#authenticating ??= this.#send('/v3/auth/authenticate', { name: username, password }, JSON_HEADERS)
+      .then((reply) => {
+        if (typeof reply.token !== 'string' || reply.token === '') throw malformed('no auth token', reply);
+        this.#token = reply.token;
+        return reply.token;
+      })
+      .finally(() => {
+        this.#authenticating = undefined;
+      });
+    return this.#authenticating;
+  }
+
+  /** True (and the token forgotten) when `err` is etcd refusing the token the call carried. */
+  #staleToken(err: unknown): boolean {
+    if (this.#auth === undefined || this.#token === undefined) return false;
+    const details = (err as TrellisError).details as { etcdCode?: unknown } | undefined;
+    if (details?.etcdCode !== UNAUTHENTICATED) return false;
+    this.#token = undefined;
+    return true;
+  }
+
+  async #send(
+    path: string,
+    body: Record<string, unknown>,
+    headers: Readonly<Record<string, string>>,
+  ): Promise<Record<string, unknown>> {
     this.#checkOpen();
     let lastError: unknown;
     for (let tries = 0; tries < this.#endpoints.length; tries++) {
@@ -243,7 +308,7 @@ export class EtcdClient {
           origin,
           path,
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers,
           body: JSON.stringify(body),
           headersTimeout: this.#timeoutMs,
           bodyTimeout: this.#timeoutMs,
@@ -258,7 +323,10 @@ export class EtcdClient {
       if (response.statusCode !== 200) {
         throw new TrellisError(
           ErrorCode.DiscoveryFailed,
-          `etcd at ${origin} answered ${path} with ${response.statusCode}: ${String(reply.message ?? reply.error ?? text)}.`,
+          `etcd at ${origin} answered ${path} with ${response.statusCode}: ${String(reply.message ?? reply.error ?? text)}.` +
+            (reply.code === UNAUTHENTICATED || reply.code === 7 || /user name is empty/.test(text)
+              ? ' This etcd checks users: give auth { username, password } of a user allowed to use these keys.'
+              : ''),
           { details: { status: response.statusCode, etcdCode: reply.code } },
         );
       }
@@ -279,13 +347,14 @@ export class EtcdClient {
     signal: AbortSignal,
   ): Promise<Dispatcher.ResponseData> {
     this.#checkOpen();
+    const headers = await this.#headers();
     const origin = this.#endpoints[this.#current]!;
     try {
       const response = await this.#dispatcher.request({
         origin,
         path,
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers,
         body: JSON.stringify(body),
         headersTimeout: this.#timeoutMs,
         bodyTimeout: 0,
@@ -293,6 +362,8 @@ export class EtcdClient {
       });
       if (response.statusCode !== 200) {
         const text = await response.body.text();
+        // A rejected token is replaced on the next attempt (the watch retries with backoff).
+        if (response.statusCode === 401) this.#token = undefined;
         throw new TrellisError(
           ErrorCode.DiscoveryFailed,
           `etcd at ${origin} answered ${path} with ${response.statusCode}: ${text.slice(0, 200)}.`,
