@@ -8,9 +8,15 @@
  * (EndpointSlices, watched). {@link EtcdClient} is a small etcd v3 client over etcd's JSON gateway.
  *
  * Every resolver gets the same treatment from the mesh (see {@link UpdateGuard}):
- * - each update is a whole set, validated as a whole: a malformed one is reported as a
- *   `discoveryError` event and the last good set stays in use; a resolver that fails (server
- *   down, NXDOMAIN, watch dropped) reports the error, keeps the last good set and retries;
+ * - a whole-set update (file, DNS) is validated as a whole: a malformed one is reported as a
+ *   `discoveryError` event and the last good set stays in use; a keyed change (etcd, Kubernetes
+ *   slices, Consul) is validated alone, and a malformed entry is refused while its key keeps
+ *   what it held; a resolver that fails (server down, NXDOMAIN, watch dropped) reports the
+ *   error, keeps the last good set and retries;
+ * - keyed changes cost the same whatever the size of the set: only the endpoints that changed
+ *   are validated and applied, and a key flapping between two applies is applied once;
+ * - every field is bounded (endpoints per service, metadata labels and their length), with a
+ *   clear refusal that keeps what was in force;
  * - updates are debounced (the first applies at once) and updates that change nothing are dropped;
  * - a large update (thousands of endpoints) is applied in slices of about a millisecond, so
  *   requests keep flowing while it is worked out, and the balancer switches to the new set at once;
@@ -38,6 +44,7 @@ export {
 } from './endpoint.js';
 export type { EtcdEvent, EtcdKeyValue } from './etcd/codec.js';
 export {
+  type EtcdAuth,
   EtcdClient,
   type EtcdClientOptions,
   type EtcdDeleteResult,

@@ -92,7 +92,7 @@ function refusedEntry(key: string, why: string, cause?: unknown): TrellisError {
  * bursts, and holds back an update that would empty a non-empty set for a grace period. The mesh
  * wraps every resolver's sink in one.
  *
- * Keyed changes are kept in a {@link KeyedEndpoints} and passed on as the changed ids only, so
+ * Keyed changes are kept by key and passed on as the changed ids only, so
  * one registration costs the same with 10 endpoints as with 100 000, and a key flapping up and
  * down between two applies is passed on once, as its latest state.
  */

@@ -32,7 +32,15 @@ export interface EtcdClientOptions {
    * User name and password, for an etcd with authentication enabled. The client exchanges them
    * for a token on its first call, and for a new one when etcd says the token is no longer valid.
    */
-  auth?: { username: string; password: string };
+  auth?: EtcdAuth;
+}
+
+/** Credentials of an etcd user, for {@link EtcdClientOptions.auth}. */
+export interface EtcdAuth {
+  /** The etcd user name. */
+  username: string;
+  /** Its password. */
+  password: string;
 }
 
 const JSON_HEADERS = Object.freeze({ 'content-type': 'application/json' });
