@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { RequestContext } from '../../src/context.js';
-import { isTrellisError } from '../../src/errors.js';
+import { RequestContext } from '../../src/core/context.js';
+import { isTrellisError } from '../../src/core/errors.js';
+import type { MeshResponse, Service } from '../../src/core/layer.js';
 import { CompiledRoutes } from '../../src/routing/compile.js';
 import { parseRules } from '../../src/routing/parse-rules.js';
 import { RULE_LIMITS } from '../../src/routing/rule-limits.js';
 import { SplitRandom } from '../../src/routing/split-random.js';
-import type { MeshResponse, Service } from '../../src/stack/layer.js';
 
 function problemsOf(input: unknown): string[] {
   try {
