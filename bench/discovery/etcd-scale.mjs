@@ -8,8 +8,9 @@
 //   event-loop stall, and memory per endpoint.
 // snapshot: `count` registrations exist before the mesh starts; reports the time until all are
 //   applied, the longest stall and memory per endpoint.
-// flap: one key goes up and down 100 times a second for `seconds`; reports how many applies the
-//   mesh made, the longest stall and the heap after GC at the start and the end.
+// flap: besides 100 steady keys, one more goes up and down 100 times a second for `seconds`;
+//   reports how many applies the mesh made (at most about one per second: debounce 100 ms, at
+//   most 1 s), the longest stall and the heap after GC at the start and the end.
 // The mesh uses the default update policy (debounce 100 ms, at most 1 s); the writer is another
 // process, so the CPU figures are the mesh's own.
 import { fork } from 'node:child_process';
@@ -143,13 +144,20 @@ try {
     const appliesBefore = applies.length;
     loop.enable();
     const seconds = Number(values.seconds);
-    await runWriter({ url: etcd.url, prefix: `${PREFIX}api/`, mode: 'flap', seconds, perSecond: 100 });
+    await runWriter({
+      url: etcd.url,
+      prefix: `${PREFIX}api/`,
+      mode: 'flap',
+      count: 100,
+      seconds,
+      perSecond: 100,
+    });
     loop.disable();
     clearInterval(sampler);
     heaps.push(heapAfterGc());
     const kb = (b) => `${(b / 1024).toFixed(0)} KB`;
     lines.push(
-      `flap: one key of 100 up and down 100 times a second for ${seconds} s: ${applies.length - appliesBefore} applies; ` +
+      `flap: a 101st key up and down 100 times a second for ${seconds} s: ${applies.length - appliesBefore} applies; ` +
         `longest event-loop stall ${stallMs()} ms; heap after GC ${kb(heaps[0])} at start, ${kb(heaps.at(-1))} at the end ` +
         `(max ${kb(Math.max(...heaps))})`,
     );

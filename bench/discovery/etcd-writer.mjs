@@ -44,10 +44,12 @@ if (mode === 'register') {
     await post('/v3/kv/txn', { success });
   }
 } else if (mode === 'flap') {
+  // A key of its own (not one of the preloaded ones), describing one more endpoint.
+  const flapper = b64(`${prefix}flapper`);
   const started = performance.now();
   for (let i = 0; performance.now() - started < seconds * 1000; i++) {
-    if (i % 2 === 0) await post('/v3/kv/put', { key: b64(key(0)), value: b64(registration(0)) });
-    else await post('/v3/kv/deleterange', { key: b64(key(0)) });
+    if (i % 2 === 0) await post('/v3/kv/put', { key: flapper, value: b64(registration(count)) });
+    else await post('/v3/kv/deleterange', { key: flapper });
     const due = started + ((i + 1) * 1000) / perSecond;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
