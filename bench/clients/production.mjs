@@ -1,10 +1,8 @@
 // trellis clients on the production request path of issue 15: the mesh's *default* stack (whatever
 // it holds on the branch measured, P2C peak-EWMA by default) over every target, with the two things
-// a production service adds: a timeout on every request and the Prometheus metrics layer.
-// options (JSON from the scenario):
-//   timeoutMs  the `timeout` of every mesh.request(); for the fetch front-ends, which have no such
-//              option, the service's default timeout (`deadlines({ timeoutMs })`) instead
-//   metrics    true prepends `metrics({ registry })`, as the stack's documentation says to
+// a production service adds: a timeout on every request (2 s) and the Prometheus metrics layer
+// (`metrics({ registry })` prepended, as the stack's documentation says). One named factory per
+// row of scenarios/production.mjs, so `bench/count.mjs` can count each row's client.
 import { Registry } from 'prom-client';
 import { deadlines } from 'trellis/resilience';
 import { metrics } from 'trellis/telemetry';
@@ -28,17 +26,16 @@ export function productionMesh(targets, connections, { withMetrics = false, serv
   );
 }
 
-/** `mesh.request()` on the default stack, with `options.timeoutMs` and `options.metrics`. */
-export async function meshDefault({ targets, path, concurrency, options }) {
-  const mesh = productionMesh(targets, concurrency, { withMetrics: options.metrics === true });
-  // One options object for every request, as a service calling one route would hold it.
-  const request =
-    options.timeoutMs === undefined
-      ? { service: SERVICE, path }
-      : { service: SERVICE, path, timeout: options.timeoutMs };
+function requestClient({ targets, path, concurrency }, { timeoutMs, withMetrics = false }) {
+  const mesh = productionMesh(targets, concurrency, { withMetrics });
+  // A fresh options object per request, as callers write it (and as the raw Pool client does).
+  const send =
+    timeoutMs === undefined
+      ? () => mesh.request({ service: SERVICE, path })
+      : () => mesh.request({ service: SERVICE, path, timeout: timeoutMs });
   return {
     async request() {
-      const { statusCode, body } = await mesh.request(request);
+      const { statusCode, body } = await send();
       await body.text();
       return statusCode;
     },
@@ -46,19 +43,32 @@ export async function meshDefault({ targets, path, concurrency, options }) {
   };
 }
 
-/**
- * The production client: default stack, a 2 s timeout on every request, metrics on. A named
- * factory so `bench/count.mjs` and profiles measure exactly the scenario's `mesh-production` row.
- */
-export function meshProduction(setup) {
-  return meshDefault({ ...setup, options: { timeoutMs: PRODUCTION_TIMEOUT_MS, metrics: true } });
+/** `mesh.request()` on the default stack as it is. */
+export async function meshDefault(setup) {
+  return requestClient(setup, {});
 }
 
-function fetchMesh({ targets, concurrency, options }) {
-  return productionMesh(targets, concurrency, {
-    withMetrics: options.metrics === true,
-    serviceTimeoutMs: options.timeoutMs,
-  });
+/** The default stack with `timeout` set on every request. */
+export async function meshTimeout(setup) {
+  return requestClient(setup, { timeoutMs: PRODUCTION_TIMEOUT_MS });
+}
+
+/** The default stack with the metrics layer. */
+export async function meshMetrics(setup) {
+  return requestClient(setup, { withMetrics: true });
+}
+
+/**
+ * The production client: the default stack, `timeout` on every request, the metrics layer. The
+ * scenario's `mesh-production` row, and the client to count (`bench/count.mjs`) and profile.
+ */
+export async function meshProduction(setup) {
+  return requestClient(setup, { timeoutMs: PRODUCTION_TIMEOUT_MS, withMetrics: true });
+}
+
+/** The production stack for the fetch front-ends, which have no per-request `timeout` option. */
+function fetchMesh({ targets, concurrency }) {
+  return productionMesh(targets, concurrency, { withMetrics: true, serviceTimeoutMs: PRODUCTION_TIMEOUT_MS });
 }
 
 /** `mesh.fetch()` on the production stack (the timeout is the service's default). */

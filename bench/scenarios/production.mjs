@@ -11,7 +11,6 @@ import { clientModule } from '../lib/registry.mjs';
 const undici = clientModule('undici.mjs');
 const bundled = clientModule('node-fetch.mjs');
 const production = clientModule('production.mjs');
-const timeout = { timeoutMs: 2000 };
 
 export default {
   name: 'production',
@@ -62,22 +61,19 @@ export default {
       id: 'mesh-timeout',
       label: '+ timeout: 2000 per request',
       module: production,
-      factory: 'meshDefault',
-      options: timeout,
+      factory: 'meshTimeout',
     },
     {
       id: 'mesh-metrics',
       label: '+ metrics layer',
       module: production,
-      factory: 'meshDefault',
-      options: { metrics: true },
+      factory: 'meshMetrics',
     },
     {
       id: 'mesh-production',
       label: '+ timeout + metrics (production)',
       module: production,
-      factory: 'meshDefault',
-      options: { ...timeout, metrics: true },
+      factory: 'meshProduction',
     },
     // Node's fetch in a process that has loaded the undici package (as every process using
     // trellis has): it then runs on that package's Agent. Endpoint a, like the raw Pool.
@@ -100,14 +96,12 @@ export default {
       label: 'mesh.fetch(), production stack',
       module: production,
       factory: 'meshProductionFetch',
-      options: { ...timeout, metrics: true },
     },
     {
       id: 'mesh-global',
       label: "Node's fetch + setGlobalDispatcher(mesh.dispatcher()), production stack",
       module: production,
       factory: 'meshProductionGlobal',
-      options: { ...timeout, metrics: true },
     },
   ],
 };
