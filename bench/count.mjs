@@ -2,10 +2,13 @@
 // resources created (async_hooks), and bytes allocated (V8's sampling heap profiler, counting
 // objects collected since). Use it to see what a change to the hot path saves when timings are
 // too noisy to tell.
-//   node bench/count.mjs [--requests=3000] [--concurrency=16] [--sites=0]
+//   node bench/count.mjs [--requests=3000] [--concurrency=16] [--upstreams=1] [--sites=0]
 //                        undici.mjs#undiciPool mesh.mjs#meshRequest [module#factory ...]
 // Modules are resolved against bench/clients/ unless given as paths or URLs. Each client runs in
-// turn against one upstream process; --sites=N also lists the N largest allocation sites.
+// turn against the same --upstreams upstream processes (every factory gets all of them as targets;
+// single-endpoint clients use the first); --sites=N also lists the N largest allocation sites.
+// The production client of issue 15 over three endpoints:
+//   node bench/count.mjs --upstreams=3 --concurrency=64 undici.mjs#undiciPool production.mjs#meshProduction
 import { createHook } from 'node:async_hooks';
 import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
@@ -16,11 +19,19 @@ const { values, positionals } = parseArgs({
   options: {
     requests: { type: 'string', default: '3000' },
     concurrency: { type: 'string', default: '16' },
+    upstreams: { type: 'string', default: '1' },
     sites: { type: 'string', default: '0' },
   },
 });
-const requests = Number(values.requests);
-const concurrency = Number(values.concurrency);
+const positive = (name) => {
+  const n = Number(values[name]);
+  if (!(Number.isInteger(n) && n > 0))
+    throw new Error(`--${name} must be a positive integer, got '${values[name]}'`);
+  return n;
+};
+const requests = positive('requests');
+const concurrency = positive('concurrency');
+const upstreamCount = positive('upstreams');
 
 async function closedLoop(request, n) {
   let started = 0;
@@ -69,12 +80,18 @@ async function allocations(session, request) {
   return { total, sites };
 }
 
-const upstream = await startUpstream('count', {});
+const upstreams = await Promise.all(
+  Array.from({ length: upstreamCount }, (_, i) => startUpstream(`count-${i + 1}`, {})),
+);
+const targets = upstreams.map((u) => u.url);
 const session = new Session();
 session.connect();
 await session.post('HeapProfiler.enable');
 const per = (n) => (n / requests).toFixed(1);
-console.log(`Node ${process.version}; ${requests} requests per client, ${concurrency} in flight`);
+console.log(
+  `Node ${process.version}; ${requests} requests per client, ${concurrency} in flight, ` +
+    `${upstreamCount} upstream process${upstreamCount > 1 ? 'es' : ''}`,
+);
 console.log('| client | bytes allocated/req | promises/req | nextTicks/req | other async resources/req |');
 console.log('|---|---|---|---|---|');
 const details = [];
@@ -86,7 +103,7 @@ try {
       : new URL(`./clients/${file}`, import.meta.url).href;
     const make = (await import(url))[factory];
     if (typeof make !== 'function') throw new Error(`${file} exports no factory '${factory}'`);
-    const { request, close } = await make({ targets: [upstream.url], path: '/', concurrency, options: {} });
+    const { request, close } = await make({ targets, path: '/', concurrency, options: {} });
     try {
       await closedLoop(request, requests); // warm-up: JIT and connections
       const { total, sites } = await allocations(session, request);
@@ -105,7 +122,7 @@ try {
   }
 } finally {
   session.disconnect();
-  await upstream.stop();
+  await Promise.all(upstreams.map((u) => u.stop()));
 }
 for (const [spec, sites] of Number(values.sites) > 0 ? details : []) {
   console.log(`\n${spec}: largest allocation sites (bytes/req)`);

@@ -1,12 +1,14 @@
 // Benchmark entry point. `npm run bench` builds dist/ and runs the issue-2 hot-path scenario.
 //   node bench/run.mjs [--scenario=hot-path] [--reps=3] [--duration=5] [--warmup=2] [--quick]
 //                      [--only=id,id] [--concurrency=64] [--max=N] [--cpu-prof] [--list]
+//                      [--node=<node binary the clients run with; this one by default>]
 //   node bench/run.mjs --aggregate=bench/results/<file>.jsonl     (re-print a table from raw rows)
-// Raw rows go to bench/results/<scenario>-<time>.jsonl and the table to the matching .md.
+// Raw rows go to bench/results/<scenario>-node<major>-<time>.jsonl and the table to the matching .md.
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { markdownTable, summarize } from './lib/aggregate.mjs';
+import { loadRange, markdownTable, summarize } from './lib/aggregate.mjs';
 import { loadScenarios } from './lib/registry.mjs';
 import { runScenario } from './lib/runner.mjs';
 
@@ -23,6 +25,7 @@ const { values: flags } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     list: { type: 'boolean', default: false },
     aggregate: { type: 'string' },
+    node: { type: 'string' },
   },
 });
 const log = (line) => process.stderr.write(`${line}\n`);
@@ -54,6 +57,16 @@ for (const id of only ?? []) {
   if (!scenario.clients.some((c) => c.id === id))
     throw new Error(`--only: '${scenario.name}' has no client '${id}'`);
 }
+/** The version a Node binary reports, or a clear error when it cannot run. */
+function nodeVersion(binary) {
+  try {
+    return execFileSync(binary, ['--version'], { encoding: 'utf8', timeout: 10_000 }).trim();
+  } catch (err) {
+    throw new Error(`--node=${binary} does not run (${err.message}); give the path of a node binary`);
+  }
+}
+const clientNode = flags.node ?? process.execPath;
+const clientVersion = flags.node ? nodeVersion(flags.node) : process.version;
 const resultsDir = new URL('./results/', import.meta.url).pathname;
 mkdirSync(`${resultsDir}prof`, { recursive: true });
 const settings = {
@@ -64,13 +77,18 @@ const settings = {
   concurrency: flags.concurrency ? number(flags.concurrency, 'concurrency') : undefined,
   only,
   cpuProfDir: flags['cpu-prof'] ? `${resultsDir}prof` : undefined,
+  node: clientNode,
   log,
 };
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-const raw = `${resultsDir}${scenario.name}-${stamp}.jsonl`;
+const raw = `${resultsDir}${scenario.name}-node${clientVersion.replace(/^v(\d+).*/, '$1')}-${stamp}.jsonl`;
+const nodes =
+  clientVersion === process.version
+    ? `Node ${process.version}`
+    : `clients on Node ${clientVersion} (${clientNode}), upstreams on Node ${process.version}`;
 const environment =
-  `Node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), ` +
+  `${nodes}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), ` +
   `load average ${os
     .loadavg()
     .map((l) => l.toFixed(2))
@@ -87,16 +105,19 @@ await runScenario(scenario, settings, (row) => {
   log(
     `rep ${row.rep} ${row.id.padEnd(16)} ${String(Math.round(row.rps)).padStart(6)} req/s ` +
       `p50 ${(row.p50_us / 1000).toFixed(2)} ms p99 ${(row.p99_us / 1000).toFixed(2)} ms ` +
-      `cpu ${row.cpu_us_per_req} µs/req errors ${row.errors}${row.last_error ? ` (${row.last_error})` : ''}`,
+      `cpu ${row.cpu_us_per_req} µs/req load ${row.loadavg[0]} errors ${row.errors}` +
+      `${row.last_error ? ` (${row.last_error})` : ''}`,
   );
 });
 const table = markdownTable(scenario, summarize(scenario, rows));
 const command = `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim();
+const loads = loadRange(rows);
 const report =
   `### ${scenario.title}\n\n${environment}; load average ${os
     .loadavg()
     .map((l) => l.toFixed(2))
-    .join(' ')} at the end.\n` +
+    .join(' ')} at the end` +
+  `${loads ? `; 1-minute load average ${loads[0].toFixed(2)}–${loads[1].toFixed(2)} as runs started` : ''}.\n` +
   `Command: \`${command}\` (${settings.reps} interleaved runs per client, ${settings.warmupSeconds} s warm-up + ` +
   `${settings.durationSeconds} s measured, ${settings.concurrency ?? scenario.concurrency} requests in flight).\n\n${table}`;
 writeFileSync(raw.replace(/\.jsonl$/, '.md'), report);

@@ -17,6 +17,25 @@ export async function undiciPool({ targets, path, concurrency }) {
   };
 }
 
+/**
+ * One raw undici `Pool` per target, taken in turn per request: the floor of spreading load over
+ * several endpoints, with no balancer logic and no load tracking at all.
+ */
+export async function undiciPoolRotated({ targets, path, concurrency }) {
+  const pools = targets.map((target) => new Pool(target, { connections: concurrency }));
+  let next = 0;
+  return {
+    async request() {
+      const pool = pools[next];
+      next = next + 1 === pools.length ? 0 : next + 1;
+      const { statusCode, body } = await pool.request({ method: 'GET', path });
+      await body.text();
+      return statusCode;
+    },
+    close: () => Promise.all(pools.map((pool) => pool.close())),
+  };
+}
+
 /** undici's `BalancedPool` over every target (undici's own round robin). */
 export async function undiciBalancedPool({ targets, path, concurrency }) {
   const pool = new BalancedPool(targets, { connections: concurrency });

@@ -18,6 +18,19 @@ function upstreamCpuPerRequest(row) {
   return served ? ups.reduce((sum, u) => sum + u.cpu_us, 0) / served : null;
 }
 
+/** CPU µs the sidecars a run went through spent per request the upstreams served, or null. */
+function sidecarCpuPerRequest(row) {
+  const sidecars = Object.values(row.sidecars ?? {});
+  const served = Object.values(row.upstreams ?? {}).reduce((sum, u) => sum + u.served, 0);
+  return sidecars.length && served ? sidecars.reduce((sum, u) => sum + u.cpu_us, 0) / served : null;
+}
+
+/** The lowest and highest 1-minute load average at the start of the runs in `rows`, or null. */
+export function loadRange(rows) {
+  const loads = rows.map((r) => r.loadavg?.[0]).filter((l) => typeof l === 'number');
+  return loads.length ? [Math.min(...loads), Math.max(...loads)] : null;
+}
+
 /** Each repetition's run of client `id`, by repetition. */
 function runsByRep(rows, id) {
   return new Map(rows.filter((r) => r.id === id).map((r) => [r.rep, r]));
@@ -59,6 +72,7 @@ export function summarize(scenario, rows) {
       cpuUs: median(runs.map((r) => r.cpu_us_per_req)),
       addedCpuUs: median(paired.map(([r, b]) => r.cpu_us_per_req - b.cpu_us_per_req)),
       upstreamCpuUs: median(runs.map(upstreamCpuPerRequest)),
+      sidecarCpuUs: median(runs.map(sidecarCpuPerRequest)),
       okPct: total ? (100 * runs.reduce((sum, r) => sum + r.ok, 0)) / total : null,
       errors: runs.reduce((sum, r) => sum + r.errors, 0),
       share: Object.fromEntries(
@@ -72,9 +86,13 @@ export function summarize(scenario, rows) {
 const fixed = (x, digits) => (x === null ? '–' : x.toFixed(digits));
 const signed = (x, digits) => (x === null ? '–' : `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`);
 
-/** A markdown table of the summaries; a served-share column appears when there are several upstreams. */
+/**
+ * A markdown table of the summaries; a served-share column appears when there are several
+ * upstreams, a sidecar CPU column when the scenario has sidecars.
+ */
 export function markdownTable(scenario, summaries) {
   const shares = scenario.upstreams.length > 1;
+  const sidecars = (scenario.sidecars ?? []).length > 0;
   const head = [
     'client',
     'runs',
@@ -86,6 +104,7 @@ export function markdownTable(scenario, summaries) {
     'client CPU µs/req',
     'added CPU µs/req',
     'upstream CPU µs/req',
+    ...(sidecars ? ['sidecar CPU µs/req'] : []),
     'ok %',
     'errors',
     ...(shares ? ['served share'] : []),
@@ -103,6 +122,7 @@ export function markdownTable(scenario, summaries) {
       fixed(s.cpuUs, 1),
       signed(s.addedCpuUs, 1),
       fixed(s.upstreamCpuUs, 1),
+      ...(sidecars ? [fixed(s.sidecarCpuUs, 1)] : []),
       fixed(s.okPct, 1),
       s.errors,
       ...(shares

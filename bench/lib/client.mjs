@@ -95,6 +95,7 @@ process.stdout.write(
   `${JSON.stringify({
     id: client.id,
     label: client.label,
+    node: process.version,
     concurrency,
     count,
     ok,

@@ -86,13 +86,14 @@ export async function startUpstream(name, profile = {}) {
 
 /**
  * Runs one client process (bench/lib/client.mjs) for one measured run and resolves with the JSON
- * line it prints. `spec` is handed to the process as it is (see client.mjs). The process is killed
- * if it overruns its own time budget by `slackMs`.
+ * line it prints. `spec` is handed to the process as it is (see client.mjs). `node` is the Node
+ * binary to run it with (this process's by default). The process is killed if it overruns its own
+ * time budget by `slackMs`.
  */
-export function runClient(spec, slackMs = 30_000) {
+export function runClient(spec, { node = process.execPath, slackMs = 30_000 } = {}) {
   const budgetMs = (spec.warmupSeconds + spec.durationSeconds) * 1000 + slackMs;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLIENT, JSON.stringify(spec)], {
+    const child = spawn(node, [CLIENT, JSON.stringify(spec)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

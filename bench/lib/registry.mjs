@@ -13,6 +13,10 @@
 //                by default, in order)
 //   events       optional [{ atSeconds, upstream, profile }]: profile changes during every run,
 //                counted from the client's start (warm-up included)
+//   sidecars     optional [{ name, unavailable, start }]: processes between client and upstreams
+//                (a proxy); a client reaches one by naming it in `upstreams`. `unavailable()`
+//                returns why it cannot run here (its clients are then skipped with that line) or
+//                undefined; `start(upstreams)` resolves with { name, pid, url, cpuMicros, stop }
 import { readdirSync } from 'node:fs';
 
 const SCENARIOS = new URL('../scenarios/', import.meta.url);
@@ -36,7 +40,7 @@ export async function loadScenarios() {
         `scenario '${scenario.name}': baseline '${scenario.baseline}' is not one of its clients`,
       );
     }
-    scenarios.set(scenario.name, { path: '/', concurrency: 64, events: [], ...scenario, file });
+    scenarios.set(scenario.name, { path: '/', concurrency: 64, events: [], sidecars: [], ...scenario, file });
   }
   return scenarios;
 }
