@@ -60,6 +60,11 @@ export interface RequestContextInit {
   timeout?: number;
   /** Overrides idempotency detection (method and `Idempotency-Key`). */
   idempotent?: boolean;
+  /**
+   * The route template the call belongs to, for per-route metrics (`'GET /users/:id'`): a
+   * bounded name, never the raw path.
+   */
+  route?: string;
 }
 
 /**
@@ -85,6 +90,8 @@ export class RequestContext {
   signal: AbortSignal | AbortEmitter | undefined;
   /** Absolute deadline in `performance.now()` milliseconds; `Infinity` when there is none. */
   deadline: number;
+  /** The route template the caller named, for per-route metrics; `undefined` when none. */
+  route: string | undefined;
   /** Whether the request may be sent more than once (RFC 9110 method, `Idempotency-Key`, or the caller's say). */
   idempotent: boolean;
   /** 1 for the first attempt, 2 for the first retry, ... */
@@ -115,6 +122,7 @@ export class RequestContext {
     this.headers = init.headers;
     this.body = init.body;
     this.signal = init.signal;
+    this.route = init.route;
     this.deadline =
       init.deadline ??
       (init.timeout === undefined ? Number.POSITIVE_INFINITY : performance.now() + init.timeout);

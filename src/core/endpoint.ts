@@ -49,6 +49,8 @@ export interface EndpointView {
   balancerState: unknown;
   /** Per-endpoint state owned by the health layer (failure counts, ejection history). */
   healthState: unknown;
+  /** Per-endpoint counts owned by the metrics layer. */
+  telemetryState: unknown;
   /** The keep-alive connection pool to this endpoint, created on first use. */
   readonly pool: Dispatcher;
 }

@@ -19,6 +19,8 @@ export class MeshEndpoint implements EndpointView {
   balancerState: unknown = undefined;
   /** Per-endpoint state owned by the health layer (failure counts, ejection history). */
   healthState: unknown = undefined;
+  /** Per-endpoint counts owned by the metrics layer. */
+  telemetryState: unknown = undefined;
   /**
    * Share of its full traffic the endpoint should get, in (0, 1]: below 1 while it warms up
    * after joining the set or returning from ejection (slow start). Set by the health layer,

@@ -4,5 +4,13 @@
  * @packageDocumentation
  */
 
-export { METRICS_LAYER, type MetricsOptions, metrics } from './metrics-layer.js';
+export type { CompletionListener, RequestCompletion } from './completion-feed.js';
+export { CompletionFeed } from './completion-feed.js';
+export {
+  ATTEMPT_METRICS_LAYER,
+  METRICS_LAYER,
+  type MetricsLayer,
+  type MetricsOptions,
+  metrics,
+} from './metrics-layer.js';
 export { TRACING_LAYER, type TracingOptions, tracing } from './tracing-layer.js';

@@ -1,153 +1,206 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Registry, RegistryContentType } from 'prom-client';
 import type { RequestContext } from '../core/context.js';
-import { ErrorCode, isTrellisError, TrellisError } from '../core/errors.js';
+import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
+import type { Stack } from '../core/stack.js';
+import { CallTimerPool } from './call-timer.js';
+import { CompletionFeed } from './completion-feed.js';
+import { bucketBounds } from './latency-histogram.js';
+import { MeshEventCounts } from './mesh-event-counts.js';
+import { registerFamilies } from './metric-families.js';
+import { endpointFailed, errorCell, errorCode, responseCell } from './outcome-class.js';
+import { EndpointStats, ServiceStats } from './service-stats.js';
 
-/** The layer name of {@link metrics}. */
+/** The layer name of {@link metrics} (per call, on top of the stack). */
 export const METRICS_LAYER = 'metrics';
+/** The layer name of {@link MetricsLayer.perAttempt} (per attempt, below `balance`). */
+export const ATTEMPT_METRICS_LAYER = 'metrics-attempt';
 
 /** Options for {@link metrics}. */
 export interface MetricsOptions {
   /** The prom-client registry to register the metrics in (required: yours, not the global one). */
-  registry: Registry;
+  registry: Registry<RegistryContentType>;
   /** Prefix of every metric name [`trellis_client_`]. */
   prefix?: string;
   /** Latency histogram buckets, in seconds [1 ms to 10 s]. */
   buckets?: number[];
+  /** Distinct `route` values kept per service; later ones count as route `overflow` [64]. */
+  maxRoutes?: number;
 }
 
 const DEFAULT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const DEFAULT_MAX_ROUTES = 64;
 
-type Observer = { observe(value: number): void };
-type Incrementer = { inc(value?: number): void };
+/** The metrics layer, with what the admin endpoint reads from it. */
+export interface MetricsLayer extends Layer {
+  /** The registry the metrics are in. */
+  readonly registry: Registry<RegistryContentType>;
+  /**
+   * The per-attempt half: counts each attempt on the endpoint it went to. Goes directly below
+   * `balance` ({@link MetricsLayer.install} puts it there).
+   */
+  readonly perAttempt: Layer;
+  /** Finished calls, for the admin endpoint's tap. */
+  readonly completions: CompletionFeed;
+  /**
+   * Puts both halves in a stack: this layer on top, {@link MetricsLayer.perAttempt} below
+   * `balance` when the stack has one. Pass it to `builder.stack(...)`.
+   */
+  readonly install: (stack: Stack) => Stack;
+  /** The stats of a service, once a mesh has built it. */
+  stats(service: string): ServiceStats | undefined;
+}
 
-/** Per-service numbers the request path bumps as plain integers; prom-client reads them at scrape. */
-interface ServiceCounts {
-  readonly name: string;
-  requests: number;
-  inflight: number;
-  readonly latency: Observer;
-  readonly failures: Map<string, Incrementer>;
+function invalid(message: string, cause?: unknown): TrellisError {
+  return new TrellisError(ErrorCode.InvalidConfig, message, cause === undefined ? {} : { cause });
 }
 
 /**
- * Prometheus metrics per service (Finagle's client stats), on prom-client:
+ * Prometheus metrics, on prom-client: golden signals per service and per route (requests by
+ * outcome and status class, latency to the response headers and to the end of the body, calls in
+ * flight, errors by code), per endpoint (attempts, failures, latency estimate, in flight, state),
+ * and the mesh's own (retries, retry budget exhausted, hedges, breaker state, ejections and
+ * returns, endpoints by state, discovery updates and errors). The README lists every name.
  *
- * - `<prefix>requests_total{service}`: calls started;
- * - `<prefix>failures_total{service,code}`: calls that failed, by `TrellisError` code, or
- *   `HTTP_5xx` status (for example `HTTP_503`) when the upstream answered with a server error;
- * - `<prefix>request_duration_seconds{service}`: time to the response headers (or the error);
- * - `<prefix>requests_in_flight{service}`: calls started and not yet answered.
+ * The request path only adds to numbers in typed arrays (a route is one map lookup, when the
+ * call names one); prom-client reads them when the registry is scraped, histogram buckets
+ * exactly. Install it with `builder.stack(m.install)`, which puts the per-call layer on top and
+ * the per-attempt one below `balance`. Create one layer per registry and prefix, and share it
+ * between meshes: a service name seen by two meshes has one set of series.
  *
- * Cheap per call: the request and in-flight counts are plain numbers that prom-client reads when
- * scraped (`collect`), the latency child is bound per service when the stack is built, and
- * failure children are created once per code. Place it at the top of the stack
- * (`st.prepend(metrics({ registry }))`) to see calls as the caller does. Create one layer per
- * registry and prefix: registering the same names twice is refused.
- *
- * @throws `TrellisError` with code `TRELLIS_INVALID_CONFIG` when the registry is missing or already
- * holds these metric names.
+ * @throws `TrellisError` with code `TRELLIS_INVALID_CONFIG` when the registry is missing, the
+ * options are invalid, or the registry already holds these metric names.
  */
-export function metrics(options: MetricsOptions): Layer {
+export function metrics(options: MetricsOptions): MetricsLayer {
   const registry = options?.registry;
-  if (registry === undefined || typeof registry.registerMetric !== 'function') {
-    throw new TrellisError(
-      ErrorCode.InvalidConfig,
-      'metrics() needs a prom-client Registry: metrics({ registry: new Registry() }).',
-    );
-  }
-  const prefix = options.prefix ?? 'trellis_client_';
-  const live = new Set<ServiceCounts>();
-  let requests: Counter<'service'>;
-  let failures: Counter<'service' | 'code'>;
-  let latency: Histogram<'service'>;
+  if (registry === undefined || typeof registry.registerMetric !== 'function')
+    throw invalid('metrics() needs a prom-client Registry: metrics({ registry: new Registry() }).');
+  const bounds = bucketBounds(options.buckets ?? DEFAULT_BUCKETS);
+  if (typeof bounds === 'string') throw invalid(`metrics(): ${bounds}.`);
+  const maxRoutes = options.maxRoutes ?? DEFAULT_MAX_ROUTES;
+  if (!Number.isInteger(maxRoutes) || maxRoutes < 0)
+    throw invalid(`metrics(): maxRoutes must be an integer >= 0, got ${JSON.stringify(maxRoutes)}.`);
+  const services = new Map<string, ServiceStats>();
   try {
-    requests = new Counter({
-      name: `${prefix}requests_total`,
-      help: 'Calls started, per service.',
-      labelNames: ['service'],
-      registers: [registry],
-      collect() {
-        for (const counts of live) {
-          if (counts.requests === 0) continue;
-          this.inc({ service: counts.name }, counts.requests);
-          counts.requests = 0;
-        }
-      },
-    });
-    failures = new Counter({
-      name: `${prefix}failures_total`,
-      help: 'Calls that failed, per service and error code (HTTP_5xx for server error answers).',
-      labelNames: ['service', 'code'],
-      registers: [registry],
-    });
-    latency = new Histogram({
-      name: `${prefix}request_duration_seconds`,
-      help: 'Time from the call to its response headers or error, per service.',
-      labelNames: ['service'],
-      buckets: options.buckets ?? DEFAULT_BUCKETS,
-      registers: [registry],
-    });
-    new Gauge({
-      name: `${prefix}requests_in_flight`,
-      help: 'Calls started and not yet answered, per service.',
-      labelNames: ['service'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const counts of live) this.inc({ service: counts.name }, counts.inflight);
-      },
-    });
+    registerFamilies(registry, options.prefix ?? 'trellis_client_', services);
   } catch (err) {
-    throw new TrellisError(
-      ErrorCode.InvalidConfig,
+    throw invalid(
       `metrics() could not register its metrics: ${(err as Error).message}. Create one metrics layer per ` +
         'registry (share it between meshes), or give each a different `prefix`.',
-      { cause: err },
+      err,
     );
   }
+  const events = new MeshEventCounts(services);
+  const completions = new CompletionFeed();
+  const timers = new CallTimerPool(completions);
 
-  return {
-    name: METRICS_LAYER,
+  const statsFor = (service: ServiceHandle): ServiceStats => {
+    let stats = services.get(service.name);
+    if (stats === undefined) {
+      stats = new ServiceStats(service.name, bounds, maxRoutes);
+      services.set(service.name, stats);
+    }
+    stats.handles.add(service);
+    service.onClose(() => {
+      stats.handles.delete(service);
+    });
+    events.listen(service.events);
+    return stats;
+  };
+
+  const perAttempt: Layer = {
+    name: ATTEMPT_METRICS_LAYER,
     wrap(next: Service, service: ServiceHandle): Service {
-      const counts: ServiceCounts = {
-        name: service.name,
-        requests: 0,
-        inflight: 0,
-        latency: latency.labels({ service: service.name }),
-        failures: new Map(),
-      };
-      live.add(counts);
-      service.onClose(() => {
-        // Keep the counts scraped so far; only the live gauge goes away.
-        requests.inc({ service: counts.name }, counts.requests);
-        live.delete(counts);
+      service.onEndpointAdded?.((endpoint) => {
+        endpoint.telemetryState = new EndpointStats();
       });
-      const fail = (code: string): void => {
-        let child = counts.failures.get(code);
-        if (child === undefined) {
-          child = failures.labels({ service: counts.name, code });
-          counts.failures.set(code, child);
-        }
-        child.inc();
-      };
-
-      return async function measured(ctx: RequestContext): Promise<MeshResponse> {
-        counts.requests++;
-        counts.inflight++;
-        const started = performance.now();
+      return async function countedAttempt(ctx: RequestContext): Promise<MeshResponse> {
+        const endpoint = ctx.endpoint;
+        if (endpoint === undefined) return next(ctx);
+        // Endpoints added before this layer saw them (handles made outside a mesh) get counts here.
+        endpoint.telemetryState ??= new EndpointStats();
+        const stats = endpoint.telemetryState as EndpointStats;
+        stats.requests++;
         try {
           const response = await next(ctx);
-          if (response.statusCode >= 500) fail(`HTTP_${response.statusCode}`);
+          if (endpointFailed(response, undefined)) stats.failures++;
           return response;
         } catch (err) {
-          fail(isTrellisError(err) ? err.code : 'UNKNOWN');
+          if (endpointFailed(undefined, err)) stats.failures++;
           throw err;
-        } finally {
-          counts.inflight--;
-          counts.latency.observe((performance.now() - started) / 1000);
         }
       };
     },
   };
+
+  const layer: MetricsLayer = {
+    name: METRICS_LAYER,
+    registry,
+    perAttempt,
+    completions,
+    install: (stack) => {
+      const top = stack.prepend(layer);
+      return top.has('balance') ? top.insertAfter('balance', perAttempt) : top;
+    },
+    stats: (service) => services.get(service),
+    wrap: (next, service) => measure(next, statsFor(service)),
+  };
+  return layer;
+
+  function measure(next: Service, stats: ServiceStats): Service {
+    return async function measured(ctx: RequestContext): Promise<MeshResponse> {
+      const route = stats.route(ctx.route);
+      stats.inflight++;
+      const started = performance.now();
+      let response: MeshResponse;
+      try {
+        response = await next(ctx);
+      } catch (err) {
+        const seconds = (performance.now() - started) / 1000;
+        stats.inflight--;
+        route.requests[errorCell(err)]!++;
+        route.headers.observe(seconds);
+        route.end.observe(seconds);
+        stats.countError(errorCode(err));
+        if (completions.active) publishError(stats, route.route, ctx, err, seconds * 1000);
+        throw err;
+      }
+      const headersMs = performance.now() - started;
+      route.requests[responseCell(response)]!++;
+      route.headers.observe(headersMs / 1000);
+      const timer = timers.take();
+      timer.service = stats;
+      timer.route = route;
+      timer.started = started;
+      timer.headersMs = headersMs;
+      timer.status = response.statusCode;
+      timer.ctx = completions.active ? ctx : undefined;
+      if (response.body.destroyed) timer.ended();
+      else response.body.once('close', timer.ended);
+      return response;
+    };
+  }
+
+  function publishError(
+    stats: ServiceStats,
+    route: string,
+    ctx: RequestContext,
+    err: unknown,
+    ms: number,
+  ): void {
+    completions.publish({
+      at: Date.now(),
+      service: stats.name,
+      route,
+      method: ctx.method,
+      path: ctx.path,
+      endpoint: ctx.endpoint?.id,
+      status: undefined,
+      error: errorCode(err),
+      headersMs: ms,
+      latencyMs: ms,
+      attempts: ctx.attempt,
+      deadlineLeftMs: Number.isFinite(ctx.deadline) ? ctx.deadline - performance.now() : null,
+    });
+  }
 }
