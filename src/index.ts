@@ -4,6 +4,9 @@
  * @packageDocumentation
  */
 
+export type { AdminHandler, AdminHandlerOptions } from './admin/admin-handler.js';
+export type { AdminOptions, AdminServer } from './admin/admin-server.js';
+export type { TapCounts, TapLimits } from './admin/tap-stream.js';
 export { BALANCE_LAYER, balanceLayer } from './balancers/balance-layer.js';
 export type { Balancer, BalancerFactory, EndpointSnapshot } from './core/balancer.js';
 export {

@@ -1,5 +1,8 @@
 import { EventEmitter } from 'eventemitter3';
 import type { Dispatcher, Response } from 'undici';
+import { type AdminHandler, type AdminHandlerOptions, createAdminHandler } from '../admin/admin-handler.js';
+import { type AdminOptions, type AdminServer, startAdminServer } from '../admin/admin-server.js';
+import type { AdminSource } from '../admin/admin-source.js';
 import type { EndpointSnapshot } from '../core/balancer.js';
 import { RequestContext, type RequestContextInit } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
@@ -9,6 +12,7 @@ import { MeshDispatcher } from '../frontends/dispatcher.js';
 import { type FetchInit, type FetchInput, type FetchLike, fetchVia, routeFetch } from '../frontends/fetch.js';
 import { hostOf } from '../frontends/origin.js';
 import { type ServiceConfig, ServiceRuntime } from '../service/service-runtime.js';
+import { isMetricsLayer, METRICS_LAYER, type MetricsLayer } from '../telemetry/metrics-layer.js';
 import { MeshConfiguration } from './builder.js';
 import type { MeshOptions } from './mesh-options.js';
 
@@ -59,6 +63,9 @@ export class Mesh extends EventEmitter<MeshEvents> {
   readonly #calls = new Map<string, Service>();
   readonly #options: MeshOptions;
   readonly #dispatcher: MeshDispatcher;
+  /** The metrics layer of the services' stacks, if any: the admin endpoint reads it. */
+  #metrics: MetricsLayer | undefined;
+  readonly #admins = new Set<AdminServer>();
   #closing: Promise<void> | undefined;
 
   /** Starts configuring a mesh. */
@@ -81,6 +88,8 @@ export class Mesh extends EventEmitter<MeshEvents> {
     try {
       for (const config of services) {
         const runtime = new ServiceRuntime(config, this, options.closeTimeoutMs, lookup);
+        const metrics = config.stack.get(METRICS_LAYER);
+        if (isMetricsLayer(metrics)) this.#metrics ??= metrics;
         this.#services.set(config.name, runtime);
         for (const host of [config.name, ...config.hosts]) this.#byHost.set(host.toLowerCase(), runtime);
       }
@@ -215,6 +224,50 @@ export class Mesh extends EventEmitter<MeshEvents> {
     return runtime.balancer.snapshot();
   }
 
+  /**
+   * Starts the admin endpoint on its own HTTP server, on loopback unless told otherwise:
+   * `/` (a live dashboard), `/metrics` (the metrics layer's registry), `/ready`, `/live`,
+   * `/services` (endpoints, states, latency estimates, breaker, discovery, golden signals) and
+   * `/tap` (finished calls as Server-Sent Events). It shows request paths: keep it on loopback,
+   * or pass `allowRemote: true` on purpose. Closed with the mesh.
+   *
+   * @example
+   * ```ts
+   * const admin = await mesh.admin({ port: 9990 }); // open admin.url in a browser, or `npx trellis top admin.url`
+   * ```
+   * @throws {@link TrellisError} `TRELLIS_INVALID_CONFIG` for a non-loopback host without
+   *   `allowRemote`, a bad port, or a port already taken.
+   */
+  async admin(options: AdminOptions = {}): Promise<AdminServer> {
+    this.assertOpen();
+    const server = await startAdminServer(this.#adminSource(), options);
+    this.#admins.add(server);
+    return server;
+  }
+
+  /**
+   * The admin endpoint as a request handler to mount in a server of your own (see
+   * {@link Mesh.admin} for its pages); call its `close()` when done.
+   */
+  adminHandler(options: AdminHandlerOptions = {}): AdminHandler {
+    return createAdminHandler(this.#adminSource(), options);
+  }
+
+  #adminSource(): AdminSource {
+    const services = this.#services;
+    const mesh = this;
+    return {
+      services: this.services,
+      snapshot: (name) => services.get(name)?.balancer.snapshot() ?? [],
+      discovery: (name) => services.get(name)?.discovery ?? 'unknown',
+      events: this,
+      metrics: this.#metrics,
+      get open() {
+        return mesh.#closing === undefined;
+      },
+    };
+  }
+
   #unknownService(service: string): TrellisError {
     return new TrellisError(
       ErrorCode.UnknownService,
@@ -234,6 +287,7 @@ export class Mesh extends EventEmitter<MeshEvents> {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       const timeout = this.#options.closeTimeoutMs;
+      await Promise.all([...this.#admins].map((admin) => admin.close()));
       await Promise.all([...this.#services.values()].map((service) => service.close(timeout)));
       await this.#dispatcher.close();
       this.removeAllListeners();

@@ -93,6 +93,11 @@ export class ServiceRuntime implements ServiceHandle {
     return this.#closed;
   }
 
+  /** The discovery source, as its resolver describes itself (for the admin endpoint). */
+  get discovery(): string {
+    return this.#config.resolver.description;
+  }
+
   endpoints(): readonly MeshEndpoint[] {
     return this.#list;
   }

@@ -42,26 +42,6 @@ export class LatencyHistogram {
     this.sum = 0;
     this.count = 0;
   }
-
-  /**
-   * The value of the quantile `q` (0 to 1) by linear interpolation inside its bucket, as
-   * Prometheus' `histogram_quantile` computes it; `NaN` with no observations.
-   */
-  quantile(q: number): number {
-    if (this.count === 0) return Number.NaN;
-    const rank = q * this.count;
-    let seen = 0;
-    for (let i = 0; i < this.counts.length; i++) {
-      const inBucket = this.counts[i]!;
-      if (seen + inBucket >= rank && inBucket > 0) {
-        if (i === this.bounds.length) return this.bounds[i - 1] ?? 0; // in +Inf: the highest bound
-        const lower = i === 0 ? 0 : this.bounds[i - 1]!;
-        return lower + (this.bounds[i]! - lower) * ((rank - seen) / inBucket);
-      }
-      seen += inBucket;
-    }
-    return this.bounds[this.bounds.length - 1] ?? 0;
-  }
 }
 
 /** Validates and freezes bucket bounds: finite, positive, strictly ascending. */
@@ -74,4 +54,27 @@ export function bucketBounds(seconds: readonly number[]): Float64Array | string 
     if (i > 0 && bound <= seconds[i - 1]!) return 'buckets must be strictly ascending';
   }
   return Float64Array.from(seconds);
+}
+
+/**
+ * The quantile `q` (0 to 1) of per-bucket counts (not cumulative; the last is `+Inf`), by linear
+ * interpolation inside its bucket as Prometheus' `histogram_quantile` does, in the bounds' unit;
+ * `NaN` without observations. An answer in the `+Inf` bucket is the highest bound.
+ */
+export function histogramQuantile(counts: Float64Array, bounds: Float64Array, q: number): number {
+  let total = 0;
+  for (let i = 0; i < counts.length; i++) total += counts[i]!;
+  if (total === 0) return Number.NaN;
+  const rank = q * total;
+  let seen = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const inBucket = counts[i]!;
+    if (inBucket > 0 && seen + inBucket >= rank) {
+      if (i === bounds.length) return bounds[i - 1]!;
+      const lower = i === 0 ? 0 : bounds[i - 1]!;
+      return lower + (bounds[i]! - lower) * ((rank - seen) / inBucket);
+    }
+    seen += inBucket;
+  }
+  return bounds[bounds.length - 1]!;
 }

@@ -11,6 +11,11 @@ import { registerFamilies } from './metric-families.js';
 import { endpointFailed, errorCell, errorCode, responseCell } from './outcome-class.js';
 import { EndpointStats, ServiceStats } from './service-stats.js';
 
+/** Whether a stack's layer is a {@link MetricsLayer} (and not another layer that took the name). */
+export function isMetricsLayer(layer: Layer | undefined): layer is MetricsLayer {
+  return layer !== undefined && 'completions' in layer && 'registry' in layer;
+}
+
 /** The layer name of {@link metrics} (per call, on top of the stack). */
 export const METRICS_LAYER = 'metrics';
 /** The layer name of {@link MetricsLayer.perAttempt} (per attempt, below `balance`). */
@@ -47,7 +52,7 @@ export interface MetricsLayer extends Layer {
    * `balance` when the stack has one. Pass it to `builder.stack(...)`.
    */
   readonly install: (stack: Stack) => Stack;
-  /** The stats of a service, once a mesh has built it. */
+  /** @internal The stats of a service, once a mesh has built it (read by the admin endpoint). */
   stats(service: string): ServiceStats | undefined;
 }
 
