@@ -19,6 +19,10 @@ const OPTIONS = {
   json: { type: 'boolean' },
   etcd: { type: 'string' },
   key: { type: 'string' },
+  service: { type: 'string' },
+  path: { type: 'string' },
+  status: { type: 'string' },
+  'min-latency': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -91,6 +95,15 @@ async function run(argv: string[], io: CliOutput, stop: Promise<void>): Promise<
     const [service] = need(1, 'a service name: trellis endpoints <service> --file <path>');
     const { endpointsCommand } = await import('./endpoints-command.js');
     await endpointsCommand(service!, values, print, stop);
+    return 0;
+  }
+  if (command === 'top' || command === 'tap' || command === 'stat') {
+    const [url] = need(1, `an admin URL: trellis ${command} http://127.0.0.1:9990/`);
+    const admin = await import('./admin-commands.js');
+    if (command === 'stat') await admin.statCommand(url!, print);
+    else if (command === 'top')
+      await admin.topCommand(url!, print, stop, io === STDIO && process.stdout.isTTY);
+    else await admin.tapCommand(url!, values, print, stop);
     return 0;
   }
   switch (`${command} ${rest[0] ?? ''}`) {

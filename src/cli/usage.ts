@@ -25,6 +25,12 @@ Commands:
   rules set <file>                        validate a rules file (trellis or SMI TrafficSplit,
                                           YAML or JSON) and store it in etcd (as trellis JSON)
   rules check <file>                      validate a rules file without storing it
+  stat <admin-url>                        golden signals per service and route (last 10 s)
+  top <admin-url>                         every service's endpoints, redrawn each second
+  tap <admin-url>                         finished calls as they happen; filters:
+      --service <name> --path <prefix>    one service, paths starting with the prefix
+      --status <503|5xx|error>            a status, a status class, or errors
+      --min-latency <ms>                  calls at least this slow
 
 etcd options (split, rules show/set):
   --etcd <url,...>                        etcd client URLs (default $TRELLIS_ETCD or
