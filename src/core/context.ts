@@ -103,6 +103,8 @@ export class RequestContext {
    * (set by retries and backup requests to the endpoint that just failed or is still busy).
    */
   avoid: EndpointView | undefined = undefined;
+  /** True on a backup request's context (set by the hedge layer), for per-attempt telemetry. */
+  backup = false;
   /** Per-attempt limit on waiting for response headers, in ms (undici's option). */
   headersTimeout: number | undefined = undefined;
   /** Per-attempt limit on gaps between body chunks, in ms (undici's option). */

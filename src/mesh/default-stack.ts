@@ -6,6 +6,7 @@ import { deadlines } from '../resilience/deadline-layer.js';
 import { hedging } from '../resilience/hedge-layer.js';
 import { retries } from '../resilience/retry-layer.js';
 import { routes } from '../routing/route-layer.js';
+import { attemptTracing } from '../telemetry/attempt-tracing-layer.js';
 import { tracing } from '../telemetry/tracing-layer.js';
 import { transportLayer } from '../transport/transport-layer.js';
 
@@ -22,6 +23,7 @@ import { transportLayer } from '../transport/transport-layer.js';
  * | `retry`     | retries safe-to-repeat failures within the deadline and a retry budget ({@link retries}) |
  * | `hedge`     | backup requests for slow idempotent calls; off unless configured ({@link hedging}) |
  * | `balance`   | picks an endpoint, tracks load on it ({@link balanceLayer})    |
+| `tracing-attempt` | one OpenTelemetry CLIENT span per attempt, under the call's span (`attemptTracing()`) |
  * | `health`    | ejects failing endpoints, slow-starts new ones ({@link healthLayer}); below `balance` because it judges each attempt on the endpoint chosen for it |
  * | `transport` | sends on the endpoint's connection pool ({@link transportLayer}) |
  *
@@ -69,6 +71,7 @@ export function defaultStack(): Stack {
     hedging({ enabled: false }),
     // per attempt
     balanceLayer(),
+    attemptTracing(),
     // per attempt, on the chosen endpoint
     healthLayer(),
     transportLayer(),

@@ -133,6 +133,7 @@ class HedgedRequest {
     if (!this.#config.budget.tryWithdraw()) return;
     const backup = forkContext(ctx);
     backup.avoid = ctx.endpoint;
+    backup.backup = true;
     this.#config.service.events.emit('hedge', this.#config.service.name, 'sent');
     restampTimeout(backup);
     this.#launch(backup);

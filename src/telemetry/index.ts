@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 
+export { ATTEMPT_TRACING_LAYER, attemptTracing } from './attempt-tracing-layer.js';
 export type { CompletionListener, RequestCompletion } from './completion-feed.js';
 export { CompletionFeed } from './completion-feed.js';
 export {
@@ -13,4 +14,5 @@ export {
   type MetricsOptions,
   metrics,
 } from './metrics-layer.js';
+export { type ServerSpanOptions, withServerSpan } from './server-span.js';
 export { TRACING_LAYER, type TracingOptions, tracing } from './tracing-layer.js';

@@ -6,14 +6,13 @@ import {
   SpanKind,
   type SpanOptions,
   SpanStatusCode,
-  type TextMapSetter,
   type Tracer,
   trace,
 } from '@opentelemetry/api';
 import type { RequestContext } from '../core/context.js';
 import { isTrellisError } from '../core/errors.js';
-import { withHeader } from '../core/headers.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
+import { ATTEMPT_TRACED, ATTEMPT_TRACING, type AttemptTracing, headerSetter } from './trace-context.js';
 
 /** The layer name of {@link tracing}. */
 export const TRACING_LAYER = 'tracing';
@@ -31,12 +30,7 @@ export interface TracingOptions {
 }
 
 const CLIENT_SPAN: SpanOptions = { kind: SpanKind.CLIENT };
-
-const headerSetter: TextMapSetter<RequestContext> = {
-  set(ctx, key, value) {
-    ctx.headers = withHeader(ctx.headers, key, value);
-  },
-};
+const INTERNAL_SPAN: SpanOptions = { kind: SpanKind.INTERNAL };
 
 function describe(span: Span, ctx: RequestContext, service: string): void {
   const attributes: Attributes = {
@@ -58,9 +52,12 @@ function finish(span: Span, ctx: RequestContext): void {
 }
 
 /**
- * One OpenTelemetry CLIENT span per logical request (retries and hedges included), named after
- * the HTTP method as the semantic conventions ask, carrying the service, path, chosen endpoint,
- * status code and number of attempts. The span ends when the response headers arrive.
+ * One OpenTelemetry span per logical request (retries and hedges included), named after the
+ * HTTP method as the semantic conventions ask, carrying the service, path, chosen endpoint,
+ * status code and number of attempts. The span ends when the response headers arrive. With the
+ * `tracing-attempt` layer below it (as in the default stack), each attempt gets a CLIENT span of
+ * its own under this one, which is then INTERNAL and leaves propagation to the attempts;
+ * without it, this span is the CLIENT span and its context is propagated.
  *
  * With no OpenTelemetry SDK registered, the API's no-op tracer makes this nearly free; the
  * attributes are only built for recording spans.
@@ -72,12 +69,18 @@ export function tracing(options: TracingOptions = {}): Layer {
       const tracer = options.tracer ?? trace.getTracer('trellis');
       const propagate = options.propagate ?? true;
       const name = service.name;
+      const perAttempt = ATTEMPT_TRACED.has(service);
+      const spanOptions = perAttempt ? INTERNAL_SPAN : CLIENT_SPAN;
+      const forAttempts: AttemptTracing = { tracer, propagate };
       return function traced(ctx: RequestContext): Promise<MeshResponse> {
-        const span = tracer.startSpan(ctx.method, CLIENT_SPAN);
+        const span = tracer.startSpan(ctx.method, spanOptions);
+        const recording = span.isRecording();
         // fields() is empty until a propagator is registered: skip building a context for nothing.
-        if (propagate && propagation.fields().length > 0)
+        // A recording span leaves propagation to its attempts' spans when the stack traces them;
+        // a non-recording one still carries the caller's trace context on.
+        if (propagate && !(perAttempt && recording) && propagation.fields().length > 0)
           propagation.inject(trace.setSpan(context.active(), span), ctx, headerSetter);
-        if (!span.isRecording()) {
+        if (!recording) {
           // No SDK, or sampled out: the span records nothing, so end it now and pass the request
           // straight down, without an async frame of our own (bench/RESULTS.md, issue 2).
           span.end();
@@ -89,7 +92,8 @@ export function tracing(options: TracingOptions = {}): Layer {
       async function recorded(span: Span, ctx: RequestContext): Promise<MeshResponse> {
         describe(span, ctx, name);
         try {
-          const response = await next(ctx);
+          const active = trace.setSpan(context.active(), span).setValue(ATTEMPT_TRACING, forAttempts);
+          const response = await context.with(active, next, undefined, ctx);
           span.setAttribute('http.response.status_code', response.statusCode);
           if (response.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
           return response;

@@ -1,4 +1,4 @@
-import { context, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import {
@@ -39,20 +39,26 @@ afterAll(async () => {
 beforeEach(() => exporter.reset());
 
 describe('OpenTelemetry tracing layer (real SDK, real upstream process)', () => {
-  test('a request becomes a CLIENT span whose context reaches the upstream as traceparent', async () => {
+  test('a request becomes a call span with one CLIENT span per attempt, whose context reaches the upstream as traceparent', async () => {
     const parent = tracer.startSpan('handler');
     const res = await context.with(trace.setSpan(context.active(), parent), () =>
       mesh.request({ service: 'users', path: '/echo', headers: { 'x-caller': 'test' } }),
     );
     const seen = (await res.body.json()) as { headers: Record<string, string> };
     parent.end();
-    const [span] = exporter.getFinishedSpans().filter((s) => s.name === 'GET');
-    expect(span).toBeDefined();
-    expect(span!.attributes['trellis.service']).toBe('users');
-    expect(span!.attributes['http.response.status_code']).toBe(200);
-    expect(span!.attributes['server.port']).toBe(upstream.port);
-    expect(span!.spanContext().traceId).toBe(parent.spanContext().traceId);
-    expect(seen.headers.traceparent).toContain(span!.spanContext().spanId);
+    const spans = exporter.getFinishedSpans().filter((s) => s.name === 'GET');
+    const call = spans.find((s) => s.kind === SpanKind.INTERNAL);
+    const attempt = spans.find((s) => s.kind === SpanKind.CLIENT);
+    expect(spans).toHaveLength(2);
+    expect(call!.attributes['trellis.service']).toBe('users');
+    expect(call!.attributes['http.response.status_code']).toBe(200);
+    expect(call!.parentSpanContext?.spanId).toBe(parent.spanContext().spanId);
+    expect(attempt!.parentSpanContext?.spanId).toBe(call!.spanContext().spanId);
+    expect(attempt!.attributes['server.port']).toBe(upstream.port);
+    expect(attempt!.attributes['http.response.status_code']).toBe(200);
+    expect(attempt!.attributes['http.request.resend_count']).toBeUndefined();
+    expect(call!.spanContext().traceId).toBe(parent.spanContext().traceId);
+    expect(seen.headers.traceparent).toContain(attempt!.spanContext().spanId);
     expect(seen.headers['x-caller']).toBe('test');
   });
 
@@ -65,7 +71,7 @@ describe('OpenTelemetry tracing layer (real SDK, real upstream process)', () => 
 
   test('a transport failure marks the span as an error with the trellis error code', async () => {
     await expect(mesh.request({ service: 'down', path: '/' })).rejects.toThrow();
-    const [span] = exporter.getFinishedSpans();
+    const span = exporter.getFinishedSpans().find((s) => s.kind === SpanKind.INTERNAL);
     expect(span!.status.code).toBe(SpanStatusCode.ERROR);
     expect(span!.attributes['error.type']).toBe('TRELLIS_UPSTREAM_UNAVAILABLE');
     expect(span!.events.some((e) => e.name === 'exception')).toBe(true);
