@@ -1,0 +1,91 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocket } from 'undici';
+
+/** A page in a real headless Chromium, driven over the Chrome DevTools Protocol. */
+export interface BrowserPage {
+  /** Evaluates `expression` in the page and returns its JSON value. */
+  evaluate<T>(expression: string): Promise<T>;
+  /** Polls `expression` until it is truthy (bounded by `ms`), returning its value. */
+  waitFor<T>(expression: string, ms?: number): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Starts headless Chromium (the system binary at `path`) on `url`. */
+export async function openPage(path: string, url: string): Promise<BrowserPage> {
+  const profile = mkdtempSync(join(tmpdir(), 'trellis-chromium-'));
+  const browser: ChildProcess = spawn(
+    path,
+    [
+      '--headless=new',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--remote-debugging-port=0',
+      `--user-data-dir=${profile}`,
+      'about:blank',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const debugUrl = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`chromium did not start: ${text}`)), 20_000);
+    browser.stderr!.on('data', (chunk) => {
+      text += chunk;
+      const match = /DevTools listening on (ws:\/\/\S+)/.exec(text);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    browser.once('exit', (code) => reject(new Error(`chromium exited (${code}): ${text}`)));
+  });
+  const http = debugUrl.replace(/^ws:\/\/([^/]+)\/.*$/, 'http://$1');
+  const target = (await (await fetch(`${http}/json/new?${encodeURI(url)}`, { method: 'PUT' })).json()) as {
+    webSocketDebuggerUrl: string;
+  };
+  const socket = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    socket.onopen = resolve;
+    socket.onerror = reject;
+  });
+  let nextId = 1;
+  const pending = new Map<number, (message: { result?: unknown; error?: unknown }) => void>();
+  socket.onmessage = (event) => {
+    const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown; error?: unknown };
+    if (message.id !== undefined) pending.get(message.id)?.(message);
+  };
+  const send = (method: string, params: object) =>
+    new Promise<{ result?: unknown; error?: unknown }>((resolve) => {
+      const id = nextId++;
+      pending.set(id, resolve);
+      socket.send(JSON.stringify({ id, method, params }));
+    });
+  const evaluate = async <T>(expression: string): Promise<T> => {
+    const reply = await send('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true });
+    if (reply.error) throw new Error(`CDP: ${JSON.stringify(reply.error)}`);
+    const result = reply.result as { result: { value: T }; exceptionDetails?: unknown };
+    if (result.exceptionDetails) throw new Error(`page: ${JSON.stringify(result.exceptionDetails)}`);
+    return result.result.value;
+  };
+  return {
+    evaluate,
+    async waitFor<T>(expression: string, ms = 10_000): Promise<T> {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const value = await evaluate<T>(expression).catch(() => undefined);
+        if (value) return value;
+        if (Date.now() > deadline) throw new Error(`page: ${expression} stayed falsy for ${ms} ms`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async close() {
+      socket.close();
+      const exited = new Promise((resolve) => browser.once('exit', resolve));
+      browser.kill('SIGTERM');
+      await exited;
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
