@@ -6,10 +6,12 @@
 // summary, and stops every process it started. --balancer names any factory that
 // trellis/balancers exports.
 import { parseArgs } from 'node:util';
+import { Registry } from 'prom-client';
 import { Mesh } from 'trellis';
 import * as balancers from 'trellis/balancers';
 import { healthLayer } from 'trellis/balancers';
 import { staticEndpoints } from 'trellis/discovery';
+import { metrics } from 'trellis/telemetry';
 import { runLoad } from './load.mjs';
 import { startUpstream, stopAll } from './processes.mjs';
 import { DEMO_UPSTREAMS, PROFILES } from './profiles.mjs';
@@ -61,6 +63,7 @@ try {
   const labels = new Map(upstreams.map((u) => [u.address, `${u.profile.name} (pid ${u.pid})`]));
   const stats = new Stats();
   mesh = Mesh.builder()
+    .stack(metrics({ registry: new Registry() }).install)
     .service(SERVICE, (s) =>
       s
         .discovery(staticEndpoints(upstreams.map((u) => u.address)))
@@ -72,6 +75,9 @@ try {
     )
     .build();
 
+  // The admin endpoint (loopback only): the dashboard, and the tap for `trellis tap`.
+  const admin = await mesh.admin({ port: 0 });
+  console.log(`dashboard: ${admin.url}   live calls: npx trellis tap ${admin.url} --status 5xx\n`);
   const view = createView(process.stdout, labels);
   const started = performance.now();
   refresh = setInterval(() => {
