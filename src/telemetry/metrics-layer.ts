@@ -1,4 +1,5 @@
 import type { Registry, RegistryContentType } from 'prom-client';
+import { BALANCE_LAYER } from '../balancers/balance-layer.js';
 import type { RequestContext } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
@@ -145,7 +146,7 @@ export function metrics(options: MetricsOptions): MetricsLayer {
     completions,
     install: (stack) => {
       const top = stack.prepend(layer);
-      return top.has('balance') ? top.insertAfter('balance', perAttempt) : top;
+      return top.has(BALANCE_LAYER) ? top.insertAfter(BALANCE_LAYER, perAttempt) : top;
     },
     stats: (service) => services.get(service),
     wrap: (next, service) => measure(next, statsFor(service)),
