@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { type Dispatcher, util } from 'undici';
-import type { RequestContext } from '../core/context.js';
 import { offAbort, onAbort, type SignalLike } from '../core/cancel-token.js';
+import type { RequestContext } from '../core/context.js';
 import { BodyReadable } from './body-readable.js';
 import { abortedError, toTransportError } from './transport-errors.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode, isTrellisError } from '../../src/core/errors.js';
 import { staticEndpoints } from '../../src/discovery/static.js';
-import { ErrorCode, isTrellisError } from '../../src/errors.js';
 import { Mesh } from '../../src/mesh/mesh.js';
 import { DEFAULT_MAX_RETRY_AFTER_MS } from '../../src/resilience/retry-layer.js';
 import { type CountingUpstream, startCounting } from '../support/resilience-upstreams.js';

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode, isTrellisError } from '../../src/core/errors.js';
+import type { Layer } from '../../src/core/layer.js';
 import { staticEndpoints } from '../../src/discovery/static.js';
-import { ErrorCode, isTrellisError } from '../../src/errors.js';
 import { Mesh } from '../../src/mesh/mesh.js';
 import { deadlines } from '../../src/resilience/deadline-layer.js';
-import type { Layer } from '../../src/stack/layer.js';
 import { type CountingUpstream, startCounting } from '../support/resilience-upstreams.js';
 import { type DroppingEndpoint, startDroppingEndpoint } from '../support/unaccepting.js';
 import { startUpstreams, type Upstream } from '../support/upstreams.js';

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode, isTrellisError, type TrellisError } from '../../src/core/errors.js';
 import { staticEndpoints } from '../../src/discovery/static.js';
-import { ErrorCode, isTrellisError, type TrellisError } from '../../src/errors.js';
 import { Mesh } from '../../src/mesh/mesh.js';
 import { startUpstream, type Upstream } from '../support/upstreams.js';
 
