@@ -40,7 +40,10 @@ beforeAll(async () => {
         .stack((st) => st.prepend(settleWatch)),
     )
     .service('busy', (s) => s.discovery(staticEndpoints([counting.address])).transport({ connections: 2 }))
-    .service('hung', (s) => s.discovery(staticEndpoints(hanging.map((u) => u.address))))
+    .service('hung', (s) =>
+      // No breaker: this is about every call meeting its deadline, not about failing fast.
+      s.discovery(staticEndpoints(hanging.map((u) => u.address))).stack((st) => st.remove('breaker')),
+    )
     .build();
 });
 
