@@ -1,8 +1,10 @@
-// The mesh's own CPU per request with the network taken out: undici's `Pool.prototype.request`
+// The mesh's own CPU per request with the network taken out: undici's `Pool.prototype.dispatch`
 // is replaced, in this process only, by one that answers every request with the same canned
-// response on the next microtask. Then `mesh.request()` (the whole default stack) and a raw
-// `pool.request()` run the same closed loop, alternating, and the difference is what the mesh
-// layers, the request context and the front-end cost by themselves.
+// response (headers, no body) on the next microtask, calling the handler as undici's Client does.
+// Then `mesh.request()` (the whole default stack, which sends with `dispatch` and its own
+// handler) and a raw `pool.request()` (undici's request handler on the same `dispatch`) run the
+// same closed loop, alternating, and the difference is what the mesh layers, the request context
+// and the front-end cost by themselves.
 //   node bench/overhead.mjs [--rounds=8] [--requests=1000000] [--dist=dist] [--core]
 // `--core` measures issue 2's path instead (bench/clients/mesh.mjs's coreService: round robin, and
 // no retry, breaker, health or hedge layer).
@@ -26,12 +28,15 @@ const rounds = Number(values.rounds);
 const requests = Number(values.requests);
 const CONCURRENCY = 64;
 
-const canned = { statusCode: 200, headers: {}, trailers: {}, body: null, opaque: null, context: undefined };
-Pool.prototype.request = function cannedRequest(opts, callback) {
-  if (callback === undefined) {
-    return new Promise((ok, fail) => this.request(opts, (err, data) => (err ? fail(err) : ok(data))));
-  }
-  queueMicrotask(() => callback(null, canned));
+const noop = () => {};
+const RAW_HEADERS = [Buffer.from('content-length'), Buffer.from('0')];
+Pool.prototype.dispatch = function cannedDispatch(_opts, handler) {
+  handler.onConnect(noop);
+  queueMicrotask(() => {
+    handler.onHeaders(200, RAW_HEADERS, noop, 'OK');
+    handler.onComplete([]);
+  });
+  return true;
 };
 
 const dist = pathToFileURL(`${resolve(values.dist)}/`);

@@ -1,8 +1,10 @@
-import { CancelToken, isAborted, offAbort, onAbort, type SignalLike } from '../core/cancel-token.js';
-import type { RequestContext } from '../core/context.js';
+import { isAborted, offAbort, onAbort, type SignalLike } from '../core/cancel-token.js';
+import type { AbortEmitter, RequestContext } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import { withHeader } from '../core/headers.js';
 import type { Layer, MeshResponse, Service } from '../core/layer.js';
+import { addListener, callListeners, type ListenerList, removeListener } from '../core/listener-list.js';
+import { abortedError } from '../transport/transport-errors.js';
 import { deadlineWheel } from './deadline-wheel.js';
 import { currentInbound } from './inbound.js';
 import { formatTimeoutHeader, TIMEOUT_HEADER } from './timeout-header.js';
@@ -53,23 +55,17 @@ export function deadlineExceeded(ctx: RequestContext, sent: boolean): TrellisErr
   );
 }
 
-function callerAborted(ctx: RequestContext, reason: unknown): Error {
-  if (reason instanceof Error) return reason;
-  return new TrellisError(
-    ErrorCode.Aborted,
-    `${ctx.method} ${ctx.service}${ctx.path} was aborted by the caller.`,
-    {
-      details: { service: ctx.service },
-    },
-  );
-}
-
 /**
- * Enforces one request's deadline: the shared deadline wheel fires the token undici listens to, and the caller's
+ * Enforces one request's deadline. It is the signal the layers below listen to (an
+ * {@link AbortEmitter}, with its listeners in one field rather than an EventEmitter's
+ * bookkeeping): the shared deadline wheel fires it when the deadline passes, and the caller's
  * and the inbound request's signals are forwarded to it. Lives until the response body closes,
  * because the deadline covers the whole exchange, body included.
  */
-class DeadlineGuard extends CancelToken {
+class DeadlineGuard implements AbortEmitter {
+  aborted = false;
+  reason: TrellisError | undefined = undefined;
+  #listeners: ListenerList = undefined;
   readonly #ctx: RequestContext;
   /** The wheel slot of the pending expiry, or -1 when none is pending. */
   #slot = -1;
@@ -85,13 +81,12 @@ class DeadlineGuard extends CancelToken {
     caller: SignalLike | undefined,
     inbound: SignalLike | undefined,
   ) {
-    super();
     this.#ctx = ctx;
     this.#caller = caller;
     this.#inbound = inbound;
     if (deadline !== Number.POSITIVE_INFINITY) this.#slot = deadlineWheel.add(this, deadline);
     if (caller !== undefined) {
-      const forward = () => this.abort(callerAborted(ctx, caller.reason));
+      const forward = () => this.abort(abortedError(caller.reason, ctx, true));
       if (isAborted(caller)) forward();
       else {
         this.#onCaller = forward;
@@ -99,13 +94,38 @@ class DeadlineGuard extends CancelToken {
       }
     }
     if (inbound !== undefined) {
-      const forward = () => this.abort((inbound as CancelToken).reason ?? callerAborted(ctx, undefined));
+      const forward = () => this.abort(abortedError(inbound.reason, ctx, true));
       if (isAborted(inbound)) forward();
       else {
         this.#onInbound = forward;
         onAbort(inbound, forward);
       }
     }
+  }
+
+  on(_event: 'abort', listener: () => void): this {
+    this.#listeners = addListener(this.#listeners, listener);
+    return this;
+  }
+
+  addListener(event: 'abort', listener: () => void): this {
+    return this.on(event, listener);
+  }
+
+  removeListener(_event: 'abort', listener: () => void): this {
+    this.#listeners = removeListener(this.#listeners, listener);
+    return this;
+  }
+
+  /** Fires once: every listener is called, and the expiry and the forwarding stop. */
+  abort(reason: TrellisError): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.release();
+    const listeners = this.#listeners;
+    this.#listeners = undefined;
+    callListeners(listeners);
   }
 
   /** Called by the deadline wheel when the deadline passes. */

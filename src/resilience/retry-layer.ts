@@ -4,6 +4,7 @@ import type { RequestContext } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
 import { sleep } from '../core/time.js';
+import { abortedError } from '../transport/transport-errors.js';
 import { restampTimeout } from './deadline-layer.js';
 import { bufferBody, isReplayable } from './replayable-body.js';
 import { RetryBudget, type RetryBudgetOptions, validateBudgetOptions } from './retry-budget.js';
@@ -13,6 +14,9 @@ import {
   isRetryableResponse,
   RetryableResponse,
 } from './retry-policy.js';
+
+/** The longest `Retry-After` the retry layer waits for unless configured otherwise, in ms. */
+export const DEFAULT_MAX_RETRY_AFTER_MS = 2000;
 
 /** The layer name of {@link retries}. */
 export const RETRY_LAYER = 'retry';
@@ -29,7 +33,11 @@ export interface RetryOptions {
   backoffMaxMs?: number;
   /** Response statuses retried for idempotent requests; 502, 503 and 504 by default. */
   statuses?: readonly number[];
-  /** The longest `Retry-After` honoured, in ms; a longer one returns the response as is. 10 000 by default. */
+  /**
+   * The longest `Retry-After` waited for, in ms; 2000 by default. A response asking for a longer
+   * wait, or for one that would outlast the request's deadline, is not retried: it is returned as
+   * it is, `Retry-After` included, so no caller is held for as long as an upstream asks.
+   */
   maxRetryAfterMs?: number;
   /** Streaming bodies of idempotent requests are buffered up to this size to allow retries; 64 KiB by default. */
   maxBufferBytes?: number;
@@ -101,13 +109,25 @@ interface RetryConfig {
   random: () => number;
 }
 
-/** The wait before retry number `retry`: the server's `Retry-After` if it sent one, else backoff. */
-function delayFor(config: RetryConfig, failure: Error, retry: number): number {
+/**
+ * The wait before retry number `retry`: the server's `Retry-After` if it sent one, else backoff;
+ * `undefined` when the server asks for longer than the layer waits for.
+ */
+function delayFor(config: RetryConfig, failure: Error, retry: number): number | undefined {
   if (failure instanceof RetryableResponse) {
     const after = parseRetryAfter(failure.response.headers['retry-after'], Date.now());
-    if (after !== undefined) return after;
+    if (after !== undefined) return after > config.maxRetryAfterMs ? undefined : after;
   }
   return jitteredBackoff(retry, config.baseMs, config.maxMs, config.random());
+}
+
+/** Sleeps before a retry; a cancelled wait fails as a cancelled request does in any other phase. */
+async function wait(ms: number, ctx: RequestContext): Promise<void> {
+  try {
+    await sleep(ms, ctx.signal);
+  } catch (reason) {
+    throw abortedError(reason, ctx, true);
+  }
 }
 
 /** Runs the retries of one request (the first attempt already failed with `first`) through p-retry. */
@@ -116,7 +136,7 @@ async function retryLoop(config: RetryConfig, ctx: RequestContext, first: Error)
   const shouldRetry = async ({ error, retriesConsumed }: RetryContext): Promise<boolean> => {
     const delay = delayFor(config, error, retriesConsumed + 1);
     // Never retry past the deadline, nor when the wait alone would use it up.
-    if (delay > config.maxRetryAfterMs || performance.now() + delay >= ctx.deadline) return false;
+    if (delay === undefined || performance.now() + delay >= ctx.deadline) return false;
     if (!config.budget.tryWithdraw()) {
       budgetSpent = true;
       config.service.events.emit('retryBudgetExhausted', config.service.name);
@@ -124,7 +144,7 @@ async function retryLoop(config: RetryConfig, ctx: RequestContext, first: Error)
     }
     config.service.events.emit('retry', config.service.name, retriesConsumed + 2, describe(error));
     if (error instanceof RetryableResponse) discard(error.response);
-    if (delay > 0) await sleep(delay, ctx.signal);
+    if (delay > 0) await wait(delay, ctx);
     return true;
   };
   const attempt = async (attemptNumber: number): Promise<MeshResponse> => {
@@ -194,7 +214,7 @@ export function retries(options: RetryOptions = {}): Layer {
         baseMs: options.backoffBaseMs ?? 5,
         maxMs: options.backoffMaxMs ?? 200,
         statuses: new Set(options.statuses ?? DEFAULT_RETRY_STATUSES),
-        maxRetryAfterMs: options.maxRetryAfterMs ?? 10_000,
+        maxRetryAfterMs: options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS,
         random: options.random ?? Math.random,
       };
       const budget = config.budget;
@@ -217,7 +237,7 @@ export function retries(options: RetryOptions = {}): Layer {
         budget.deposit();
         if (isReplayable(ctx.body)) return firstAttempt(ctx, true);
         if (!ctx.idempotent) return firstAttempt(ctx, false);
-        return bufferBody(ctx.body, maxBufferBytes).then((prepared) => {
+        return bufferBody(ctx, maxBufferBytes).then((prepared) => {
           ctx.body = prepared.body;
           return firstAttempt(ctx, prepared.replayable);
         });

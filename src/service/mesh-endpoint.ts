@@ -79,6 +79,9 @@ export class MeshEndpoint implements EndpointView {
       pipelining: t.pipelining ?? DEFAULT_TRANSPORT.pipelining,
       allowH2,
       keepAliveTimeout: t.keepAliveTimeout ?? DEFAULT_TRANSPORT.keepAliveTimeout,
+      // The idle limit is undici's own per-request headers and body timers: no cost per request.
+      headersTimeout: t.idleTimeout ?? DEFAULT_TRANSPORT.idleTimeout,
+      bodyTimeout: t.idleTimeout ?? DEFAULT_TRANSPORT.idleTimeout,
       connect: dial,
     });
     return this.#pool;

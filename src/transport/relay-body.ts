@@ -1,10 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { type Dispatcher, errors, util } from 'undici';
-import { isAborted, offAbort, onAbort, type SignalLike } from '../core/cancel-token.js';
+import { offAbort, onAbort, type SignalLike } from '../core/cancel-token.js';
 import type { RequestContext } from '../core/context.js';
 import type { MeshResponse } from '../core/layer.js';
 import { addListener, callListeners, type ListenerList } from '../core/listener-list.js';
-import { toTransportError } from './transport-errors.js';
+import { abortedError, toTransportError } from './transport-errors.js';
 
 /** Bytes a relay holds for a response nobody has claimed yet before it pauses the socket. */
 const HOLD_LIMIT = 65_536;
@@ -61,21 +61,21 @@ export class RelayBody {
     this.#ctx = ctx;
     this.#resolve = resolve;
     this.#reject = reject;
+    // The transport refuses a request whose signal has already fired before it gets here.
     const signal = ctx.signal;
     if (signal === undefined) return;
-    if (isAborted(signal)) this.#reason = abortReasonOf(signal);
-    else {
-      this.#signal = signal;
-      this.#onAbort = () => this.destroy(abortReasonOf(signal));
-      onAbort(signal, this.#onAbort);
-    }
+    this.#signal = signal;
+    this.#onAbort = () => this.destroy(abortReasonOf(signal));
+    onAbort(signal, this.#onAbort);
   }
 
   // ---- undici's handler API (the generation its Client speaks natively) ----
 
   onConnect(abort: (err: Error) => void): void {
-    if (this.#reason !== undefined) abort(this.#reason);
-    else this.#abortUndici = abort;
+    // A request cancelled while queued or connecting is refused by throwing: undici then drops
+    // it without closing the connection it was about to use (see ResponseHandler).
+    if (this.#reason !== undefined) throw this.#reason;
+    this.#abortUndici = abort;
   }
 
   onHeaders(statusCode: number, rawHeaders: RawHeaders, resume: () => void, statusText: string): boolean {
@@ -136,6 +136,13 @@ export class RelayBody {
   destroy(reason?: Error): this {
     if (this.#reason !== undefined || this.#ended || this.#error !== undefined) return this;
     this.#reason = reason ?? new errors.RequestAbortedError();
+    const reject = this.#reject;
+    if (reject !== undefined) {
+      // No answer yet: the caller hears of it now, not when undici gets to a queued request.
+      this.#resolve = this.#reject = undefined;
+      this.#finish();
+      reject(abortedError(this.#reason, this.#ctx, this.#abortUndici !== undefined));
+    }
     if (this.#abortUndici !== undefined) this.#abortUndici(this.#reason);
     return this;
   }

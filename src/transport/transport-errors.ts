@@ -1,6 +1,7 @@
 import { errors } from 'undici';
 import type { RequestContext } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
+import { fromRequestBody, requestBodyFailed } from './request-body.js';
 
 /** Failures that happen before any byte of the request can have reached the server. */
 const NOT_SENT = new Set([
@@ -35,19 +36,23 @@ const TLS_FAILURES = new Set([
   'ERR_SSL_WRONG_VERSION_NUMBER',
 ]);
 
+/** `METHOD service/path via endpoint`, how failure messages name a request. */
+function describeRequest(ctx: RequestContext): string {
+  const endpoint = ctx.endpoint?.id;
+  return `${ctx.method} ${ctx.service}${ctx.path}${endpoint ? ` via ${endpoint}` : ''}`;
+}
+
 /**
- * Whether `err` came from the caller's own request body stream rather than from the network.
- * A failed Readable records its error; for other streamed bodies (async iterables) the error is
- * the caller's when it carries no string code, since every undici and socket error has one
- * (except undici's HTTP parser error, which is ruled out by type).
+ * The error a request cancelled by its signal fails with: the signal's reason when it is already a
+ * `TrellisError` (a deadline, a lost hedge race), else `TRELLIS_ABORTED` with the caller's reason
+ * as its cause, so an abort reads the same in every phase (connecting, queued, waiting, streaming).
  */
-function fromRequestBody(err: unknown, ctx: RequestContext): boolean {
-  const body = ctx.body;
-  if (body == null || typeof body === 'string' || body instanceof Uint8Array) return false;
-  if ('errored' in body) return body.errored === err;
-  return (
-    typeof (err as { code?: unknown } | null)?.code !== 'string' && !(err instanceof errors.HTTPParserError)
-  );
+export function abortedError(reason: unknown, ctx: RequestContext, sent: boolean): TrellisError {
+  if (reason instanceof TrellisError) return reason;
+  return new TrellisError(ErrorCode.Aborted, `${describeRequest(ctx)} was aborted by the caller.`, {
+    cause: reason,
+    details: { service: ctx.service, endpoint: ctx.endpoint?.id, requestSent: sent, cause: 'aborted' },
+  });
 }
 
 /**
@@ -62,7 +67,7 @@ export function toTransportError(err: unknown, ctx: RequestContext): TrellisErro
   const code = typeof rawCode === 'string' ? rawCode : '';
   const name = (err as { name?: string } | null)?.name ?? '';
   const endpoint = ctx.endpoint?.id;
-  const where = `${ctx.method} ${ctx.service}${ctx.path}${endpoint ? ` via ${endpoint}` : ''}`;
+  const where = describeRequest(ctx);
   const tls = TLS_FAILURES.has(code);
   const details = {
     service: ctx.service,
@@ -108,14 +113,7 @@ export function toTransportError(err: unknown, ctx: RequestContext): TrellisErro
       { cause: err, details },
     );
   }
-  if (fromRequestBody(err, ctx)) {
-    return new TrellisError(
-      ErrorCode.InvalidRequest,
-      `${where} was cut because its request body stream failed: ${(err as Error).message}. ` +
-        'The upstream is not at fault; fix or retry the body source.',
-      { cause: err, details },
-    );
-  }
+  if (fromRequestBody(err, ctx.body)) return requestBodyFailed(err, where, details);
   if (err instanceof errors.HTTPParserError) {
     return new TrellisError(
       ErrorCode.UpstreamUnavailable,

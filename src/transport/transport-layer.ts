@@ -3,10 +3,30 @@ import type { RequestContext } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { Layer, MeshResponse } from '../core/layer.js';
 import { RelayBody } from './relay-body.js';
-import { toTransportError } from './transport-errors.js';
+import { invalidBodyError } from './request-body.js';
+import { ResponseHandler } from './response-handler.js';
+import { abortedError } from './transport-errors.js';
 
 /** The layer name of {@link transportLayer}. */
 export const TRANSPORT_LAYER = 'transport';
+
+/**
+ * undici's options for one attempt, built field by field: the context has fields of its own
+ * that mean something else to undici (its `idempotent` says whether the request may be
+ * repeated; undici's controls pipelining), and no signal is handed over, because the handler
+ * cancels the request itself. One small object per attempt, the same cost as handing undici
+ * the context.
+ */
+function dispatchOptions(ctx: RequestContext): Dispatcher.DispatchOptions {
+  return {
+    path: ctx.path,
+    method: ctx.method,
+    headers: ctx.headers as Dispatcher.DispatchOptions['headers'],
+    body: ctx.body as Dispatcher.DispatchOptions['body'],
+    headersTimeout: ctx.headersTimeout,
+    bodyTimeout: ctx.bodyTimeout,
+  };
+}
 
 function send(ctx: RequestContext): Promise<MeshResponse> {
   const endpoint = ctx.endpoint;
@@ -18,30 +38,33 @@ function send(ctx: RequestContext): Promise<MeshResponse> {
       ),
     );
   }
-  // undici's callback form with our own promise, rather than `await pool.request(ctx)` in an async
-  // function: undici would wrap the callback in a promise anyway, so this saves one promise and
-  // one microtask hop per request (measured: bench/RESULTS.md, issue 2). The context carries
-  // undici's option names, so it is the request options object itself.
+  const refused = invalidBodyError(ctx.body, `${ctx.method} ${ctx.service}${ctx.path}`);
+  if (refused !== undefined) return Promise.reject(refused);
+  const signal = ctx.signal;
+  if (signal?.aborted === true) return Promise.reject(abortedError(signal.reason, ctx, false));
+  // undici's dispatch with the mesh's own handler and promise: no promise of undici's around it,
+  // and the handler settles the promise the moment the request is cancelled, queued or not.
   if (ctx.relay) {
     return new Promise((resolve, reject) => {
       endpoint.pool.dispatch(
-        ctx as unknown as Dispatcher.DispatchOptions,
+        dispatchOptions(ctx),
         new RelayBody(ctx, resolve, reject) as unknown as Dispatcher.DispatchHandler,
       );
     });
   }
   return new Promise((resolve, reject) => {
-    endpoint.pool.request(ctx as unknown as Dispatcher.RequestOptions, (err, data) => {
-      if (err) reject(toTransportError(err, ctx));
-      else resolve(data as MeshResponse);
-    });
+    endpoint.pool.dispatch(
+      dispatchOptions(ctx),
+      new ResponseHandler(ctx, resolve, reject) as unknown as Dispatcher.DispatchHandler,
+    );
   });
 }
 
 /**
  * The bottom of every stack: sends the request over the chosen endpoint's keep-alive pool and
  * returns undici's streaming response, or, for the dispatcher front-end, a relayed body that
- * feeds the caller's own handler. Transport failures become `TrellisError`s.
+ * feeds the caller's own handler. Transport failures become `TrellisError`s; a cancelled request
+ * fails at once, in whatever phase it is (see `ResponseHandler`).
  */
 export function transportLayer(): Layer {
   return { name: TRANSPORT_LAYER, wrap: () => send };

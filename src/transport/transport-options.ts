@@ -26,6 +26,16 @@ export interface TransportOptions {
   keepAliveTimeout?: number;
   /** Connection (TCP and TLS) establishment limit in ms; 3000 by default. */
   connectTimeout?: number;
+  /**
+   * Per-attempt idle limit in ms, for requests that set no deadline as much as for those that do:
+   * an attempt fails with `TRELLIS_DEADLINE_EXCEEDED` when, once sent, it waits this long for
+   * the response headers, or this long between two chunks of the response body. 10 000 by
+   * default (linkerd's default route timeout), so an endpoint that accepts and never answers, or
+   * stalls mid-body, cannot hold a call for good. It does not bound a body that trickles: give
+   * such calls a `timeout`. Runs on undici's coarse timer (up to about a second late), at no
+   * per-request cost.
+   */
+  idleTimeout?: number;
   /** TLS to the endpoints; plain HTTP when absent. */
   tls?: TransportTls;
 }
@@ -37,6 +47,7 @@ export const DEFAULT_TRANSPORT: Readonly<Required<Omit<TransportOptions, 'tls'>>
   http2: false,
   keepAliveTimeout: 4000,
   connectTimeout: 3000,
+  idleTimeout: 10_000,
 });
 
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof TransportOptions>([
@@ -45,6 +56,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof TransportOptions>([
   'http2',
   'keepAliveTimeout',
   'connectTimeout',
+  'idleTimeout',
   'tls',
 ]);
 
@@ -66,6 +78,7 @@ export function validateTransport(options: TransportOptions, where: string): str
   positiveInt('pipelining', 1);
   positiveInt('keepAliveTimeout', 1);
   positiveInt('connectTimeout', 1);
+  positiveInt('idleTimeout', 1);
   if (options.http2 !== undefined && typeof options.http2 !== 'boolean') {
     problems.push(`${where}: transport.http2 must be true or false`);
   }

@@ -91,14 +91,14 @@ describe('deadlines', () => {
     expect(isTrellisError(err, ErrorCode.DeadlineExceeded)).toBe(true);
   });
 
-  it("cancels the request when the caller's AbortSignal fires", async () => {
+  it("cancels the request when the caller's AbortSignal fires: TRELLIS_ABORTED, the signal's reason as its cause", async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
     const err = await failure(
       mesh.request({ service: 'up', path: '/work?ms=3000', timeout: 5000, signal: controller.signal }),
     );
-    expect(isTrellisError(err, ErrorCode.DeadlineExceeded)).toBe(false);
-    expect((err as Error).name).toBe('AbortError');
+    expect(isTrellisError(err, ErrorCode.Aborted)).toBe(true);
+    expect(((err as Error).cause as Error).name).toBe('AbortError');
   });
 
   it("leaves no listener on a caller's long-lived signal once its requests are over", async () => {
