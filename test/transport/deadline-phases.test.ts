@@ -137,11 +137,25 @@ describe('under load', () => {
   it('settles 10,000 concurrent timeout-300 calls to hanging endpoints by their deadlines', async () => {
     const CALLS = 10_000;
     const TIMEOUT = 300;
-    const lateness: number[] = [];
+    const lateness: Array<{ slice: number; ms: number }> = [];
+    // A plain timer of the same length, set with each slice, shows how late this process's timers
+    // run at all (the machine's load, another test file's work): the mesh is judged against it,
+    // not against the wall clock.
+    const timerLateness: number[] = [];
     const calls: Array<Promise<void>> = [];
     let errors = 0;
     // Issued in slices of 500 a turn, so the test's own loop does not hold the event loop.
     for (let i = 0; i < CALLS; i += 500) {
+      const slice = i / 500;
+      const sliceStarted = performance.now();
+      calls.push(
+        new Promise<void>((resolve) =>
+          setTimeout(() => {
+            timerLateness[slice] = performance.now() - sliceStarted - TIMEOUT;
+            resolve();
+          }, TIMEOUT),
+        ),
+      );
       for (let j = 0; j < 500; j++) {
         const started = performance.now();
         calls.push(
@@ -149,7 +163,7 @@ describe('under load', () => {
             () => {},
             (err: unknown) => {
               if (isTrellisError(err, ErrorCode.DeadlineExceeded)) errors++;
-              lateness.push(performance.now() - started - TIMEOUT);
+              lateness.push({ slice, ms: performance.now() - started - TIMEOUT });
             },
           ),
         );
@@ -158,10 +172,11 @@ describe('under load', () => {
     }
     await Promise.all(calls);
     expect(errors).toBe(CALLS);
-    // Before the fix, calls queued behind expired ones settled up to 2 s late (p50 1.3 s). Now
-    // they settle as the deadlines fire; what is left is the CPU of failing 10,000 calls at once
-    // (about 10 µs each on a quiet machine), hence a bound loose enough for a loaded one.
-    const late = lateness.filter((ms) => ms > 500).length;
+    // Before the fix, calls queued behind expired ones settled up to 2 s late (p50 1.3 s) while
+    // timers ran on time. Now they settle as the deadlines fire; what is left is the CPU of
+    // failing 10,000 calls at once (about 10 µs each on a quiet machine), hence 500 ms of slack
+    // over the plain timer of the same slice.
+    const late = lateness.filter(({ slice, ms }) => ms > (timerLateness[slice] ?? 0) + 500).length;
     expect(late).toBeLessThanOrEqual(CALLS * 0.01);
   }, 30_000);
 });
