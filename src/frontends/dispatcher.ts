@@ -8,10 +8,18 @@ import { HandlerBridge } from './handler-bridge.js';
  * @internal How the dispatcher reaches the mesh: find a service by host, and know whether the mesh is open.
  */
 export interface ServiceDirectory {
-  /** The service an origin addresses, or undefined for a host outside the mesh. */
-  serviceForOrigin(origin: string | URL): ServiceRuntime | undefined;
+  /** The mesh route an origin addresses, or undefined for an origin outside the mesh. */
+  routeForOrigin(origin: string | URL): MeshRoute | undefined;
   /** Throws `TRELLIS_MESH_CLOSED` once the mesh is closed. */
   assertOpen(): void;
+}
+
+/** @internal A mesh service an origin addresses, and whether the origin may be carried to it. */
+export interface MeshRoute {
+  /** The service. */
+  readonly service: ServiceRuntime;
+  /** The origin is `https:` but the service's transport is plain HTTP: refuse, never send plaintext. */
+  readonly tlsRequired: boolean;
 }
 
 function withQuery(path: string, query: Record<string, unknown> | undefined): string {
@@ -43,12 +51,21 @@ export class MeshDispatcher extends Dispatcher {
   }
 
   override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const service =
-      options.origin === undefined ? undefined : this.#directory.serviceForOrigin(options.origin);
-    if (service === undefined) return this.passthrough.dispatch(options, handler);
+    const route = options.origin === undefined ? undefined : this.#directory.routeForOrigin(options.origin);
+    if (route === undefined) return this.passthrough.dispatch(options, handler);
+    const service = route.service;
     const bridge = new HandlerBridge(handler);
     try {
       this.#directory.assertOpen();
+      if (route.tlsRequired) {
+        throw new TrellisError(
+          ErrorCode.TlsRequired,
+          `${options.method} ${String(options.origin)}${options.path}: the request asked for TLS (https:) but ` +
+            `service '${service.name}' has a plain-HTTP transport, and the mesh never sends an https: request ` +
+            `in plaintext. Give the service transport({ tls: ... }) or use http://${service.name}.`,
+          { details: { service: service.name, origin: String(options.origin) } },
+        );
+      }
       if (options.upgrade || options.method === 'CONNECT') {
         throw new TrellisError(
           ErrorCode.Unsupported,
