@@ -37,6 +37,8 @@ function withQuery(path: string, query: Record<string, unknown> | undefined): st
 export class MeshDispatcher extends Dispatcher {
   readonly #directory: ServiceDirectory;
   #passthrough: Agent | undefined;
+  /** Set by the first close() or destroy(): the pass-through agent's end. */
+  #ending: Promise<void> | undefined;
 
   /** @internal Created by `mesh.dispatcher()`. */
   constructor(directory: ServiceDirectory) {
@@ -90,11 +92,34 @@ export class MeshDispatcher extends Dispatcher {
     return true;
   }
 
-  override async close(): Promise<void> {
-    await this.#passthrough?.close();
+  /** Closes the pass-through agent after its requests finish; calls `callback` when done, as undici does. */
+  override close(): Promise<void>;
+  override close(callback: () => void): void;
+  override close(callback?: () => void): Promise<void> | void {
+    // Once closing or destroyed, every later close() waits for that (undici's agent would reject).
+    this.#ending ??= this.#passthrough?.close() ?? Promise.resolve();
+    const closed = this.#ending;
+    if (callback === undefined) return closed;
+    closed.then(
+      () => callback(),
+      () => callback(),
+    );
   }
 
-  override async destroy(): Promise<void> {
-    await this.#passthrough?.destroy();
+  /** Destroys the pass-through agent at once; calls `callback` when done, as undici does. */
+  override destroy(): Promise<void>;
+  override destroy(err: Error | null): Promise<void>;
+  override destroy(callback: () => void): void;
+  override destroy(err: Error | null, callback: () => void): void;
+  override destroy(errOrCallback?: Error | null | (() => void), callback?: () => void): Promise<void> | void {
+    const err = typeof errOrCallback === 'function' ? null : (errOrCallback ?? null);
+    const done = typeof errOrCallback === 'function' ? errOrCallback : callback;
+    const destroyed = this.#passthrough?.destroy(err) ?? Promise.resolve();
+    this.#ending = destroyed;
+    if (done === undefined) return destroyed;
+    destroyed.then(
+      () => done(),
+      () => done(),
+    );
   }
 }
