@@ -21,6 +21,12 @@ export function isIdempotentMethod(method: string): boolean {
   return IDEMPOTENT_METHODS.has(method);
 }
 
+/** True when the headers carry a non-blank `Idempotency-Key`: an empty key promises nothing. */
+function hasIdempotencyKey(headers: HeaderBag): boolean {
+  const key = getHeader(headers, 'idempotency-key');
+  return key !== undefined && key.trim() !== '';
+}
+
 /**
  * A cancellation signal in the EventEmitter style, as undici accepts one: it emits `'abort'` and
  * then has `aborted` set and the error in `reason`. Any Node `EventEmitter` fits (the resilience
@@ -129,7 +135,6 @@ export class RequestContext {
       init.deadline ??
       (init.timeout === undefined ? Number.POSITIVE_INFINITY : performance.now() + init.timeout);
     this.idempotent =
-      init.idempotent ??
-      (IDEMPOTENT_METHODS.has(this.method) || getHeader(init.headers, 'idempotency-key') !== undefined);
+      init.idempotent ?? (IDEMPOTENT_METHODS.has(this.method) || hasIdempotencyKey(init.headers));
   }
 }

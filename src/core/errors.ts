@@ -33,6 +33,8 @@ export const ErrorCode = {
   FaultInjected: 'TRELLIS_FAULT_INJECTED',
   /** The upstream could not be reached or the connection failed. */
   UpstreamUnavailable: 'TRELLIS_UPSTREAM_UNAVAILABLE',
+  /** An `https:` request addressed a service whose transport has no TLS; it was not sent. */
+  TlsRequired: 'TRELLIS_TLS_REQUIRED',
   /** A TLS handshake or peer identity check failed. */
   TlsFailed: 'TRELLIS_TLS_FAILED',
 } as const;

@@ -8,10 +8,18 @@ import { HandlerBridge } from './handler-bridge.js';
  * @internal How the dispatcher reaches the mesh: find a service by host, and know whether the mesh is open.
  */
 export interface ServiceDirectory {
-  /** The service an origin addresses, or undefined for a host outside the mesh. */
-  serviceForOrigin(origin: string | URL): ServiceRuntime | undefined;
+  /** The mesh route an origin addresses, or undefined for an origin outside the mesh. */
+  routeForOrigin(origin: string | URL): MeshRoute | undefined;
   /** Throws `TRELLIS_MESH_CLOSED` once the mesh is closed. */
   assertOpen(): void;
+}
+
+/** @internal A mesh service an origin addresses, and whether the origin may be carried to it. */
+export interface MeshRoute {
+  /** The service. */
+  readonly service: ServiceRuntime;
+  /** The origin is `https:` but the service's transport is plain HTTP: refuse, never send plaintext. */
+  readonly tlsRequired: boolean;
 }
 
 function withQuery(path: string, query: Record<string, unknown> | undefined): string {
@@ -29,6 +37,8 @@ function withQuery(path: string, query: Record<string, unknown> | undefined): st
 export class MeshDispatcher extends Dispatcher {
   readonly #directory: ServiceDirectory;
   #passthrough: Agent | undefined;
+  /** Set by the first close() or destroy(): the pass-through agent's end. */
+  #ending: Promise<void> | undefined;
 
   /** @internal Created by `mesh.dispatcher()`. */
   constructor(directory: ServiceDirectory) {
@@ -43,12 +53,21 @@ export class MeshDispatcher extends Dispatcher {
   }
 
   override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const service =
-      options.origin === undefined ? undefined : this.#directory.serviceForOrigin(options.origin);
-    if (service === undefined) return this.passthrough.dispatch(options, handler);
+    const route = options.origin === undefined ? undefined : this.#directory.routeForOrigin(options.origin);
+    if (route === undefined) return this.passthrough.dispatch(options, handler);
+    const service = route.service;
     const bridge = new HandlerBridge(handler);
     try {
       this.#directory.assertOpen();
+      if (route.tlsRequired) {
+        throw new TrellisError(
+          ErrorCode.TlsRequired,
+          `${options.method} ${String(options.origin)}${options.path}: the request asked for TLS (https:) but ` +
+            `service '${service.name}' has a plain-HTTP transport, and the mesh never sends an https: request ` +
+            `in plaintext. Give the service transport({ tls: ... }) or use http://${service.name}.`,
+          { details: { service: service.name, origin: String(options.origin) } },
+        );
+      }
       if (options.upgrade || options.method === 'CONNECT') {
         throw new TrellisError(
           ErrorCode.Unsupported,
@@ -73,11 +92,34 @@ export class MeshDispatcher extends Dispatcher {
     return true;
   }
 
-  override async close(): Promise<void> {
-    await this.#passthrough?.close();
+  /** Closes the pass-through agent after its requests finish; calls `callback` when done, as undici does. */
+  override close(): Promise<void>;
+  override close(callback: () => void): void;
+  override close(callback?: () => void): Promise<void> | void {
+    // Once closing or destroyed, every later close() waits for that (undici's agent would reject).
+    this.#ending ??= this.#passthrough?.close() ?? Promise.resolve();
+    const closed = this.#ending;
+    if (callback === undefined) return closed;
+    closed.then(
+      () => callback(),
+      () => callback(),
+    );
   }
 
-  override async destroy(): Promise<void> {
-    await this.#passthrough?.destroy();
+  /** Destroys the pass-through agent at once; calls `callback` when done, as undici does. */
+  override destroy(): Promise<void>;
+  override destroy(err: Error | null): Promise<void>;
+  override destroy(callback: () => void): void;
+  override destroy(err: Error | null, callback: () => void): void;
+  override destroy(errOrCallback?: Error | null | (() => void), callback?: () => void): Promise<void> | void {
+    const err = typeof errOrCallback === 'function' ? null : (errOrCallback ?? null);
+    const done = typeof errOrCallback === 'function' ? errOrCallback : callback;
+    const destroyed = this.#passthrough?.destroy(err) ?? Promise.resolve();
+    this.#ending = destroyed;
+    if (done === undefined) return destroyed;
+    destroyed.then(
+      () => done(),
+      () => done(),
+    );
   }
 }

@@ -1,5 +1,4 @@
 import { type Dispatcher, type Response, Request as UndiciRequest, fetch as undiciFetch } from 'undici';
-import { hostOf } from './origin.js';
 
 /** The input `fetch` accepts: a URL string, a `URL`, or a `Request` (undici's or Node's own). */
 export type FetchInput = string | URL | RequestLike;
@@ -51,9 +50,9 @@ export function fetchVia(dispatcher: Dispatcher, input: FetchInput, init?: Fetch
  * `fallback`, untouched.
  */
 export function routeFetch(
-  isMeshHost: (host: string) => boolean,
+  isMeshUrl: (url: string) => boolean,
   meshFetch: FetchLike,
   fallback: FetchLike,
 ): FetchLike {
-  return (input, init) => (isMeshHost(hostOf(urlOf(input))) ? meshFetch(input, init) : fallback(input, init));
+  return (input, init) => (isMeshUrl(urlOf(input)) ? meshFetch(input, init) : fallback(input, init));
 }

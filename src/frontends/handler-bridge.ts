@@ -136,7 +136,30 @@ export class HandlerBridge implements Dispatcher.DispatchController, RelayTarget
       this.fail(err as Error);
       return;
     }
-    this.respond(response);
+    try {
+      this.respond(response);
+    } catch (err) {
+      this.#handlerThrew(err as Error);
+    }
+  }
+
+  /**
+   * A handler callback threw while the response was handed over (undici's retry interceptor
+   * throws from `onResponseStart` on a retryable status, then retries from its `onResponseError`).
+   * As undici does, the response is aborted and the error goes to the same handler's error
+   * callback; it must never escape as an unhandled rejection.
+   */
+  #handlerThrew(err: Error): void {
+    const body = this.#response?.body;
+    if (body instanceof RelayBody && !body.destroyed) {
+      // The relay hands the error to the handler once undici has aborted the attempt.
+      body.destroy(err);
+      return;
+    }
+    body?.destroy();
+    this.#settled = false;
+    this.#reason ??= err;
+    this.fail(err);
   }
 
   /** Hands the response to the handler: relayed when the transport relayed it, else streamed. */
@@ -173,7 +196,13 @@ export class HandlerBridge implements Dispatcher.DispatchController, RelayTarget
     body.on('error', (err: Error) => this.fail(err));
     if (this.modern) {
       handler.onResponseStart?.(this, response.statusCode, response.headers, response.statusText ?? '');
-      body.on('data', (chunk: Buffer) => handler.onResponseData?.(this, chunk));
+      body.on('data', (chunk: Buffer) => {
+        try {
+          handler.onResponseData?.(this, chunk);
+        } catch (err) {
+          body.destroy(err as Error);
+        }
+      });
       body.on('end', () => this.#settle() && handler.onResponseEnd?.(this, response.trailers));
     } else {
       const go = handler.onHeaders?.(
@@ -184,7 +213,11 @@ export class HandlerBridge implements Dispatcher.DispatchController, RelayTarget
       );
       if (go === false) this.pause();
       body.on('data', (chunk: Buffer) => {
-        if (handler.onData?.(chunk) === false) this.pause();
+        try {
+          if (handler.onData?.(chunk) === false) this.pause();
+        } catch (err) {
+          body.destroy(err as Error);
+        }
       });
       body.on('end', () => this.#settle() && handler.onComplete?.(rawHeaders(response.trailers).map(String)));
     }

@@ -2,6 +2,7 @@ import { p2cPeakEwma } from '../balancers/p2c.js';
 import type { BalancerFactory } from '../core/balancer.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { Stack } from '../core/stack.js';
+import { claimProblem } from '../frontends/origin.js';
 import { routes } from '../routing/route-layer.js';
 import type { RulesSource } from '../routing/rules-source.js';
 import type { ServiceConfig } from '../service/service-runtime.js';
@@ -14,7 +15,6 @@ import { defaultStack } from './default-stack.js';
 import type { MeshOptions } from './mesh-options.js';
 import { ServiceBuilder, type ServiceDraft, type StackEdit } from './service-builder.js';
 
-const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
 
 /** The balancer services get when they name none: P2C peak-EWMA, as in linkerd2 and Finagle's EWMA mode. */
@@ -145,10 +145,9 @@ export class MeshConfiguration {
   }
 
   #claim(host: string, service: string, owners: Map<string, string>, problems: string[]): void {
-    if (typeof host !== 'string' || !HOST_NAME.test(host)) {
-      problems.push(
-        `service '${service}': '${host}' is not a valid host name (lower-case letters, digits, '-' and '.')`,
-      );
+    const problem = claimProblem(host);
+    if (problem !== undefined) {
+      problems.push(`service '${service}': ${problem}`);
       return;
     }
     const owner = owners.get(host);

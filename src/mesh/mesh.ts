@@ -8,9 +8,9 @@ import { RequestContext, type RequestContextInit } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { MeshEvents } from '../core/events.js';
 import type { Service } from '../core/layer.js';
-import { MeshDispatcher } from '../frontends/dispatcher.js';
+import { MeshDispatcher, type MeshRoute } from '../frontends/dispatcher.js';
 import { type FetchInit, type FetchInput, type FetchLike, fetchVia, routeFetch } from '../frontends/fetch.js';
-import { hostOf } from '../frontends/origin.js';
+import { claimKeys, originTarget } from '../frontends/origin.js';
 import { type ServiceConfig, ServiceRuntime } from '../service/service-runtime.js';
 import { isMetricsLayer, METRICS_LAYER, type MetricsLayer } from '../telemetry/metrics-layer.js';
 import { MeshConfiguration } from './builder.js';
@@ -59,7 +59,9 @@ const ORIGIN_CACHE_LIMIT = 1024;
 export class Mesh extends EventEmitter<MeshEvents> {
   readonly #services = new Map<string, ServiceRuntime>();
   readonly #byHost = new Map<string, ServiceRuntime>();
-  readonly #byOrigin = new Map<string, ServiceRuntime | null>();
+  readonly #byOrigin = new Map<string, MeshRoute | null>();
+  /** Services whose transport speaks TLS: an `https:` origin may reach only these. */
+  readonly #tlsServices = new Set<ServiceRuntime>();
   readonly #calls = new Map<string, Service>();
   readonly #options: MeshOptions;
   readonly #dispatcher: MeshDispatcher;
@@ -91,7 +93,9 @@ export class Mesh extends EventEmitter<MeshEvents> {
         const metrics = config.stack.get(METRICS_LAYER);
         if (isMetricsLayer(metrics)) this.#metrics ??= metrics;
         this.#services.set(config.name, runtime);
-        for (const host of [config.name, ...config.hosts]) this.#byHost.set(host.toLowerCase(), runtime);
+        for (const host of [config.name, ...config.hosts])
+          for (const key of claimKeys(host)) this.#byHost.set(key, runtime);
+        if (config.transport.tls !== undefined) this.#tlsServices.add(runtime);
       }
     } catch (err) {
       // A layer refused its configuration while the stacks were built (for example routing
@@ -123,21 +127,34 @@ export class Mesh extends EventEmitter<MeshEvents> {
     return [...this.#services.keys()];
   }
 
-  /** Whether `host` (a logical name or a claimed host name) addresses a mesh service. */
+  /**
+   * Whether `host` (a logical name or a claimed host name, with or without `:port`) addresses a
+   * mesh service. Without a port, the scheme's default port is meant (80 or 443).
+   */
   isMeshHost(host: string): boolean {
-    return this.#byHost.has(host.toLowerCase());
+    return claimKeys(host).some((key) => this.#byHost.has(key));
   }
 
-  /** @internal The service an origin addresses, or undefined for hosts outside the mesh. */
-  serviceForOrigin(origin: string | URL): ServiceRuntime | undefined {
-    if (typeof origin !== 'string') return this.#byHost.get(hostOf(origin));
-    let service = this.#byOrigin.get(origin);
-    if (service === undefined) {
+  /**
+   * @internal The mesh route an origin addresses, or undefined for origins outside the mesh.
+   * Matched on scheme, host and port (see `frontends/origin.ts`); cached per origin string.
+   */
+  routeForOrigin(origin: string | URL): MeshRoute | undefined {
+    if (typeof origin !== 'string') return this.#route(origin) ?? undefined;
+    let route = this.#byOrigin.get(origin);
+    if (route === undefined) {
       if (this.#byOrigin.size >= ORIGIN_CACHE_LIMIT) this.#byOrigin.clear();
-      service = this.#byHost.get(hostOf(origin)) ?? null;
-      this.#byOrigin.set(origin, service);
+      route = this.#route(origin);
+      this.#byOrigin.set(origin, route);
     }
-    return service ?? undefined;
+    return route ?? undefined;
+  }
+
+  #route(origin: string | URL): MeshRoute | null {
+    const target = originTarget(origin);
+    const service = target === undefined ? undefined : this.#byHost.get(target.key);
+    if (service === undefined) return null;
+    return { service, tlsRequired: target!.https && !this.#tlsServices.has(service) };
   }
 
   /** @internal Throws once the mesh is closed. */
@@ -201,7 +218,7 @@ export class Mesh extends EventEmitter<MeshEvents> {
   wrapFetch<F extends (input: never, init?: never) => Promise<unknown>>(fetchImpl: F): F {
     // Mesh responses are undici's Response, which has the shape of the global one.
     return routeFetch(
-      (host) => this.isMeshHost(host),
+      (url) => this.routeForOrigin(url) !== undefined,
       this.fetch.bind(this),
       fetchImpl as unknown as FetchLike,
     ) as unknown as F;

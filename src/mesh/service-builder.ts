@@ -48,7 +48,12 @@ export class ServiceBuilder {
     return this;
   }
 
-  /** Other host names that address this service, e.g. `users.prod.svc.cluster.local`. */
+  /**
+   * Other host names that address this service, e.g. `users.prod.svc.cluster.local`, optionally
+   * with a port (`users.internal:8080`). Without a port a claim matches the scheme's default port
+   * only; `localhost` and IP literals must name a port and link-local addresses are refused (see
+   * the README, "Which requests the mesh takes").
+   */
   hosts(...names: string[]): this {
     this.draft.hosts.push(...names);
     return this;
