@@ -22,10 +22,15 @@ import { transportLayer } from '../transport/transport-layer.js';
  * | `breaker`   | fails fast while the service keeps failing ({@link circuitBreaker}) |
  * | `retry`     | retries safe-to-repeat failures within the deadline and a retry budget ({@link retries}) |
  * | `hedge`     | backup requests for slow idempotent calls; off unless configured ({@link hedging}) |
- * | `balance`   | picks an endpoint, tracks load on it ({@link balanceLayer})    |
-| `tracing-attempt` | one OpenTelemetry CLIENT span per attempt, under the call's span (`attemptTracing()`) |
- * | `health`    | ejects failing endpoints, slow-starts new ones ({@link healthLayer}); below `balance` because it judges each attempt on the endpoint chosen for it |
- * | `transport` | sends on the endpoint's connection pool ({@link transportLayer}) |
+ * | `balance`   | picks an endpoint, tracks load on it ({@link balanceLayer}); the service stack ends here |
+ * | `tracing-attempt` | endpoint stack: one OpenTelemetry CLIENT span per attempt, under the call's span (`attemptTracing()`) |
+ * | `health`    | endpoint stack: ejects failing endpoints, slow-starts new ones ({@link healthLayer}) |
+ * | `transport` | endpoint stack: sends on the endpoint's connection pool ({@link transportLayer}) |
+ *
+ * The layers below `balance` form the **endpoint stack**: the mesh builds a copy of them for each
+ * endpoint as discovery adds it (Finagle's endpoint stack), so per-endpoint state lives in the
+ * layer that keeps it, and `balance` hands each attempt to the chosen endpoint's copy. Add your
+ * own per-endpoint layers with `s.endpointLayer(layer)` (or insert them below `balance`).
  *
  * Opt-in layers and where they belong (insert them by name):
  *

@@ -70,4 +70,27 @@ export class ServiceBuilder {
   layer(layer: Layer): this {
     return this.stack((stack) => stack.replace(layer));
   }
+
+  /**
+   * Adds a layer of your own to the endpoint stack: the layers below `balance`, built once for
+   * each endpoint (its `wrap` gets an `EndpointHandle` naming the endpoint, so state kept in that
+   * closure is the endpoint's own). It goes directly above `transport`, below `health`, so it
+   * sees every attempt sent to the endpoint; a layer of the same name is replaced instead.
+   *
+   * @example
+   * ```ts
+   * s.endpointLayer({
+   *   name: 'count-per-endpoint',
+   *   wrap(next, handle) {
+   *     let sent = 0; // this endpoint's alone
+   *     return (ctx) => { sent++; return next(ctx); };
+   *   },
+   * });
+   * ```
+   */
+  endpointLayer(layer: Layer): this {
+    return this.stack((stack) =>
+      stack.has(layer.name) ? stack.replace(layer) : stack.insertBefore('transport', layer),
+    );
+  }
 }
