@@ -29,6 +29,7 @@ export {
   type Service,
   type ServiceHandle,
 } from './core/layer.js';
+export { LAYER_ORDER } from './core/layer-ranks.js';
 export { Stack, type StackParts } from './core/stack.js';
 export type { Endpoint, EndpointInput, EndpointRecord } from './discovery/endpoint.js';
 export type { Resolver, ResolverSink, ResolverSubscription } from './discovery/resolver.js';

@@ -1,5 +1,6 @@
 import { ErrorCode, TrellisError } from './errors.js';
 import type { Layer, Service, ServiceHandle } from './layer.js';
+import { rankOf } from './layer-ranks.js';
 
 function misconfigured(message: string): TrellisError {
   return new TrellisError(ErrorCode.InvalidConfig, message);
@@ -98,6 +99,28 @@ export class Stack {
   /** A stack where the layer with `layer.name` is replaced by `layer`, in the same position. */
   replace(layer: Layer): Stack {
     return this.#splice(this.#indexOf(layer.name), 1, layer);
+  }
+
+  /**
+   * A stack with `layer` in its place: replacing the layer of the same name, or else inserted at
+   * its role's canonical rank (see {@link LAYER_ORDER}), above the first layer of a later role.
+   *
+   * @throws {@link TrellisError} `TRELLIS_INVALID_CONFIG` for a new layer whose role has no rank:
+   *   place it by name with `insertBefore` / `insertAfter`.
+   */
+  place(layer: Layer): Stack {
+    if (this.has(layer.name)) return this.replace(layer);
+    const role = layer.role ?? layer.name;
+    const rank = rankOf(role);
+    if (rank === undefined) {
+      throw misconfigured(
+        `The stack has no layer named '${layer.name}'. Its layers are: ${this.names.join(', ')}. ` +
+          `Role '${role}' has no canonical place either: add the layer with stack.insertBefore(...) ` +
+          'or insertAfter(...), or give it a known role.',
+      );
+    }
+    const index = this.#layers.findIndex((other) => (rankOf(other.role ?? other.name) ?? -1) > rank);
+    return this.#splice(index < 0 ? this.#layers.length : index, 0, layer);
   }
 
   /** A stack without the layer named `name`. */

@@ -32,14 +32,15 @@ import { transportLayer } from '../transport/transport-layer.js';
  * layer that keeps it, and `balance` hands each attempt to the chosen endpoint's copy. Add your
  * own per-endpoint layers with `s.endpointLayer(layer)` (or insert them below `balance`).
  *
- * Opt-in layers and where they belong (insert them by name):
+ * Opt-in layers go where they belong with `s.layer(x)`, which inserts a layer at its role's
+ * canonical rank (`LAYER_ORDER`) or replaces the layer of the same name:
  *
- * | layer        | factory                     | insert                          |
- * |--------------|-----------------------------|---------------------------------|
- * | `metrics`    | `metrics({ registry })`     | `st.prepend(...)`               |
- * | `rate-limit` | `rateLimit({...})`          | `st.insertBefore('balance', ...)` |
- * | `throttle`   | `adaptiveThrottle({...})`   | `st.insertBefore('balance', ...)` |
- * | `concurrency`| `bulkhead({...})` or `adaptiveConcurrency({...})` | `st.insertBefore('balance', ...)` |
+ * | layer        | factory                     | lands                             |
+ * |--------------|-----------------------------|-----------------------------------|
+ * | `metrics`    | `metrics({ registry })`     | on top                            |
+ * | `rate-limit` | `rateLimit({...})`          | below `hedge`, above `throttle`   |
+ * | `throttle`   | `adaptiveThrottle({...})`   | below `rate-limit`                |
+ * | `concurrency`| `bulkhead({...})` or `adaptiveConcurrency({...})` | directly above `balance` |
  *
  * Why this order:
  * - `tracing` is on top so its one span covers the whole logical request, retries and backups
@@ -56,8 +57,8 @@ import { transportLayer } from '../transport/transport-layer.js';
  * - `rate-limit`, `throttle` and `concurrency` sit below retries and hedging, so every attempt
  *   the upstream would see is counted, in that order so the cheapest rejection comes first and
  *   the concurrency limit, nearest the network, times only the attempt itself (not time queued
- *   above it). Inserting each with `insertBefore('balance', ...)` in that order gives this
- *   order. They are opt-in: they need numbers only the user knows (a rate, a queue size).
+ *   above it). `s.layer(...)` puts them in this order whatever order it is called in. They
+ *   are opt-in: they need numbers only the user knows (a rate, a queue size).
  * - `metrics` goes on top, next to `tracing`, to time the call as the caller sees it.
  *
  * - `route` is on top: a request routed to another service runs through that service's whole

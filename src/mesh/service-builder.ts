@@ -66,9 +66,13 @@ export class ServiceBuilder {
     return this;
   }
 
-  /** Replaces the layer of the same name in this service's stack (configure a concern by swapping its layer). */
+  /**
+   * Configures a concern by its layer: replaces the layer of the same name in this service's
+   * stack, or, for an opt-in layer (`rateLimit`, `adaptiveThrottle`, `bulkhead`, `metrics`...),
+   * inserts it at its role's canonical place (`LAYER_ORDER`), so no position need be learnt.
+   */
   layer(layer: Layer): this {
-    return this.stack((stack) => stack.replace(layer));
+    return this.stack((stack) => stack.place(layer));
   }
 
   /**
