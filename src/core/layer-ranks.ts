@@ -15,6 +15,7 @@ export const LAYER_ORDER: readonly string[] = [
   'throttle',
   'concurrency',
   'balance',
+  'tracing-attempt',
   'health',
   'transport',
 ];

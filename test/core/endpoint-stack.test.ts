@@ -76,7 +76,12 @@ describe('the endpoint stack (the layers below balance, built for each endpoint)
       .endpointLayer(countPerEndpoint([]))
       .endpointLayer(countPerEndpoint([]));
     const stack = service.draft.stackEdits.reduce((st, edit) => edit(st), defaultStack());
-    expect(stack.split().endpoint?.names).toEqual(['health', 'count-per-endpoint', 'transport']);
+    expect(stack.split().endpoint?.names).toEqual([
+      'tracing-attempt',
+      'health',
+      'count-per-endpoint',
+      'transport',
+    ]);
   });
 
   it('splits a stack below balance; a stack without balance stays whole', () => {

@@ -153,6 +153,7 @@ describe('Stack.place (what s.layer(x) does)', () => {
       'throttle',
       'concurrency',
       'balance',
+      'tracing-attempt',
       'health',
       'transport',
     ]);
