@@ -20,8 +20,17 @@ export type { EndpointState, EndpointView } from './core/endpoint.js';
 export { ErrorCode, isTrellisError, TrellisError, type TrellisErrorOptions } from './core/errors.js';
 export type { MeshEvents } from './core/events.js';
 export { getHeader, type HeaderBag, withHeader } from './core/headers.js';
-export type { Layer, MeshResponse, ResponseBody, Service, ServiceHandle } from './core/layer.js';
-export { Stack } from './core/stack.js';
+export {
+  type EndpointHandle,
+  isEndpointHandle,
+  type Layer,
+  type MeshResponse,
+  type ResponseBody,
+  type Service,
+  type ServiceHandle,
+} from './core/layer.js';
+export { LAYER_ORDER } from './core/layer-ranks.js';
+export { Stack, type StackParts } from './core/stack.js';
 export type { Endpoint, EndpointInput, EndpointRecord } from './discovery/endpoint.js';
 export type { Resolver, ResolverSink, ResolverSubscription } from './discovery/resolver.js';
 export { MeshDispatcher } from './frontends/dispatcher.js';

@@ -6,6 +6,9 @@ import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.
 /** The layer name of {@link balanceLayer}. */
 export const BALANCE_LAYER = 'balance';
 
+/** How many times to ask the balancer again before looking for another endpoint by hand. */
+const REPICKS = 3;
+
 /** Why an attempt found no endpoint: the mesh closing under a retry, or discovery having none. */
 function noEndpoint(service: ServiceHandle): TrellisError {
   if (service.closed === true) {
@@ -26,7 +29,9 @@ function noEndpoint(service: ServiceHandle): TrellisError {
 }
 
 /**
- * Picks an endpoint for each attempt with the service's balancer, counts the attempt in flight
+ * The bottom of the service stack: picks an endpoint for each attempt with the service's
+ * balancer (avoiding the one `ctx.avoid` names when another is active), hands the attempt to
+ * that endpoint's stack (the layers below this one), counts the attempt in flight
  * on that endpoint, and tells the balancer how long the endpoint took to answer (time to
  * response headers) and whether the answer was a success (not a 5xx, not a transport error).
  */
@@ -37,15 +42,27 @@ export function balanceLayer(): Layer {
       const balancer = service.balancer;
       const pick = (ctx: RequestContext): EndpointView => {
         let endpoint = balancer.pick(ctx);
-        // A retry or backup asks for another endpoint than the last one: pick again a few times
-        // (any balancer moves on or randomises), and keep the avoided one if nothing else comes up.
-        const avoid = ctx.avoid;
-        for (let tries = 0; endpoint === avoid && avoid !== undefined && tries < 3; tries++) {
-          endpoint = balancer.pick(ctx) ?? endpoint;
-        }
         if (endpoint === undefined) throw noEndpoint(service);
+        if (endpoint === ctx.avoid) endpoint = another(ctx, endpoint);
         ctx.endpoint = endpoint;
         return endpoint;
+      };
+      /**
+       * The one place "avoid this endpoint" is honoured, for every balancer: a retry or backup
+       * asks for another endpoint than the last one. Pick again a few times (a balancer that
+       * moves on or randomises finds one), then take the first other active endpoint (for
+       * balancers whose choice is fixed: a hash, or P2C comparing the same two), and keep the
+       * avoided one only when nothing else is active.
+       */
+      const another = (ctx: RequestContext, avoid: EndpointView): EndpointView => {
+        for (let tries = 0; tries < REPICKS; tries++) {
+          const endpoint = balancer.pick(ctx);
+          if (endpoint !== undefined && endpoint !== avoid) return endpoint;
+        }
+        for (const endpoint of service.endpoints()) {
+          if (endpoint !== avoid && endpoint.state === 'active') return endpoint;
+        }
+        return avoid;
       };
       const observe = balancer.observe?.bind(balancer);
       if (observe === undefined) {

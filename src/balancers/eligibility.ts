@@ -20,7 +20,7 @@ export interface Eligibility {
  * The one panic rule every trellis balancer applies (so they never disagree): choose among
  * `active` endpoints, unless fewer than `panicThreshold` of them are active, or none is, in
  * which case choose among all of them. Balancers call this in `update()`, off the request path;
- * the health layer calls `update()` again whenever it ejects or returns an endpoint.
+ * the service calls `update()` again (once per turn) whenever an endpoint's status changes.
  *
  * @param endpoints - the service's live endpoints
  * @param panicThreshold - the share of active endpoints below which to panic, 0 to 1

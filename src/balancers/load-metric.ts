@@ -51,6 +51,8 @@ export class PeakEwmaMetric implements LoadMetric {
    * rather than read the clock on every request; samples use the precise clock.
    */
   readonly pickTime: Clock;
+  /** Each endpoint's estimate. */
+  #ewmas = new Map<EndpointView, PeakEwma>();
   #indexed: readonly EndpointView[] = [];
   #estimates = new Float64Array(0);
   #stamps = new Float64Array(0);
@@ -77,25 +79,34 @@ export class PeakEwmaMetric implements LoadMetric {
    */
   prepare(endpoints: readonly EndpointView[]): void {
     const now = this.#clock();
+    const previous = this.#ewmas;
+    const kept = new Map<EndpointView, PeakEwma>();
     let sum = 0;
     let known = 0;
     for (const endpoint of endpoints) {
-      if (endpoint.balancerState instanceof PeakEwma) {
-        sum += endpoint.balancerState.at(now, this.#decayMs);
-        known++;
-      }
+      const ewma = previous.get(endpoint);
+      if (ewma === undefined || (ewma.ejected && endpoint.state === 'active')) continue;
+      kept.set(endpoint, ewma);
+      sum += ewma.at(now, this.#decayMs);
+      known++;
     }
     const neutral = known > 0 ? sum / known : this.#defaultMs;
     for (const endpoint of endpoints) {
-      if (!(endpoint.balancerState instanceof PeakEwma)) endpoint.balancerState = new PeakEwma(neutral, now);
+      let ewma = kept.get(endpoint);
+      if (ewma === undefined) {
+        ewma = new PeakEwma(neutral, now);
+        kept.set(endpoint, ewma);
+      }
+      ewma.ejected = endpoint.state === 'ejected';
     }
+    this.#ewmas = kept;
   }
 
   index(candidates: readonly EndpointView[]): void {
     const estimates = new Float64Array(candidates.length);
     const stamps = new Float64Array(candidates.length);
     candidates.forEach((endpoint, position) => {
-      const ewma = endpoint.balancerState as PeakEwma;
+      const ewma = this.#ewmas.get(endpoint)!;
       ewma.position = position;
       estimates[position] = ewma.estimateMs;
       stamps[position] = ewma.stamp;
@@ -118,8 +129,9 @@ export class PeakEwmaMetric implements LoadMetric {
    * are not the endpoint's fault and are subtracted (see `stall-monitor.ts`).
    */
   observe(endpoint: EndpointView, latencyMs: number, ok: boolean): void {
-    const ewma = endpoint.balancerState;
-    if (!(ewma instanceof PeakEwma)) return;
+    const ewma = this.#ewmas.get(endpoint);
+    // An endpoint that left the set while this attempt was in flight.
+    if (ewma === undefined) return;
     const now = this.#clock();
     if (this.#discountStalls) {
       // Stalls are recorded in performance.now() time, which is the default clock.
@@ -136,7 +148,6 @@ export class PeakEwmaMetric implements LoadMetric {
   }
 
   latency(endpoint: EndpointView): number | undefined {
-    const ewma = endpoint.balancerState;
-    return ewma instanceof PeakEwma ? ewma.at(this.#clock(), this.#decayMs) : undefined;
+    return this.#ewmas.get(endpoint)?.at(this.#clock(), this.#decayMs);
   }
 }

@@ -64,7 +64,7 @@ export class P2CBalancer implements Balancer {
     this.#metric.index(this.#eligible);
   }
 
-  pick(ctx?: RequestContext): EndpointView | undefined {
+  pick(_ctx?: RequestContext): EndpointView | undefined {
     const eligible = this.#eligible;
     const n = eligible.length;
     if (n < 2) return eligible[0];
@@ -74,11 +74,6 @@ export class P2CBalancer implements Balancer {
     if (j >= i) j++;
     const a = eligible[i]!;
     const b = eligible[j]!;
-    // A retry or backup avoids the endpoint that just failed it. Otherwise, with two endpoints
-    // left, one fast-failing endpoint would win every comparison and take every retry.
-    const avoid = ctx?.avoid;
-    if (avoid === a) return b;
-    if (avoid === b) return a;
     const now = this.#metric.pickTime();
     return this.#metric.cost(b, j, now) < this.#metric.cost(a, i, now) ? b : a;
   }

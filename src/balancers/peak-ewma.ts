@@ -18,6 +18,8 @@ export class PeakEwma {
   stamp: number;
   /** Position in the arrays of the balancer that last indexed this endpoint (see `PeakEwmaMetric`). */
   position = -1;
+  /** Whether the endpoint was ejected at the balancer's last update (its return resets the estimate). */
+  ejected = false;
   /** How much history the estimate holds, 0 (none) to 1 (many decay times' worth). */
   #history = 0;
 

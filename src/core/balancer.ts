@@ -21,7 +21,9 @@ export interface EndpointSnapshot {
 
 /**
  * Chooses an endpoint for each request. One instance serves one service; the mesh calls
- * `update` whenever discovery changes the endpoint set, and `pick` on every request.
+ * `update` whenever discovery changes the endpoint set or an endpoint's status changes (once per
+ * turn), and `pick` on every request. Avoiding the endpoint a retry names (`ctx.avoid`) is the
+ * balance layer's job, not the balancer's.
  */
 export interface Balancer {
   /** Algorithm name, e.g. `round-robin`. */

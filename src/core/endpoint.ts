@@ -28,7 +28,9 @@ export type EndpointState = 'active' | 'ejected' | 'draining';
 /**
  * What layers and balancers see of a live endpoint of a service: the contract the kernel
  * defines, which the mesh's endpoint implements. Balancers and layers read these fields on
- * every request, so they are plain properties.
+ * every request, so they are plain properties. State a layer or balancer keeps about an
+ * endpoint lives with that layer (a per-endpoint layer's closure, a balancer's own table), not
+ * here.
  */
 export interface EndpointView {
   /** `host:port` identity. */
@@ -37,18 +39,17 @@ export interface EndpointView {
   readonly endpoint: Endpoint;
   /** Requests sent to this endpoint that have not answered yet (maintained by the balance layer). */
   inflight: number;
-  /** Health and lifecycle state. */
-  state: EndpointState;
+  /**
+   * Health and lifecycle state: a status balancers read (they skip `ejected` endpoints). Changed
+   * only through the endpoint stack's `EndpointHandle.setStatus` and by discovery (`draining`).
+   */
+  readonly state: EndpointState;
   /**
    * Share of its full traffic the endpoint should get, in (0, 1]: below 1 while it warms up
-   * after joining the set or returning from ejection (slow start). Set by the health layer,
-   * honoured by the balancers.
+   * after joining the set or returning from ejection (slow start). Set by the health layer
+   * through `EndpointHandle.setStatus`, honoured by the balancers.
    */
-  slowStartFactor: number;
-  /** Per-endpoint state owned by the service's balancer (for example a latency estimate). */
-  balancerState: unknown;
-  /** Per-endpoint state owned by the health layer (failure counts, ejection history). */
-  healthState: unknown;
+  readonly slowStartFactor: number;
   /** Per-endpoint counts owned by the metrics layer. */
   telemetryState: unknown;
   /** The keep-alive connection pool to this endpoint, created on first use. */

@@ -78,13 +78,45 @@ export interface ServiceHandle {
 }
 
 /**
+ * What a layer below the `balance` layer sees: such a layer is part of the **endpoint stack**,
+ * built once for each endpoint of the service (Finagle's endpoint stack, linkerd2-proxy's
+ * endpoint stack), so its `wrap` runs when discovery adds the endpoint and the state it keeps in
+ * that closure belongs to that endpoint alone. It is the service's handle plus the endpoint.
+ */
+export interface EndpointHandle extends ServiceHandle {
+  /** The endpoint this copy of the layer serves. */
+  readonly endpoint: EndpointView;
+  /** The service-wide handle, the same object for every endpoint: key shared state on it. */
+  readonly service: ServiceHandle;
+  /**
+   * Takes the endpoint out of rotation (`ejected`) or puts it back (`active`), with its share of
+   * traffic while it warms up (slow start, in (0, 1]). The service's balancer reads the new
+   * status before its next pick; the layer never talks to the balancer.
+   */
+  setStatus(state: 'active' | 'ejected', slowStartFactor?: number): void;
+  /** Registers cleanup to run when the endpoint leaves the service (it drained, or the mesh closed). */
+  onRemoved(cleanup: () => void): void;
+}
+
+/** True when a layer is being built for one endpoint (it sits below `balance`). */
+export function isEndpointHandle(handle: ServiceHandle): handle is EndpointHandle {
+  return (handle as Partial<EndpointHandle>).endpoint !== undefined;
+}
+
+/**
  * One named concern in the request path (Finagle's `Stack.Module`, tower's `Layer`). `wrap` runs
  * once per service when the mesh is built, so per-service state is set up there and the
- * returned service does only per-request work.
+ * returned service does only per-request work. A layer placed below `balance` is built once
+ * per endpoint instead, and gets an {@link EndpointHandle}.
  */
 export interface Layer {
   /** Unique name within a stack; used to insert, replace or remove the layer. */
   readonly name: string;
+  /**
+   * The concern the layer plays (`balance`, `health`, `rate-limit`...); its name when unset.
+   * The `balance` role splits a stack: the layers below it form the endpoint stack.
+   */
+  readonly role?: string;
   /** Builds this layer's service on top of `next`. */
   wrap(next: Service, service: ServiceHandle): Service;
 }

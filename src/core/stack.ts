@@ -1,5 +1,6 @@
 import { ErrorCode, TrellisError } from './errors.js';
 import type { Layer, Service, ServiceHandle } from './layer.js';
+import { rankOf } from './layer-ranks.js';
 
 function misconfigured(message: string): TrellisError {
   return new TrellisError(ErrorCode.InvalidConfig, message);
@@ -9,6 +10,14 @@ const bottomless: Service = () =>
   Promise.reject(
     misconfigured('The request reached the bottom of the stack: add a transport layer (see defaultStack()).'),
   );
+
+/** A stack split below its `balance` layer (see {@link Stack.split}). */
+export interface StackParts {
+  /** The layers down to and including `balance`, built once per service. */
+  readonly service: Stack;
+  /** The layers below `balance`, built once per endpoint; `undefined` without a balance layer. */
+  readonly endpoint: Stack | undefined;
+}
 
 /**
  * An ordered, immutable list of named layers, top (first to see a request) to bottom (the
@@ -92,6 +101,28 @@ export class Stack {
     return this.#splice(this.#indexOf(layer.name), 1, layer);
   }
 
+  /**
+   * A stack with `layer` in its place: replacing the layer of the same name, or else inserted at
+   * its role's canonical rank (see {@link LAYER_ORDER}), above the first layer of a later role.
+   *
+   * @throws {@link TrellisError} `TRELLIS_INVALID_CONFIG` for a new layer whose role has no rank:
+   *   place it by name with `insertBefore` / `insertAfter`.
+   */
+  place(layer: Layer): Stack {
+    if (this.has(layer.name)) return this.replace(layer);
+    const role = layer.role ?? layer.name;
+    const rank = rankOf(role);
+    if (rank === undefined) {
+      throw misconfigured(
+        `The stack has no layer named '${layer.name}'. Its layers are: ${this.names.join(', ')}. ` +
+          `Role '${role}' has no canonical place either: add the layer with stack.insertBefore(...) ` +
+          'or insertAfter(...), or give it a known role.',
+      );
+    }
+    const index = this.#layers.findIndex((other) => (rankOf(other.role ?? other.name) ?? -1) > rank);
+    return this.#splice(index < 0 ? this.#layers.length : index, 0, layer);
+  }
+
   /** A stack without the layer named `name`. */
   remove(name: string): Stack {
     return this.#splice(this.#indexOf(name), 1);
@@ -107,9 +138,31 @@ export class Stack {
     return this.#splice(this.#layers.length, 0, layer);
   }
 
-  /** Builds the service for one mesh service: wraps each layer around the one below it. */
-  build(service: ServiceHandle): Service {
-    let next = bottomless;
+  /**
+   * Splits the stack below its `balance` layer (the layer whose role, or name, is `balance`):
+   * `service` is the part above and including it, built once per service; `endpoint` is the part
+   * below it, built once per endpoint. Without a balance layer the whole stack is one part and
+   * `endpoint` is `undefined` (the stack then picks endpoints itself, say by pinning one).
+   */
+  split(): StackParts {
+    const index = this.#layers.findIndex((layer) => (layer.role ?? layer.name) === 'balance');
+    if (index < 0) return { service: this, endpoint: undefined };
+    return {
+      service: new Stack(this.#layers.slice(0, index + 1)),
+      endpoint: new Stack(this.#layers.slice(index + 1)),
+    };
+  }
+
+  /**
+   * Builds the service for one mesh service (or, for an endpoint stack, one endpoint): wraps
+   * each layer around the one below it, the last one around `bottom`.
+   *
+   * @param service - what the layers may see of the service (or endpoint)
+   * @param bottom - what the last layer calls; by default a service that refuses every request
+   *   because the stack has no transport
+   */
+  build(service: ServiceHandle, bottom: Service = bottomless): Service {
+    let next = bottom;
     for (let i = this.#layers.length - 1; i >= 0; i--) next = this.#layers[i]!.wrap(next, service);
     return next;
   }

@@ -22,19 +22,25 @@ import { transportLayer } from '../transport/transport-layer.js';
  * | `breaker`   | fails fast while the service keeps failing ({@link circuitBreaker}) |
  * | `retry`     | retries safe-to-repeat failures within the deadline and a retry budget ({@link retries}) |
  * | `hedge`     | backup requests for slow idempotent calls; off unless configured ({@link hedging}) |
- * | `balance`   | picks an endpoint, tracks load on it ({@link balanceLayer})    |
-| `tracing-attempt` | one OpenTelemetry CLIENT span per attempt, under the call's span (`attemptTracing()`) |
- * | `health`    | ejects failing endpoints, slow-starts new ones ({@link healthLayer}); below `balance` because it judges each attempt on the endpoint chosen for it |
- * | `transport` | sends on the endpoint's connection pool ({@link transportLayer}) |
+ * | `balance`   | picks an endpoint, tracks load on it ({@link balanceLayer}); the service stack ends here |
+ * | `tracing-attempt` | endpoint stack: one OpenTelemetry CLIENT span per attempt, under the call's span (`attemptTracing()`) |
+ * | `health`    | endpoint stack: ejects failing endpoints, slow-starts new ones ({@link healthLayer}) |
+ * | `transport` | endpoint stack: sends on the endpoint's connection pool ({@link transportLayer}) |
  *
- * Opt-in layers and where they belong (insert them by name):
+ * The layers below `balance` form the **endpoint stack**: the mesh builds a copy of them for each
+ * endpoint as discovery adds it (Finagle's endpoint stack), so per-endpoint state lives in the
+ * layer that keeps it, and `balance` hands each attempt to the chosen endpoint's copy. Add your
+ * own per-endpoint layers with `s.endpointLayer(layer)` (or insert them below `balance`).
  *
- * | layer        | factory                     | insert                          |
- * |--------------|-----------------------------|---------------------------------|
- * | `metrics`    | `metrics({ registry })`     | `st.prepend(...)`               |
- * | `rate-limit` | `rateLimit({...})`          | `st.insertBefore('balance', ...)` |
- * | `throttle`   | `adaptiveThrottle({...})`   | `st.insertBefore('balance', ...)` |
- * | `concurrency`| `bulkhead({...})` or `adaptiveConcurrency({...})` | `st.insertBefore('balance', ...)` |
+ * Opt-in layers go where they belong with `s.layer(x)`, which inserts a layer at its role's
+ * canonical rank (`LAYER_ORDER`) or replaces the layer of the same name:
+ *
+ * | layer        | factory                     | lands                             |
+ * |--------------|-----------------------------|-----------------------------------|
+ * | `metrics`    | `metrics({ registry })`     | on top                            |
+ * | `rate-limit` | `rateLimit({...})`          | below `hedge`, above `throttle`   |
+ * | `throttle`   | `adaptiveThrottle({...})`   | below `rate-limit`                |
+ * | `concurrency`| `bulkhead({...})` or `adaptiveConcurrency({...})` | directly above `balance` |
  *
  * Why this order:
  * - `tracing` is on top so its one span covers the whole logical request, retries and backups
@@ -51,8 +57,8 @@ import { transportLayer } from '../transport/transport-layer.js';
  * - `rate-limit`, `throttle` and `concurrency` sit below retries and hedging, so every attempt
  *   the upstream would see is counted, in that order so the cheapest rejection comes first and
  *   the concurrency limit, nearest the network, times only the attempt itself (not time queued
- *   above it). Inserting each with `insertBefore('balance', ...)` in that order gives this
- *   order. They are opt-in: they need numbers only the user knows (a rate, a queue size).
+ *   above it). `s.layer(...)` puts them in this order whatever order it is called in. They
+ *   are opt-in: they need numbers only the user knows (a rate, a queue size).
  * - `metrics` goes on top, next to `tracing`, to time the call as the caller sees it.
  *
  * - `route` is on top: a request routed to another service runs through that service's whole

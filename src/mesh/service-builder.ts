@@ -71,8 +71,35 @@ export class ServiceBuilder {
     return this;
   }
 
-  /** Replaces the layer of the same name in this service's stack (configure a concern by swapping its layer). */
+  /**
+   * Configures a concern by its layer: replaces the layer of the same name in this service's
+   * stack, or, for an opt-in layer (`rateLimit`, `adaptiveThrottle`, `bulkhead`, `metrics`...),
+   * inserts it at its role's canonical place (`LAYER_ORDER`), so no position need be learnt.
+   */
   layer(layer: Layer): this {
-    return this.stack((stack) => stack.replace(layer));
+    return this.stack((stack) => stack.place(layer));
+  }
+
+  /**
+   * Adds a layer of your own to the endpoint stack: the layers below `balance`, built once for
+   * each endpoint (its `wrap` gets an `EndpointHandle` naming the endpoint, so state kept in that
+   * closure is the endpoint's own). It goes directly above `transport`, below `health`, so it
+   * sees every attempt sent to the endpoint; a layer of the same name is replaced instead.
+   *
+   * @example
+   * ```ts
+   * s.endpointLayer({
+   *   name: 'count-per-endpoint',
+   *   wrap(next, handle) {
+   *     let sent = 0; // this endpoint's alone
+   *     return (ctx) => { sent++; return next(ctx); };
+   *   },
+   * });
+   * ```
+   */
+  endpointLayer(layer: Layer): this {
+    return this.stack((stack) =>
+      stack.has(layer.name) ? stack.replace(layer) : stack.insertBefore('transport', layer),
+    );
   }
 }

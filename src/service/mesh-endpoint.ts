@@ -1,7 +1,12 @@
 import { buildConnector, Pool } from 'undici';
 import type { Endpoint, EndpointState, EndpointView } from '../core/endpoint.js';
+import { ErrorCode, TrellisError } from '../core/errors.js';
+import type { Service } from '../core/layer.js';
 import type { TransportOptions } from '../transport/transport-options.js';
 import { DEFAULT_TRANSPORT } from '../transport/transport-options.js';
+
+const notBuilt: Service = () =>
+  Promise.reject(new TrellisError(ErrorCode.InvalidConfig, 'This endpoint has no endpoint stack built.'));
 
 /**
  * A live endpoint of a service: its discovery record, its connection pool (created on first
@@ -13,12 +18,8 @@ export class MeshEndpoint implements EndpointView {
   endpoint: Endpoint;
   /** Requests sent to this endpoint that have not answered yet (maintained by the balance layer). */
   inflight = 0;
-  /** Health and lifecycle state. */
+  /** Health and lifecycle state (set through the endpoint stack's handle, and by draining). */
   state: EndpointState = 'active';
-  /** Per-endpoint state owned by the service's balancer (for example a latency estimate). */
-  balancerState: unknown = undefined;
-  /** Per-endpoint state owned by the health layer (failure counts, ejection history). */
-  healthState: unknown = undefined;
   /** Per-endpoint counts owned by the metrics layer. */
   telemetryState: unknown = undefined;
   /**
@@ -27,6 +28,13 @@ export class MeshEndpoint implements EndpointView {
    * honoured by the balancers.
    */
   slowStartFactor = 1;
+  /**
+   * The endpoint stack built for this endpoint (the layers below `balance`); the service stack's
+   * bottom calls it. Set by the service runtime when the endpoint is created.
+   */
+  call: Service = notBuilt;
+  /** Cleanups the endpoint stack's layers registered, run once the endpoint has left the service. */
+  readonly #removedHooks: Array<() => void> = [];
   readonly #transport: TransportOptions;
   readonly #authority: string;
   #pool: Pool | undefined = undefined;
@@ -87,12 +95,23 @@ export class MeshEndpoint implements EndpointView {
     return this.#pool;
   }
 
+  /** Registers cleanup to run once the endpoint has left the service. */
+  onRemoved(cleanup: () => void): void {
+    this.#removedHooks.push(cleanup);
+  }
+
+  /** Marks the endpoint as leaving (it takes no new requests) without waiting for anything. */
+  markDraining(): void {
+    this.state = 'draining';
+    for (const cleanup of this.#removedHooks.splice(0)) cleanup();
+  }
+
   /**
    * Stops taking new requests, lets those in flight finish for up to `timeoutMs`, then destroys
    * whatever is left. Resolves when every socket is closed.
    */
   async close(timeoutMs: number): Promise<void> {
-    this.state = 'draining';
+    this.markDraining();
     const pool = this.#pool;
     if (!pool) return;
     let timer: NodeJS.Timeout | undefined;

@@ -2,13 +2,14 @@ import type { EventEmitter } from 'eventemitter3';
 import type { Balancer } from '../core/balancer.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { MeshEvents } from '../core/events.js';
-import type { Service, ServiceHandle } from '../core/layer.js';
+import type { Service } from '../core/layer.js';
 import type { Stack } from '../core/stack.js';
 import type { Endpoint } from '../discovery/endpoint.js';
 import type { Resolver, ResolverSubscription } from '../discovery/resolver.js';
 import { SLICE_MS } from '../discovery/time-slice.js';
 import { UpdateGuard } from '../discovery/update-guard.js';
 import type { TransportOptions } from '../transport/transport-options.js';
+import { type EndpointOwner, EndpointRuntimeHandle } from './endpoint-handle.js';
 import { type EndpointSetChange, EndpointSetDiff, EndpointSetPatch } from './endpoint-set-diff.js';
 import { MeshEndpoint } from './mesh-endpoint.js';
 
@@ -28,11 +29,16 @@ export interface ServiceConfig {
   transport: TransportOptions;
 }
 
+/** The bottom of a service stack that has an endpoint stack: the chosen endpoint's own stack. */
+const toEndpointStack: Service = (ctx) => (ctx.endpoint as MeshEndpoint).call(ctx);
+
 /**
  * One service inside a mesh: keeps the live endpoint set in step with discovery, owns the
- * endpoints' pools, and holds the built request stack.
+ * endpoints' pools, and holds the built request stacks: the service stack (the layers down to
+ * `balance`, built once) and an endpoint stack (the layers below `balance`) built for each
+ * endpoint as discovery adds it.
  */
-export class ServiceRuntime implements ServiceHandle {
+export class ServiceRuntime implements EndpointOwner {
   readonly name: string;
   readonly balancer: Balancer;
   readonly events: EventEmitter<MeshEvents>;
@@ -58,6 +64,10 @@ export class ServiceRuntime implements ServiceHandle {
   /** Drain time for endpoints that leave discovery. */
   readonly #drainTimeoutMs: number;
   readonly #lookup: (name: string) => Service | undefined;
+  /** The layers below `balance`, built for each endpoint; `undefined` when the stack has no balance layer. */
+  readonly #endpointStack: Stack | undefined;
+  /** Whether a balancer refresh is already queued for the status changes of this turn. */
+  #refreshQueued = false;
 
   constructor(
     config: ServiceConfig,
@@ -71,7 +81,9 @@ export class ServiceRuntime implements ServiceHandle {
     this.events = events;
     this.#config = config;
     this.#drainTimeoutMs = drainTimeoutMs;
-    this.call = config.stack.build(this);
+    const { service, endpoint } = config.stack.split();
+    this.#endpointStack = endpoint;
+    this.call = endpoint === undefined ? service.build(this) : service.build(this, toEndpointStack);
   }
 
   /** Starts discovery; the resolver's updates go through an {@link UpdateGuard} (debounce, empty-set grace). */
@@ -113,6 +125,21 @@ export class ServiceRuntime implements ServiceHandle {
   lookup(name: string): Service | undefined {
     return this.#lookup(name);
   }
+
+  /**
+   * An endpoint stack's layer changed an endpoint's status (ejected, returned, warming up): the
+   * balancer re-reads the set once, after the current turn, however many endpoints changed in it.
+   */
+  statusChanged(): void {
+    if (this.#refreshQueued) return;
+    this.#refreshQueued = true;
+    queueMicrotask(this.#refresh);
+  }
+
+  readonly #refresh = (): void => {
+    this.#refreshQueued = false;
+    if (!this.#closed) this.balancer.update(this.#list);
+  };
 
   #reportError(err: Error): void {
     const error =
@@ -159,6 +186,8 @@ export class ServiceRuntime implements ServiceHandle {
 
   readonly #createEndpoint = (record: Endpoint): MeshEndpoint => {
     const endpoint = new MeshEndpoint(record, this.#config.transport, this.name);
+    if (this.#endpointStack !== undefined)
+      endpoint.call = this.#endpointStack.build(new EndpointRuntimeHandle(this, endpoint));
     for (const hook of this.#addedHooks) hook(endpoint);
     return endpoint;
   };
@@ -194,7 +223,7 @@ export class ServiceRuntime implements ServiceHandle {
   #drain(endpoint: MeshEndpoint): void {
     // Never used: nothing to wait for (saves thousands of promises when a large set shrinks).
     if (!endpoint.connected) {
-      endpoint.state = 'draining';
+      endpoint.markDraining();
       return;
     }
     const done = endpoint.close(this.#drainTimeoutMs).finally(() => this.#draining.delete(done));

@@ -1,7 +1,13 @@
 import { type Context, context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { RequestContext } from '../core/context.js';
 import { isTrellisError } from '../core/errors.js';
-import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
+import {
+  isEndpointHandle,
+  type Layer,
+  type MeshResponse,
+  type Service,
+  type ServiceHandle,
+} from '../core/layer.js';
 import { ATTEMPT_TRACED, ATTEMPT_TRACING, type AttemptTracing, headerSetter } from './trace-context.js';
 
 /** The layer name of {@link attemptTracing}. */
@@ -20,7 +26,8 @@ export function attemptTracing(): Layer {
   return {
     name: ATTEMPT_TRACING_LAYER,
     wrap(next: Service, service: ServiceHandle): Service {
-      ATTEMPT_TRACED.add(service);
+      // Built in each endpoint stack: mark the service, which the call-level layer looks up.
+      ATTEMPT_TRACED.add(isEndpointHandle(service) ? service.service : service);
       return function tracedAttempt(ctx: RequestContext): Promise<MeshResponse> {
         const parent = context.active();
         const tracing = parent.getValue(ATTEMPT_TRACING) as AttemptTracing | undefined;

@@ -69,10 +69,16 @@ export function tracing(options: TracingOptions = {}): Layer {
       const tracer = options.tracer ?? trace.getTracer('trellis');
       const propagate = options.propagate ?? true;
       const name = service.name;
-      const perAttempt = ATTEMPT_TRACED.has(service);
-      const spanOptions = perAttempt ? INTERNAL_SPAN : CLIENT_SPAN;
+      // Read at the first request: the endpoint stacks (where an attempt layer sits) are built
+      // as discovery adds endpoints, after this layer.
+      let perAttempt: boolean | undefined;
+      let spanOptions = CLIENT_SPAN;
       const forAttempts: AttemptTracing = { tracer, propagate };
       return function traced(ctx: RequestContext): Promise<MeshResponse> {
+        if (perAttempt === undefined) {
+          perAttempt = ATTEMPT_TRACED.has(service);
+          spanOptions = perAttempt ? INTERNAL_SPAN : CLIENT_SPAN;
+        }
         const span = tracer.startSpan(ctx.method, spanOptions);
         const recording = span.isRecording();
         // fields() is empty until a propagator is registered: skip building a context for nothing.

@@ -1,15 +1,21 @@
 import { EventEmitter } from 'eventemitter3';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { EndpointHealth } from '../../src/balancers/health/endpoint-health.js';
 import { type HealthOptions, resolveHealthOptions } from '../../src/balancers/health/health-options.js';
 import { OutlierDetector } from '../../src/balancers/health/outlier-detector.js';
 import { healthLayer, p2cPeakEwma, seededRandom } from '../../src/balancers/index.js';
 import { ErrorCode, TrellisError } from '../../src/core/errors.js';
 import type { MeshEvents } from '../../src/core/events.js';
+import { EndpointRuntimeHandle } from '../../src/service/endpoint-handle.js';
 import type { MeshEndpoint } from '../../src/service/mesh-endpoint.js';
 import { endpoints, request } from './endpoints.js';
 
-/** A detector over a real balancer and event emitter, driven by a hand-moved clock. */
+/**
+ * A detector over a real balancer and event emitter, driven by a hand-moved clock. Each endpoint
+ * gets the real endpoint handle the mesh gives endpoint stacks; status changes reach the
+ * balancer at once here (the mesh coalesces them into one update per turn).
+ */
 function setup(count: number, options: HealthOptions = {}) {
   const clock = { now: 0 };
   const set = endpoints(count);
@@ -22,19 +28,39 @@ function setup(count: number, options: HealthOptions = {}) {
   const events = new EventEmitter<MeshEvents>();
   const ejections: Array<[string, string, number]> = [];
   events.on('endpointEjected', (_service, id, reason, ms) => ejections.push([id, reason, ms]));
-  const service = { name: 'svc', balancer, events, endpoints: () => set, onClose: () => {} };
+  const service = {
+    name: 'svc',
+    balancer,
+    events,
+    endpoints: () => set,
+    onClose: () => {},
+    statusChanged: () => balancer.update(set),
+  };
   const detector = new OutlierDetector(service, resolveHealthOptions({ ...options, clock: () => clock.now }));
+  const handles = new Map<MeshEndpoint, { handle: EndpointRuntimeHandle; health: EndpointHealth }>();
+  const admit = (ep: MeshEndpoint) => {
+    const handle = new EndpointRuntimeHandle(service, ep);
+    handles.set(ep, { handle, health: detector.admit(handle, clock.now) });
+  };
+  for (const ep of set) admit(ep);
   detector.sync();
+  const entry = (ep: MeshEndpoint) => handles.get(ep)!;
+  const tracked = {
+    failure: (ep: MeshEndpoint) => detector.failure(entry(ep).handle, entry(ep).health),
+    success: (ep: MeshEndpoint) => detector.success(entry(ep).health),
+  };
   const advance = (ms: number) => {
     for (let t = 0; t < ms; t += 250) {
       clock.now += 250;
       detector.tick();
     }
   };
-  return { clock, set, balancer, detector, ejections, advance };
+  return { clock, set, balancer, detector: tracked, ejections, advance, admit };
 }
 
-function fail(detector: OutlierDetector, ep: MeshEndpoint, times: number) {
+type Tracked = ReturnType<typeof setup>['detector'];
+
+function fail(detector: Tracked, ep: MeshEndpoint, times: number) {
   for (let i = 0; i < times; i++) detector.failure(ep);
 }
 
@@ -75,11 +101,12 @@ describe('the health layer', () => {
   });
 
   it('slow-starts endpoints that join later, but not the first set discovery publishes', () => {
-    const { set, detector } = setup(2);
+    const { set, admit } = setup(2);
     expect(set.map((ep) => ep.slowStartFactor)).toEqual([1, 1]);
-    set.push(...endpoints(3).slice(2));
-    detector.sync();
-    expect(set[2]!.slowStartFactor).toBeCloseTo(0.1, 5);
+    const joining = endpoints(3)[2]!;
+    set.push(joining);
+    admit(joining);
+    expect(joining.slowStartFactor).toBeCloseTo(0.1, 5);
   });
 
   it('never ejects more than the maximum percentage, whatever fails', () => {
@@ -132,13 +159,16 @@ describe('the health layer', () => {
     const { set, balancer } = setup(4);
     const events = new EventEmitter<MeshEvents>();
     const cleanups: Array<() => void | Promise<void>> = [];
-    const handle = {
+    const owner = {
       name: 'svc',
       balancer,
       events,
       endpoints: () => set,
       onClose: (c: () => void) => cleanups.push(c),
+      statusChanged: () => balancer.update(set),
     };
+    // The layer is built for one endpoint, as the mesh builds it in each endpoint stack.
+    const handle = new EndpointRuntimeHandle(owner, set[0]!);
     let outcome: () => Promise<never> | Promise<{ statusCode: number }> = () =>
       Promise.reject(new TrellisError(ErrorCode.Aborted, 'aborted by the caller'));
     const layer = healthLayer({ consecutiveFailures: 3 });
@@ -156,6 +186,15 @@ describe('the health layer', () => {
     await attempt();
     expect(set[0]!.state).toBe('ejected');
     for (const cleanup of cleanups) await cleanup(); // stops the layer's timers
+  });
+
+  it('refuses to be built above the balance layer, where it would not see one endpoint', () => {
+    const { set, balancer } = setup(1);
+    const events = new EventEmitter<MeshEvents>();
+    const service = { name: 'svc', balancer, events, endpoints: () => set, onClose: () => {} };
+    expect(() => healthLayer().wrap(() => Promise.reject(new Error('unused')), service)).toThrow(
+      /belongs below 'balance'/,
+    );
   });
 
   it('rejects bad options with every problem listed', () => {

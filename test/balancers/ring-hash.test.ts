@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ringHash, seededRandom } from '../../src/balancers/index.js';
+import type { MeshEndpoint } from '../../src/service/mesh-endpoint.js';
 import { endpoints, request, tally } from './endpoints.js';
 
 const KEYS = Array.from({ length: 2_000 }, (_, i) => `user-${i}`);
@@ -36,7 +37,7 @@ describe('ring hash', () => {
     const set = endpoints(5);
     const balancer = ringHash({ key: 'x-user' }).create('svc');
     balancer.update(set);
-    const owner = balancer.pick(request({ 'x-user': 'alice' }))!;
+    const owner = balancer.pick(request({ 'x-user': 'alice' })) as MeshEndpoint;
     balancer.observe!(owner, 1, true);
     owner.state = 'ejected';
     balancer.update(set);

@@ -131,3 +131,42 @@ describe('Stack', () => {
     });
   });
 });
+
+describe('Stack.place (what s.layer(x) does)', () => {
+  const named = (name: string): Layer => ({ name, wrap: (next) => next });
+
+  it('inserts opt-in layers at their canonical rank, whatever order they are given in', () => {
+    const stack = defaultStack()
+      .place(named('concurrency'))
+      .place(named('metrics'))
+      .place(named('rate-limit'))
+      .place(named('throttle'));
+    expect(stack.names).toEqual([
+      'metrics',
+      'route',
+      'tracing',
+      'deadline',
+      'breaker',
+      'retry',
+      'hedge',
+      'rate-limit',
+      'throttle',
+      'concurrency',
+      'balance',
+      'tracing-attempt',
+      'health',
+      'transport',
+    ]);
+  });
+
+  it('replaces a layer of the same name in its position', () => {
+    const replacement = named('retry');
+    const stack = defaultStack().place(replacement);
+    expect(stack.names).toEqual(defaultStack().names);
+    expect(stack.get('retry')).toBe(replacement);
+  });
+
+  it('refuses a new layer whose role has no rank, saying how to place it', () => {
+    expect(() => defaultStack().place(named('audit'))).toThrow(/insertBefore/);
+  });
+});

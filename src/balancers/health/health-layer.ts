@@ -1,8 +1,19 @@
 import type { RequestContext } from '../../core/context.js';
 import { ErrorCode, isTrellisError, TrellisError } from '../../core/errors.js';
-import type { Layer, MeshResponse, Service, ServiceHandle } from '../../core/layer.js';
+import {
+  isEndpointHandle,
+  type Layer,
+  type MeshResponse,
+  type Service,
+  type ServiceHandle,
+} from '../../core/layer.js';
 import { checkEndpoint } from './active-check.js';
-import { checkHealthOptions, type HealthOptions, resolveHealthOptions } from './health-options.js';
+import {
+  checkHealthOptions,
+  type HealthOptions,
+  type ResolvedHealthOptions,
+  resolveHealthOptions,
+} from './health-options.js';
 import { OutlierDetector } from './outlier-detector.js';
 
 /** The layer name of {@link healthLayer}. */
@@ -20,13 +31,14 @@ function blamesEndpoint(err: unknown): boolean {
 }
 
 /**
- * Endpoint health, placed between `balance` and `transport` so that it sees each attempt on the
- * endpoint the balancer chose. It ejects endpoints after consecutive failures (connection
+ * Endpoint health, a layer of the endpoint stack (below `balance`, above `transport`): a copy is
+ * built for each endpoint and sees each attempt sent to it. It ejects endpoints after consecutive failures (connection
  * errors, timeouts, 5xx), when their success rate is far below their peers', or when active
  * checks fail; ejection time doubles with each repeat, up to a maximum; returning and newly
  * discovered endpoints go through slow start; at most `maxEjectionPercent` of the endpoints are
- * ejected at once. Ejection shows as `state: 'ejected'` on the endpoint, which every balancer
- * honours (with one shared panic rule), and as `endpointEjected` / `endpointReturned` mesh events.
+ * ejected at once. Ejection shows as `state: 'ejected'` on the endpoint (a status set through
+ * the endpoint's handle, which the service hands to its balancer), which every balancer honours
+ * (with one shared panic rule), and as `endpointEjected` / `endpointReturned` mesh events.
  *
  * @example
  * ```ts
@@ -43,44 +55,68 @@ export function healthLayer(options: HealthOptions = {}): Layer {
     });
   }
   const resolved = resolveHealthOptions(options);
+  // One detector per service, shared by the copies of this layer in the service's endpoint stacks.
+  const detectors = new WeakMap<ServiceHandle, OutlierDetector>();
+  const detectorOf = (service: ServiceHandle): OutlierDetector => {
+    let detector = detectors.get(service);
+    if (detector === undefined) {
+      detector = startDetector(service, resolved);
+      detectors.set(service, detector);
+    }
+    return detector;
+  };
   return {
     name: HEALTH_LAYER,
-    wrap(next: Service, service: ServiceHandle): Service {
-      const detector = new OutlierDetector(service, resolved);
-      const onEndpoints = (name: string) => {
-        if (name === service.name) detector.sync();
-      };
-      service.onEndpointAdded?.((endpoint) => detector.admit(endpoint));
-      service.events.on('endpoints', onEndpoints);
-      const ticker = setInterval(() => detector.tick(), TICK_MS).unref();
-      const check = resolved.activeCheck;
-      const checker =
-        check &&
-        setInterval(() => {
-          for (const endpoint of service.endpoints()) {
-            if (endpoint.state === 'draining') continue;
-            void checkEndpoint(endpoint, check).then((passed) => detector.checked(endpoint, passed));
-          }
-        }, check.intervalMs).unref();
-      service.onClose(() => {
-        clearInterval(ticker);
-        if (checker) clearInterval(checker);
-        service.events.off('endpoints', onEndpoints);
-      });
+    wrap(next: Service, handle: ServiceHandle): Service {
+      if (!isEndpointHandle(handle)) {
+        throw new TrellisError(
+          ErrorCode.InvalidConfig,
+          `The health layer of '${handle.name}' sits above 'balance': it judges each endpoint, so it ` +
+            "belongs below 'balance' (where the default stack has it), in the endpoint stack.",
+        );
+      }
+      const detector = detectorOf(handle.service);
+      const state = detector.admit(handle);
+      handle.onRemoved(() => detector.remove(handle));
       return async function health(ctx: RequestContext): Promise<MeshResponse> {
-        const endpoint = ctx.endpoint;
-        if (endpoint === undefined) return next(ctx);
         let response: MeshResponse;
         try {
           response = await next(ctx);
         } catch (err) {
-          if (blamesEndpoint(err)) detector.failure(endpoint);
+          if (blamesEndpoint(err)) detector.failure(handle, state);
           throw err;
         }
-        if (response.statusCode >= 500) detector.failure(endpoint);
-        else detector.success(endpoint);
+        if (response.statusCode >= 500) detector.failure(handle, state);
+        else detector.success(state);
         return response;
       };
     },
   };
+}
+
+/** The service's detector, with its ticker, active checks and discovery listener. */
+function startDetector(service: ServiceHandle, resolved: ResolvedHealthOptions): OutlierDetector {
+  const detector = new OutlierDetector(service, resolved);
+  const onEndpoints = (name: string) => {
+    if (name === service.name) detector.sync();
+  };
+  service.events.on('endpoints', onEndpoints);
+  const ticker = setInterval(() => detector.tick(), TICK_MS).unref();
+  const check = resolved.activeCheck;
+  const checker =
+    check &&
+    setInterval(() => {
+      for (const [endpoint, health] of detector.entries()) {
+        if (endpoint.endpoint.state === 'draining') continue;
+        void checkEndpoint(endpoint.endpoint, check).then((passed) =>
+          detector.checked(endpoint, health, passed),
+        );
+      }
+    }, check.intervalMs).unref();
+  service.onClose(() => {
+    clearInterval(ticker);
+    if (checker) clearInterval(checker);
+    service.events.off('endpoints', onEndpoints);
+  });
+  return detector;
 }

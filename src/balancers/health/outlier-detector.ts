@@ -1,26 +1,19 @@
-import type { EndpointView } from '../../core/endpoint.js';
 import type { EjectionReason } from '../../core/events.js';
-import type { ServiceHandle } from '../../core/layer.js';
+import type { EndpointHandle, ServiceHandle } from '../../core/layer.js';
 import { EndpointHealth } from './endpoint-health.js';
 import type { ResolvedHealthOptions } from './health-options.js';
 
 /** How often ejection counts decay when success-rate checks are off. */
 const QUIET_INTERVAL_MS = 10_000;
 
-function healthOf(endpoint: EndpointView): EndpointHealth {
-  const health = endpoint.healthState;
-  if (health instanceof EndpointHealth) return health;
-  const created = new EndpointHealth();
-  endpoint.healthState = created;
-  return created;
-}
-
 /**
  * Outlier detection for one service: ejects endpoints that fail in a row, that answer far
  * worse than their peers, or that fail active checks; brings them back after an ejection time
- * that doubles with each repeat; and ramps returning and new endpoints up slowly. Every state
- * change is applied to `EndpointView.state` / `slowStartFactor` and pushed to the balancer with
- * `update()`, so every balancer sees it and applies the shared panic rule.
+ * that doubles with each repeat; and ramps returning and new endpoints up slowly. It owns what
+ * it knows of each endpoint (an {@link EndpointHealth} per endpoint stack that registered), and
+ * every status change goes through the endpoint's handle (`setStatus`): the service hands the
+ * new status to its balancer, which applies the shared panic rule and forgets what it learnt of
+ * an endpoint that returns. The detector never talks to the balancer.
  *
  * The request path only calls {@link OutlierDetector.success} and {@link OutlierDetector.failure};
  * time-driven work happens in {@link OutlierDetector.tick}, run by a timer.
@@ -28,7 +21,7 @@ function healthOf(endpoint: EndpointView): EndpointHealth {
 export class OutlierDetector {
   readonly #service: ServiceHandle;
   readonly #options: ResolvedHealthOptions;
-  #total = 0;
+  readonly #endpoints = new Map<EndpointHandle, EndpointHealth>();
   #ejected = 0;
   /** False until discovery has published a non-empty set: that first set is not slow-started. */
   #seeded = false;
@@ -45,41 +38,37 @@ export class OutlierDetector {
   }
 
   /**
-   * Takes in an endpoint discovery is adding, before the balancer sees it: health state, and
-   * slow start once the service has had a first set. Returns whether slow start began (the
-   * endpoint's traffic share changed).
+   * Takes in an endpoint discovery is adding (its endpoint stack is being built): its health
+   * state, and slow start once the service has had a first set.
    */
-  admit(endpoint: EndpointView, now = this.#options.clock()): boolean {
-    if (endpoint.healthState instanceof EndpointHealth) return false;
-    const health = healthOf(endpoint);
-    return this.#seeded && this.#startSlowStart(endpoint, health, now);
+  admit(endpoint: EndpointHandle, now = this.#options.clock()): EndpointHealth {
+    const health = new EndpointHealth();
+    this.#endpoints.set(endpoint, health);
+    if (this.#seeded) this.#startSlowStart(endpoint, health, now);
+    return health;
   }
 
-  /**
-   * Takes in a discovery update once it is in force: counts the set, and admits any endpoint
-   * that did not come through {@link OutlierDetector.admit} (handles made outside a mesh).
-   */
+  /** Forgets an endpoint that has left the service. */
+  remove(endpoint: EndpointHandle): void {
+    if (!this.#endpoints.delete(endpoint)) return;
+    this.#count();
+  }
+
+  /** Takes in a discovery update once it is in force: later additions are slow-started. */
   sync(): void {
-    const endpoints = this.#service.endpoints();
-    const now = this.#options.clock();
-    let warming = false;
-    for (const endpoint of endpoints) warming = this.admit(endpoint, now) || warming;
-    this.#count(endpoints);
-    if (endpoints.length > 0) this.#seeded = true;
-    if (warming) this.#service.balancer.update(endpoints);
+    if (this.#service.endpoints().length > 0) this.#seeded = true;
+    this.#count();
   }
 
   /** Records a good answer. */
-  success(endpoint: EndpointView): void {
-    const health = healthOf(endpoint);
+  success(health: EndpointHealth): void {
     health.successes++;
     health.consecutiveFailures = 0;
     health.onProbation = false;
   }
 
-  /** Records a failed attempt (connection error, timeout, 5xx). */
-  failure(endpoint: EndpointView): void {
-    const health = healthOf(endpoint);
+  /** Records a failed attempt (connection error, timeout, 5xx, a body cut short). */
+  failure(endpoint: EndpointHandle, health: EndpointHealth): void {
     health.failures++;
     health.consecutiveFailures++;
     if (health.onProbation || health.consecutiveFailures >= this.#options.consecutiveFailures) {
@@ -88,8 +77,7 @@ export class OutlierDetector {
   }
 
   /** Records the outcome of an active check. */
-  checked(endpoint: EndpointView, passed: boolean): void {
-    const health = healthOf(endpoint);
+  checked(endpoint: EndpointHandle, health: EndpointHealth, passed: boolean): void {
     health.checkPassed = passed;
     health.checkFailures = passed ? 0 : health.checkFailures + 1;
     const threshold = this.#options.activeCheck?.failures ?? Number.POSITIVE_INFINITY;
@@ -98,51 +86,46 @@ export class OutlierDetector {
     }
   }
 
+  /** The endpoints being watched, with what is known of each (for active checks). */
+  entries(): IterableIterator<[EndpointHandle, EndpointHealth]> {
+    return this.#endpoints.entries();
+  }
+
   /** Returns endpoints whose ejection is over, advances slow start, and compares success rates. */
   tick(): void {
     const now = this.#options.clock();
-    const endpoints = this.#service.endpoints();
-    let changed = false;
-    for (const endpoint of endpoints) {
-      const health = endpoint.healthState;
-      if (!(health instanceof EndpointHealth)) continue;
-      if (endpoint.state === 'ejected') {
-        if (now >= health.ejectedUntil && health.checkPassed) {
-          this.#return(endpoint, health, now);
-          changed = true;
-        }
-      } else if (health.warmingSince !== Number.NEGATIVE_INFINITY) {
+    for (const [endpoint, health] of this.#endpoints) {
+      const state = endpoint.endpoint.state;
+      if (state === 'ejected') {
+        if (now >= health.ejectedUntil && health.checkPassed) this.#return(endpoint, health, now);
+      } else if (state === 'active' && health.warmingSince !== Number.NEGATIVE_INFINITY) {
         this.#warm(endpoint, health, now);
-        changed = true;
       }
     }
     const interval = this.#options.successRate?.intervalMs ?? QUIET_INTERVAL_MS;
     if (now - this.#intervalStart >= interval) {
       this.#intervalStart = now;
-      if (this.#options.successRate) changed = this.#compareSuccessRates(endpoints, now) || changed;
-      this.#endInterval(endpoints);
+      if (this.#options.successRate) this.#compareSuccessRates(now);
+      this.#endInterval();
     }
-    this.#count(endpoints);
-    if (changed) this.#service.balancer.update(endpoints);
+    this.#count();
   }
 
-  #count(endpoints: readonly EndpointView[]): void {
+  #count(): void {
     let ejected = 0;
-    for (const endpoint of endpoints) if (endpoint.state === 'ejected') ejected++;
-    this.#total = endpoints.length;
+    for (const endpoint of this.#endpoints.keys()) if (endpoint.endpoint.state === 'ejected') ejected++;
     this.#ejected = ejected;
   }
 
   /** Ejects unless that would exceed the maximum ejection percentage. */
-  #eject(endpoint: EndpointView, health: EndpointHealth, reason: EjectionReason, now: number): boolean {
-    if (endpoint.state !== 'active') return false;
+  #eject(endpoint: EndpointHandle, health: EndpointHealth, reason: EjectionReason, now: number): boolean {
+    if (endpoint.endpoint.state !== 'active') return false;
     const { maxEjectionPercent, baseEjectionMs, maxEjectionMs } = this.#options;
-    const limit =
-      maxEjectionPercent === 0 ? 0 : Math.max(1, Math.floor((this.#total * maxEjectionPercent) / 100));
+    const total = this.#service.endpoints().length;
+    const limit = maxEjectionPercent === 0 ? 0 : Math.max(1, Math.floor((total * maxEjectionPercent) / 100));
     if (this.#ejected >= limit) return false;
     health.ejections++;
     const durationMs = Math.min(maxEjectionMs, baseEjectionMs * 2 ** (health.ejections - 1));
-    endpoint.state = 'ejected';
     health.ejectedUntil = now + durationMs;
     health.consecutiveFailures = 0;
     health.onProbation = false;
@@ -151,59 +134,52 @@ export class OutlierDetector {
     // With active checks, coming back takes a check that passes after the ejection.
     if (this.#options.activeCheck) health.checkPassed = false;
     this.#ejected++;
+    endpoint.setStatus('ejected');
     const service = this.#service;
-    service.balancer.update(service.endpoints());
-    service.events.emit('endpointEjected', service.name, endpoint.id, reason, durationMs);
+    service.events.emit('endpointEjected', service.name, endpoint.endpoint.id, reason, durationMs);
     return true;
   }
 
-  /**
-   * Puts an endpoint back, on probation and in slow start. The balancer's memory of it (for
-   * example a latency estimate inflated by its failures) describes the endpoint before it was
-   * ejected, so it is cleared: the balancer gives it a neutral start on the next `update()`.
-   */
-  #return(endpoint: EndpointView, health: EndpointHealth, now: number): void {
-    endpoint.state = 'active';
-    endpoint.balancerState = undefined;
+  /** Puts an endpoint back, on probation and in slow start. */
+  #return(endpoint: EndpointHandle, health: EndpointHealth, now: number): void {
     health.onProbation = true;
     health.consecutiveFailures = 0;
     this.#ejected--;
-    this.#startSlowStart(endpoint, health, now);
-    this.#service.events.emit('endpointReturned', this.#service.name, endpoint.id);
+    if (!this.#startSlowStart(endpoint, health, now)) endpoint.setStatus('active');
+    this.#service.events.emit('endpointReturned', this.#service.name, endpoint.endpoint.id);
   }
 
-  /** Starts slow start; returns whether the endpoint's factor changed. */
-  #startSlowStart(endpoint: EndpointView, health: EndpointHealth, now: number): boolean {
+  /** Starts slow start (which also makes the endpoint active); returns whether it began. */
+  #startSlowStart(endpoint: EndpointHandle, health: EndpointHealth, now: number): boolean {
     if (this.#options.slowStartMs === 0) return false;
     health.warmingSince = now;
-    endpoint.slowStartFactor = this.#options.slowStartMinFactor;
+    endpoint.setStatus('active', this.#options.slowStartMinFactor);
     return true;
   }
 
   /** Linear ramp from the minimum factor to 1 over the slow-start window. */
-  #warm(endpoint: EndpointView, health: EndpointHealth, now: number): void {
+  #warm(endpoint: EndpointHandle, health: EndpointHealth, now: number): void {
     const { slowStartMs, slowStartMinFactor } = this.#options;
     const progress = (now - health.warmingSince) / slowStartMs;
     if (progress >= 1) {
-      endpoint.slowStartFactor = 1;
       health.warmingSince = Number.NEGATIVE_INFINITY;
+      endpoint.setStatus('active', 1);
     } else {
-      endpoint.slowStartFactor = slowStartMinFactor + (1 - slowStartMinFactor) * Math.max(progress, 0);
+      endpoint.setStatus('active', slowStartMinFactor + (1 - slowStartMinFactor) * Math.max(progress, 0));
     }
   }
 
-  /** Ejects endpoints whose success rate is far below their peers'; returns whether any was. */
-  #compareSuccessRates(endpoints: readonly EndpointView[], now: number): boolean {
+  /** Ejects endpoints whose success rate is far below their peers'. */
+  #compareSuccessRates(now: number): void {
     const options = this.#options.successRate!;
-    const judged: Array<{ endpoint: EndpointView; health: EndpointHealth; rate: number }> = [];
-    for (const endpoint of endpoints) {
-      const health = endpoint.healthState;
-      if (!(health instanceof EndpointHealth) || endpoint.state !== 'active') continue;
+    const judged: Array<{ endpoint: EndpointHandle; health: EndpointHealth; rate: number }> = [];
+    for (const [endpoint, health] of this.#endpoints) {
+      if (endpoint.endpoint.state !== 'active') continue;
       const requests = health.successes + health.failures;
       if (requests >= options.minRequests)
         judged.push({ endpoint, health, rate: health.successes / requests });
     }
-    if (judged.length < options.minEndpoints) return false;
+    if (judged.length < options.minEndpoints) return;
     const mean = judged.reduce((sum, j) => sum + j.rate, 0) / judged.length;
     const variance = judged.reduce((sum, j) => sum + (j.rate - mean) ** 2, 0) / judged.length;
     const threshold = Math.min(
@@ -211,20 +187,16 @@ export class OutlierDetector {
       mean - options.minDifference,
     );
     judged.sort((a, b) => a.rate - b.rate);
-    let ejected = false;
     for (const { endpoint, health, rate } of judged) {
       if (rate >= threshold) break;
-      ejected = this.#eject(endpoint, health, 'success-rate', now) || ejected;
+      this.#eject(endpoint, health, 'success-rate', now);
     }
-    return ejected;
   }
 
   /** Resets interval counters; an endpoint that stayed in all interval earns back one ejection. */
-  #endInterval(endpoints: readonly EndpointView[]): void {
-    for (const endpoint of endpoints) {
-      const health = endpoint.healthState;
-      if (!(health instanceof EndpointHealth)) continue;
-      if (!health.ejectedThisInterval && endpoint.state === 'active' && health.ejections > 0)
+  #endInterval(): void {
+    for (const [endpoint, health] of this.#endpoints) {
+      if (!health.ejectedThisInterval && endpoint.endpoint.state === 'active' && health.ejections > 0)
         health.ejections--;
       health.ejectedThisInterval = false;
       health.successes = 0;
