@@ -14,7 +14,16 @@ export {
   type RequestContextInit,
 } from './core/context.js';
 export type { EndpointState, EndpointView } from './core/endpoint.js';
-export { ErrorCode, isTrellisError, TrellisError, type TrellisErrorOptions } from './core/errors.js';
+export {
+  ErrorCode,
+  type ErrorDetails,
+  type ErrorDetailsByCode,
+  findTrellisError,
+  isTrellisError,
+  type RequestFailureDetails,
+  TrellisError,
+  type TrellisErrorOptions,
+} from './core/errors.js';
 export type { MeshEvents } from './core/events.js';
 export { getHeader, type HeaderBag, withHeader } from './core/headers.js';
 export type { Layer, MeshResponse, ResponseBody, Service, ServiceHandle } from './core/layer.js';

@@ -1,6 +1,7 @@
 import { Agent, Dispatcher } from 'undici';
 import { RequestContext } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
+import { checkDispatchTarget } from '../mesh/request-options.js';
 import type { ServiceRuntime } from '../service/service-runtime.js';
 import { HandlerBridge } from './handler-bridge.js';
 
@@ -56,6 +57,7 @@ export class MeshDispatcher extends Dispatcher {
             'use a plain undici Agent for them.',
         );
       }
+      checkDispatchTarget(service.name, options.method, options.path);
       const ctx = new RequestContext({
         service: service.name,
         method: options.method,

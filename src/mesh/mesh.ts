@@ -11,6 +11,7 @@ import { hostOf } from '../frontends/origin.js';
 import { type ServiceConfig, ServiceRuntime } from '../service/service-runtime.js';
 import { MeshConfiguration } from './builder.js';
 import type { MeshOptions } from './mesh-options.js';
+import { checkRequestOptions } from './request-options.js';
 
 /** Options for {@link Mesh.request}: the request, addressed by logical service name. */
 export type MeshRequestOptions = RequestContextInit;
@@ -146,6 +147,9 @@ export class Mesh extends EventEmitter<MeshEvents> {
    * response (`statusCode`, `headers`, and a streaming `body` that must be consumed or
    * destroyed). Layers that answer on their own must give a readable `body` here.
    *
+   * Options are checked before anything is sent: a bad `path`, `method`, `timeout` or `deadline`,
+   * or an unknown key, rejects with `TRELLIS_INVALID_REQUEST` naming the field and what to write.
+   *
    * @example
    * ```ts
    * const { statusCode, body } = await mesh.request({ service: 'users', path: '/v1/users/42' });
@@ -153,6 +157,11 @@ export class Mesh extends EventEmitter<MeshEvents> {
    * ```
    */
   request(options: MeshRequestOptions): Promise<Dispatcher.ResponseData> {
+    try {
+      checkRequestOptions(options as unknown as Readonly<Record<string, unknown>>);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const service = this.#services.get(options.service);
     if (service === undefined || this.#closing) {
       return Promise.reject(
