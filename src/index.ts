@@ -33,7 +33,7 @@ export type { Resolver, ResolverSink, ResolverSubscription } from './discovery/r
 export { MeshDispatcher } from './frontends/dispatcher.js';
 export type { FetchInit, FetchInput, FetchLike, RequestLike } from './frontends/fetch.js';
 export { defaultStack } from './mesh/default-stack.js';
-export { Mesh, MeshBuilder, type MeshRequestOptions } from './mesh/mesh.js';
+export { Mesh, MeshBuilder, type MeshRequestOptions, type ReadyOptions } from './mesh/mesh.js';
 export type { MeshOptions } from './mesh/mesh-options.js';
 export { ServiceBuilder, type ServiceDraft, type StackEdit } from './mesh/service-builder.js';
 export { MeshEndpoint } from './service/mesh-endpoint.js';

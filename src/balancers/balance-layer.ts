@@ -35,7 +35,7 @@ export function balanceLayer(): Layer {
     name: BALANCE_LAYER,
     wrap(next: Service, service: ServiceHandle): Service {
       const balancer = service.balancer;
-      const pick = (ctx: RequestContext): EndpointView => {
+      const pick = (ctx: RequestContext): EndpointView | undefined => {
         let endpoint = balancer.pick(ctx);
         // A retry or backup asks for another endpoint than the last one: pick again a few times
         // (any balancer moves on or randomises), and keep the avoided one if nothing else comes up.
@@ -43,15 +43,22 @@ export function balanceLayer(): Layer {
         for (let tries = 0; endpoint === avoid && avoid !== undefined && tries < 3; tries++) {
           endpoint = balancer.pick(ctx) ?? endpoint;
         }
-        if (endpoint === undefined) throw noEndpoint(service);
         ctx.endpoint = endpoint;
+        return endpoint;
+      };
+      // Taken only when no endpoint is found: before discovery's first endpoints, wait for them.
+      const pickOnceDiscovered = async (ctx: RequestContext): Promise<EndpointView> => {
+        const waiting = service.waitForFirstEndpoints?.(ctx);
+        if (waiting !== undefined) await waiting;
+        const endpoint = waiting === undefined ? undefined : pick(ctx);
+        if (endpoint === undefined) throw noEndpoint(service);
         return endpoint;
       };
       const observe = balancer.observe?.bind(balancer);
       if (observe === undefined) {
         // Nothing to learn from (round robin, for one): no clock reads, no outcome to classify.
         return async function balance(ctx: RequestContext): Promise<MeshResponse> {
-          const endpoint = pick(ctx);
+          const endpoint = pick(ctx) ?? (await pickOnceDiscovered(ctx));
           endpoint.inflight++;
           try {
             return await next(ctx);
@@ -61,7 +68,7 @@ export function balanceLayer(): Layer {
         };
       }
       return async function balanceAndObserve(ctx: RequestContext): Promise<MeshResponse> {
-        const endpoint = pick(ctx);
+        const endpoint = pick(ctx) ?? (await pickOnceDiscovered(ctx));
         endpoint.inflight++;
         const started = performance.now();
         try {

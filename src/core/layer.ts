@@ -66,6 +66,13 @@ export interface ServiceHandle {
    * Optional so that handles made outside a mesh (in tests) need not provide it.
    */
   onEndpointAdded?(hook: (endpoint: EndpointView) => void): void;
+  /**
+   * While discovery has not yet published the service's first endpoints, a wait for them within
+   * the request's deadline (it rejects when the deadline passes or the caller aborts first);
+   * `undefined` once the service has had endpoints. The balance layer calls it when it finds no
+   * endpoint. Optional so that handles made outside a mesh (in tests) need not provide it.
+   */
+  waitForFirstEndpoints?(ctx: RequestContext): Promise<void> | undefined;
   /** Registers cleanup (timers, breakers) to run when the service is closed. */
   onClose(cleanup: () => void | Promise<void>): void;
   /**

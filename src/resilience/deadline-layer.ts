@@ -1,6 +1,6 @@
 import { CancelToken, isAborted, offAbort, onAbort, type SignalLike } from '../core/cancel-token.js';
 import type { RequestContext } from '../core/context.js';
-import { ErrorCode, TrellisError } from '../core/errors.js';
+import { ErrorCode, isTrellisError, TrellisError } from '../core/errors.js';
 import { withHeader } from '../core/headers.js';
 import type { Layer, MeshResponse, Service } from '../core/layer.js';
 import { deadlineWheel } from './deadline-wheel.js';
@@ -130,8 +130,11 @@ async function guarded(next: Service, ctx: RequestContext, guard: DeadlineGuard)
     response = await next(ctx);
   } catch (err) {
     guard.release();
-    // Whatever a lower layer made of the abort, report why the request was cut.
-    throw guard.aborted && guard.reason !== undefined ? guard.reason : err;
+    // Whatever a lower layer made of the abort, report why the request was cut, except that a
+    // request still waiting for discovery's first endpoints says so (it was never sent).
+    throw guard.aborted && guard.reason !== undefined && !isTrellisError(err, ErrorCode.NoEndpoints)
+      ? guard.reason
+      : err;
   }
   const body = response.body;
   if (body.destroyed) guard.release();

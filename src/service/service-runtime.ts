@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'eventemitter3';
 import type { Balancer } from '../core/balancer.js';
+import type { RequestContext } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { MeshEvents } from '../core/events.js';
 import type { Service, ServiceHandle } from '../core/layer.js';
@@ -10,6 +11,7 @@ import { SLICE_MS } from '../discovery/time-slice.js';
 import { UpdateGuard } from '../discovery/update-guard.js';
 import type { TransportOptions } from '../transport/transport-options.js';
 import { type EndpointSetChange, EndpointSetDiff, EndpointSetPatch } from './endpoint-set-diff.js';
+import { FirstEndpoints } from './first-endpoints.js';
 import { MeshEndpoint } from './mesh-endpoint.js';
 
 /** A fully validated service configuration, as the builder hands it to the mesh. */
@@ -55,6 +57,8 @@ export class ServiceRuntime implements ServiceHandle {
   #subscription: ResolverSubscription | undefined;
   #guard: UpdateGuard | undefined;
   #closed = false;
+  /** The wait for the first endpoints; dropped once they arrive. */
+  #first: FirstEndpoints | undefined;
   /** Drain time for endpoints that leave discovery. */
   readonly #drainTimeoutMs: number;
   readonly #lookup: (name: string) => Service | undefined;
@@ -71,6 +75,7 @@ export class ServiceRuntime implements ServiceHandle {
     this.events = events;
     this.#config = config;
     this.#drainTimeoutMs = drainTimeoutMs;
+    this.#first = new FirstEndpoints(config.name, config.resolver.description);
     this.call = config.stack.build(this);
   }
 
@@ -97,6 +102,20 @@ export class ServiceRuntime implements ServiceHandle {
     return this.#list;
   }
 
+  waitForFirstEndpoints(ctx: RequestContext): Promise<void> | undefined {
+    return this.#first?.wait(ctx);
+  }
+
+  /** Resolves once discovery has published the first endpoints (or the service closes); undefined once it has. */
+  get firstEndpoints(): Promise<void> | undefined {
+    return this.#first?.arrival;
+  }
+
+  /** Why the service is still waiting for its first endpoints (resolver, latest error); undefined once it is not. */
+  get waitingFor(): string | undefined {
+    return this.#first?.describe();
+  }
+
   onClose(cleanup: () => void | Promise<void>): void {
     this.#cleanups.push(cleanup);
   }
@@ -119,6 +138,7 @@ export class ServiceRuntime implements ServiceHandle {
               'The last known endpoints stay in use.',
             { cause: err, details: { service: this.name } },
           );
+    this.#first?.failed(error);
     this.events.emit('discoveryError', this.name, error);
   }
 
@@ -183,7 +203,14 @@ export class ServiceRuntime implements ServiceHandle {
     for (const endpoint of change.departed) this.#drain(endpoint);
     this.#list = change.list;
     this.balancer.update(change.list);
+    if (change.list.length > 0) this.#letWaitersGo();
     this.events.emit('endpoints', this.name, change.records);
+  }
+
+  /** The first endpoints are in the balancer, or the service is closing: requests stop waiting. */
+  #letWaitersGo(): void {
+    this.#first?.arrived();
+    this.#first = undefined;
   }
 
   #drain(endpoint: MeshEndpoint): void {
@@ -200,6 +227,8 @@ export class ServiceRuntime implements ServiceHandle {
   async close(timeoutMs: number): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Requests waiting for discovery go on and find the service closed.
+    this.#letWaitersGo();
     await this.#subscription?.close();
     this.#guard?.close();
     // A diff still running is dropped: the endpoints it created have no connections yet.
