@@ -2,9 +2,11 @@ import type { Balancer, BalancerFactory, EndpointSnapshot } from '../core/balanc
 import type { RequestContext } from '../core/context.js';
 import type { EndpointView } from '../core/endpoint.js';
 import type { Clock } from '../core/time.js';
+import { optionKeys, unknownOptions } from '../core/validate.js';
 import { eligibleEndpoints } from './eligibility.js';
 import { type LoadMetric, leastLoadedMetric, PeakEwmaMetric } from './load-metric.js';
 import {
+  BALANCER_KEYS,
   type BalancerOptions,
   checkBalancerOptions,
   checkPositive,
@@ -32,6 +34,16 @@ export interface P2CPeakEwmaOptions extends BalancerOptions {
    */
   discountStalls?: boolean;
 }
+
+/** The keys of {@link P2CPeakEwmaOptions}. */
+export const P2C_PEAK_EWMA_KEYS = optionKeys<P2CPeakEwmaOptions>({
+  panicThreshold: true,
+  random: true,
+  decayMs: true,
+  clock: true,
+  initialLatencyMs: true,
+  discountStalls: true,
+});
 
 /**
  * Power of two choices: draw two distinct endpoints at random and keep the cheaper one. With
@@ -108,6 +120,7 @@ export function p2cPeakEwma(options: P2CPeakEwmaOptions = {}): BalancerFactory {
   return {
     name,
     validate: () => [
+      ...unknownOptions('p2cPeakEwma', options, P2C_PEAK_EWMA_KEYS),
       ...checkBalancerOptions(name, options),
       ...checkPositive(name, 'decayMs', options.decayMs),
       ...checkPositive(name, 'initialLatencyMs', options.initialLatencyMs),
@@ -139,7 +152,10 @@ export function p2cLeastLoaded(options: BalancerOptions = {}): BalancerFactory {
   const name = 'p2c-least-loaded';
   return {
     name,
-    validate: () => checkBalancerOptions(name, options),
+    validate: () => [
+      ...unknownOptions('p2cLeastLoaded', options, BALANCER_KEYS),
+      ...checkBalancerOptions(name, options),
+    ],
     create: () => new P2CBalancer(name, leastLoadedMetric, resolveBalancerOptions(options)),
   };
 }

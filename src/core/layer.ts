@@ -92,6 +92,13 @@ export interface ServiceHandle {
 export interface Layer {
   /** Unique name within a stack; used to insert, replace or remove the layer. */
   readonly name: string;
+  /**
+   * Problems with the layer's options, each a sentence saying what to write instead; `build()`
+   * lists them with the rest of the configuration's problems (as it does a balancer's and a
+   * resolver's). Factories check their options when called but report here rather than throw,
+   * so one bad call does not hide the others.
+   */
+  validate?(): readonly string[];
   /** Builds this layer's service on top of `next`. */
   wrap(next: Service, service: ServiceHandle): Service;
 }

@@ -1,5 +1,5 @@
 import { ErrorCode, TrellisError } from '../core/errors.js';
-import { nearMiss } from '../near-miss.js';
+import { nearMiss } from '../core/near-miss.js';
 
 /** The keys `mesh.request()` accepts (see `RequestContextInit`); `hasUnknownKey` spells them out for speed. */
 const KNOWN_KEYS = [

@@ -3,6 +3,7 @@ import type { RequestContext } from '../core/context.js';
 import { ErrorCode, isTrellisError, TrellisError } from '../core/errors.js';
 import { withHeader } from '../core/headers.js';
 import type { Layer, MeshResponse, Service } from '../core/layer.js';
+import { invalidLayer, optionKeys, unknownOptions } from '../core/validate.js';
 import { deadlineWheel } from './deadline-wheel.js';
 import { currentInbound } from './inbound.js';
 import { formatTimeoutHeader, TIMEOUT_HEADER } from './timeout-header.js';
@@ -28,9 +29,17 @@ export interface DeadlineOptions {
   inherit?: boolean;
 }
 
+const DEADLINE_KEYS = optionKeys<DeadlineOptions>({
+  timeoutMs: true,
+  attemptTimeoutMs: true,
+  propagate: true,
+  inherit: true,
+});
+
 /** Lists what is wrong with deadline options, each as a sentence the user can act on. */
 export function validateDeadlineOptions(options: DeadlineOptions): string[] {
-  const problems: string[] = [];
+  const problems = unknownOptions('deadlines', options, DEADLINE_KEYS);
+  if (options === null || typeof options !== 'object') return problems;
   for (const key of ['timeoutMs', 'attemptTimeoutMs'] as const) {
     const value = options[key];
     if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value > 0)) {
@@ -157,8 +166,7 @@ async function guarded(next: Service, ctx: RequestContext, guard: DeadlineGuard)
  */
 export function deadlines(options: DeadlineOptions = {}): Layer {
   const problems = validateDeadlineOptions(options);
-  if (problems.length > 0)
-    throw new TrellisError(ErrorCode.InvalidConfig, problems.join('; '), { details: { problems } });
+  if (problems.length > 0) return invalidLayer(DEADLINE_LAYER, problems);
   const { timeoutMs, attemptTimeoutMs } = options;
   const propagate = options.propagate ?? true;
   const inherit = options.inherit ?? true;

@@ -3,6 +3,7 @@ import type { RequestContext } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import { LatencyWindow } from '../core/latency-window.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
+import { invalidLayer, optionKeys, unknownOptions } from '../core/validate.js';
 import { restampTimeout } from './deadline-layer.js';
 import { isReplayable } from './replayable-body.js';
 import { RetryBudget, validateBudgetOptions } from './retry-budget.js';
@@ -26,9 +27,19 @@ export interface HedgeOptions {
   now?: () => number;
 }
 
+const HEDGE_KEYS = optionKeys<HedgeOptions>({
+  enabled: true,
+  quantile: true,
+  maxExtraLoad: true,
+  minSamples: true,
+  windowMs: true,
+  now: true,
+});
+
 /** Lists what is wrong with hedging options, each as a sentence the user can act on. */
 export function validateHedgeOptions(options: HedgeOptions): string[] {
-  const problems: string[] = [];
+  const problems = unknownOptions('hedging', options, HEDGE_KEYS);
+  if (options === null || typeof options !== 'object') return problems;
   const { quantile, minSamples, windowMs } = options;
   if (quantile !== undefined && !(typeof quantile === 'number' && quantile > 0 && quantile < 1)) {
     problems.push(
@@ -199,8 +210,7 @@ function launchBackup(request: HedgedRequest): void {
  */
 export function hedging(options: HedgeOptions = {}): Layer {
   const problems = validateHedgeOptions(options);
-  if (problems.length > 0)
-    throw new TrellisError(ErrorCode.InvalidConfig, problems.join('; '), { details: { problems } });
+  if (problems.length > 0) return invalidLayer(HEDGE_LAYER, problems);
   return {
     name: HEDGE_LAYER,
     wrap(next: Service, service: ServiceHandle): Service {

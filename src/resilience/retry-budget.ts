@@ -1,3 +1,4 @@
+import { optionKeys } from '../core/validate.js';
 /** Options for a {@link RetryBudget}. */
 export interface RetryBudgetOptions {
   /** Extra attempts allowed per original request, as a fraction (0.2 = 20% more traffic); 0.2 by default. */
@@ -9,6 +10,14 @@ export interface RetryBudgetOptions {
   /** Clock in ms (for tests); `performance.now` by default. */
   now?: () => number;
 }
+
+/** The keys of {@link RetryBudgetOptions}, for the unknown-option check. */
+export const BUDGET_KEYS = optionKeys<RetryBudgetOptions>({
+  percent: true,
+  minPerSecond: true,
+  ttlMs: true,
+  now: true,
+});
 
 /** Lists what is wrong with budget options, each as a sentence the user can act on. */
 export function validateBudgetOptions(options: RetryBudgetOptions, where: string): string[] {

@@ -1,12 +1,13 @@
 import pRetry, { type RetryContext } from 'p-retry';
 import { jitteredBackoff, parseRetryAfter } from '../core/backoff.js';
 import type { RequestContext } from '../core/context.js';
-import { ErrorCode, TrellisError } from '../core/errors.js';
+import { TrellisError } from '../core/errors.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
 import { sleep } from '../core/time.js';
+import { invalidLayer, optionKeys, unknownOptions } from '../core/validate.js';
 import { restampTimeout } from './deadline-layer.js';
 import { bufferBody, isReplayable } from './replayable-body.js';
-import { RetryBudget, type RetryBudgetOptions, validateBudgetOptions } from './retry-budget.js';
+import { BUDGET_KEYS, RetryBudget, type RetryBudgetOptions, validateBudgetOptions } from './retry-budget.js';
 import {
   DEFAULT_RETRY_STATUSES,
   isRetryableError,
@@ -37,9 +38,21 @@ export interface RetryOptions {
   random?: () => number;
 }
 
+const RETRY_KEYS = optionKeys<RetryOptions>({
+  retries: true,
+  budget: true,
+  backoffBaseMs: true,
+  backoffMaxMs: true,
+  statuses: true,
+  maxRetryAfterMs: true,
+  maxBufferBytes: true,
+  random: true,
+});
+
 /** Lists what is wrong with retry options, each as a sentence the user can act on. */
 export function validateRetryOptions(options: RetryOptions): string[] {
-  const problems: string[] = [];
+  const problems = unknownOptions('retries', options, RETRY_KEYS);
+  if (options === null || typeof options !== 'object') return problems;
   const nonNegative = (key: keyof RetryOptions, integer: boolean) => {
     const value = options[key];
     if (value === undefined) return;
@@ -68,7 +81,12 @@ export function validateRetryOptions(options: RetryOptions): string[] {
     problems.push('retries(): statuses must be HTTP status codes from 400 to 599');
   }
   if (options.budget !== undefined && !(options.budget instanceof RetryBudget)) {
-    problems.push(...validateBudgetOptions(options.budget, 'retries()'));
+    problems.push(
+      ...unknownOptions('retries', options.budget, BUDGET_KEYS).map((p) =>
+        p.replace('option', 'budget option'),
+      ),
+      ...validateBudgetOptions(options.budget, 'retries()'),
+    );
   }
   return problems;
 }
@@ -178,8 +196,7 @@ function isRetryableFailure(err: Error, ctx: RequestContext): boolean {
  */
 export function retries(options: RetryOptions = {}): Layer {
   const problems = validateRetryOptions(options);
-  if (problems.length > 0)
-    throw new TrellisError(ErrorCode.InvalidConfig, problems.join('; '), { details: { problems } });
+  if (problems.length > 0) return invalidLayer(RETRY_LAYER, problems);
   const maxRetries = options.retries ?? 2;
   const maxBufferBytes = options.maxBufferBytes ?? 65_536;
   return {

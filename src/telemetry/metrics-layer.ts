@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { RequestContext } from '../core/context.js';
 import { ErrorCode, isTrellisError, TrellisError } from '../core/errors.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
+import { invalidLayer, optionKeys, unknownOptions } from '../core/validate.js';
 
 /** The layer name of {@link metrics}. */
 export const METRICS_LAYER = 'metrics';
@@ -30,6 +31,8 @@ interface ServiceCounts {
   readonly failures: Map<string, Incrementer>;
 }
 
+const METRICS_KEYS = optionKeys<MetricsOptions>({ registry: true, prefix: true, buckets: true });
+
 /**
  * Prometheus metrics per service (Finagle's client stats), on prom-client:
  *
@@ -45,17 +48,18 @@ interface ServiceCounts {
  * (`st.prepend(metrics({ registry }))`) to see calls as the caller does. Create one layer per
  * registry and prefix: registering the same names twice is refused.
  *
- * @throws `TrellisError` with code `TRELLIS_INVALID_CONFIG` when the registry is missing or already
- * holds these metric names.
+ * A missing registry or an unknown option is listed by `build()`.
+ *
+ * @throws `TrellisError` with code `TRELLIS_INVALID_CONFIG` when the registry already holds these
+ * metric names.
  */
 export function metrics(options: MetricsOptions): Layer {
+  const problems = unknownOptions('metrics', options, METRICS_KEYS);
   const registry = options?.registry;
-  if (registry === undefined || typeof registry.registerMetric !== 'function') {
-    throw new TrellisError(
-      ErrorCode.InvalidConfig,
-      'metrics() needs a prom-client Registry: metrics({ registry: new Registry() }).',
-    );
+  if (registry === undefined || typeof registry?.registerMetric !== 'function') {
+    problems.push('metrics() needs a prom-client Registry: metrics({ registry: new Registry() })');
   }
+  if (problems.length > 0) return invalidLayer(METRICS_LAYER, problems);
   const prefix = options.prefix ?? 'trellis_client_';
   const live = new Set<ServiceCounts>();
   let requests: Counter<'service'>;

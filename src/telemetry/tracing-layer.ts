@@ -14,6 +14,7 @@ import type { RequestContext } from '../core/context.js';
 import { isTrellisError } from '../core/errors.js';
 import { withHeader } from '../core/headers.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
+import { invalidLayer, optionKeys, unknownOptions } from '../core/validate.js';
 
 /** The layer name of {@link tracing}. */
 export const TRACING_LAYER = 'tracing';
@@ -57,6 +58,8 @@ function finish(span: Span, ctx: RequestContext): void {
   span.end();
 }
 
+const TRACING_KEYS = optionKeys<TracingOptions>({ tracer: true, propagate: true });
+
 /**
  * One OpenTelemetry CLIENT span per logical request (retries and hedges included), named after
  * the HTTP method as the semantic conventions ask, carrying the service, path, chosen endpoint,
@@ -66,6 +69,8 @@ function finish(span: Span, ctx: RequestContext): void {
  * attributes are only built for recording spans.
  */
 export function tracing(options: TracingOptions = {}): Layer {
+  const problems = unknownOptions('tracing', options, TRACING_KEYS);
+  if (problems.length > 0) return invalidLayer(TRACING_LAYER, problems);
   return {
     name: TRACING_LAYER,
     wrap(next: Service, service: ServiceHandle): Service {

@@ -1,6 +1,7 @@
 import type { RequestContext } from '../../core/context.js';
-import { ErrorCode, isTrellisError, TrellisError } from '../../core/errors.js';
+import { ErrorCode, isTrellisError } from '../../core/errors.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../../core/layer.js';
+import { invalidLayer } from '../../core/validate.js';
 import { checkEndpoint } from './active-check.js';
 import { checkHealthOptions, type HealthOptions, resolveHealthOptions } from './health-options.js';
 import { OutlierDetector } from './outlier-detector.js';
@@ -33,15 +34,11 @@ function blamesEndpoint(err: unknown): boolean {
  * s.layer(healthLayer({ consecutiveFailures: 3, baseEjectionMs: 2_000, activeCheck: { path: '/healthz' } }));
  * ```
  *
- * @throws `TrellisError` `TRELLIS_INVALID_CONFIG` listing every problem with the options.
+ * Invalid options are listed by `build()` with the configuration's other problems.
  */
 export function healthLayer(options: HealthOptions = {}): Layer {
   const problems = checkHealthOptions(options);
-  if (problems.length > 0) {
-    throw new TrellisError(ErrorCode.InvalidConfig, `Invalid health options: ${problems.join('; ')}`, {
-      details: { problems },
-    });
-  }
+  if (problems.length > 0) return invalidLayer(HEALTH_LAYER, problems);
   const resolved = resolveHealthOptions(options);
   return {
     name: HEALTH_LAYER,

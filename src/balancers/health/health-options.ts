@@ -1,4 +1,5 @@
 import type { Clock } from '../../core/time.js';
+import { optionKeys, unknownOptions } from '../../core/validate.js';
 import { checkPositive } from '../options.js';
 
 /** Options of the success-rate outlier check. */
@@ -115,10 +116,37 @@ function integerAtLeast(field: string, value: unknown, min: number): string[] {
   return [`health: ${field} must be an integer >= ${min}, got ${JSON.stringify(value)}`];
 }
 
+const HEALTH_KEYS = optionKeys<HealthOptions>({
+  consecutiveFailures: true,
+  successRate: true,
+  baseEjectionMs: true,
+  maxEjectionMs: true,
+  maxEjectionPercent: true,
+  slowStartMs: true,
+  slowStartMinFactor: true,
+  activeCheck: true,
+  clock: true,
+});
+const SUCCESS_RATE_KEYS = optionKeys<SuccessRateOptions>({
+  intervalMs: true,
+  minRequests: true,
+  minEndpoints: true,
+  stdevFactor: true,
+  minDifference: true,
+});
+const ACTIVE_CHECK_KEYS = optionKeys<ActiveCheckOptions>({
+  path: true,
+  intervalMs: true,
+  timeoutMs: true,
+  failures: true,
+});
+
 /** Every problem with the options, phrased for the builder's error list. */
 export function checkHealthOptions(options: HealthOptions): string[] {
-  if (options === null || typeof options !== 'object') return ['health: options must be an object'];
+  if (options === null || typeof options !== 'object')
+    return unknownOptions('healthLayer', options, HEALTH_KEYS);
   const problems = [
+    ...unknownOptions('healthLayer', options, HEALTH_KEYS),
     ...integerAtLeast('consecutiveFailures', options.consecutiveFailures, 1),
     ...checkPositive('health', 'baseEjectionMs', options.baseEjectionMs),
     ...checkPositive('health', 'maxEjectionMs', options.maxEjectionMs),
@@ -136,6 +164,9 @@ export function checkHealthOptions(options: HealthOptions): string[] {
   }
   if (sr !== undefined && sr !== false) {
     problems.push(
+      ...unknownOptions('healthLayer', sr, SUCCESS_RATE_KEYS).map((p) =>
+        p.replace('option', 'successRate option'),
+      ),
       ...checkPositive('health', 'successRate.intervalMs', sr.intervalMs),
       ...integerAtLeast('successRate.minRequests', sr.minRequests, 1),
       ...integerAtLeast('successRate.minEndpoints', sr.minEndpoints, 2),
@@ -144,6 +175,11 @@ export function checkHealthOptions(options: HealthOptions): string[] {
     );
   }
   if (check !== undefined) {
+    problems.push(
+      ...unknownOptions('healthLayer', check, ACTIVE_CHECK_KEYS).map((p) =>
+        p.replace('option', 'activeCheck option'),
+      ),
+    );
     if (typeof check.path !== 'string' || !check.path.startsWith('/')) {
       problems.push(`health: activeCheck.path must start with '/', got ${JSON.stringify(check.path)}`);
     }

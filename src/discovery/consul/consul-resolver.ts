@@ -1,5 +1,6 @@
 import { Agent, type Dispatcher } from 'undici';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
+import { optionKeys, unknownOptions } from '../../core/validate.js';
 import { GroupedRecords } from '../grouped-records.js';
 import type { Resolver, ResolverSink } from '../resolver.js';
 import { sleep } from '../sleep.js';
@@ -26,6 +27,18 @@ export interface ConsulEndpointsOptions extends ConsulParseOptions {
   updates?: UpdatePolicy;
 }
 
+const CONSUL_KEYS = optionKeys<ConsulEndpointsOptions>({
+  address: true,
+  service: true,
+  datacenter: true,
+  token: true,
+  waitSeconds: true,
+  maxBackoffMs: true,
+  dispatcher: true,
+  updates: true,
+  zoneMetaKey: true,
+});
+
 /**
  * Endpoints from Consul's health API (`/v1/health/service/:service?passing`), only instances whose
  * checks all pass, followed with blocking queries: each query carries the last `X-Consul-Index`
@@ -43,7 +56,10 @@ export function consulEndpoints(options: ConsulEndpointsOptions): Resolver {
     description: `consul(${options.service ?? '<service>'}@${options.address})`,
     updatePolicy: options.updates,
     validate() {
-      const problems = validateUpdatePolicy(options.updates);
+      const problems = [
+        ...unknownOptions('consulEndpoints', options, CONSUL_KEYS),
+        ...validateUpdatePolicy(options.updates),
+      ];
       if (typeof options.address !== 'string' || !/^https?:\/\/[^/]+\/?$/.test(options.address)) {
         problems.push(
           `address must be a Consul URL like 'http://127.0.0.1:8500', not ${JSON.stringify(options.address)}`,

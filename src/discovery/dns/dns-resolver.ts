@@ -1,6 +1,7 @@
 import { promises as dns, type RecordWithTtl } from 'node:dns';
 import { isIP } from 'node:net';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
+import { optionKeys, unknownOptions } from '../../core/validate.js';
 import type { EndpointRecord } from '../endpoint.js';
 import type { Resolver, ResolverSink } from '../resolver.js';
 import { type UpdatePolicy, validateUpdatePolicy } from '../update-guard.js';
@@ -79,8 +80,17 @@ async function lookupAddresses(
   return { hosts: records.map((r) => r.address), ttl: Math.min(...records.map((r) => r.ttl)) };
 }
 
+const DNS_KEYS = optionKeys<DnsOptions>({
+  servers: true,
+  minTtlMs: true,
+  maxTtlMs: true,
+  timeoutMs: true,
+  tries: true,
+  updates: true,
+});
+
 function validateDnsOptions(options: DnsOptions): string[] {
-  const problems = validateUpdatePolicy(options.updates);
+  const problems = [...unknownOptions('dns', options, DNS_KEYS), ...validateUpdatePolicy(options?.updates)];
   for (const key of ['minTtlMs', 'maxTtlMs', 'timeoutMs'] as const) {
     const value = options[key];
     if (value !== undefined && !(Number.isFinite(value) && value > 0)) {

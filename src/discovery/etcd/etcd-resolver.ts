@@ -1,4 +1,5 @@
 import { ErrorCode, TrellisError } from '../../core/errors.js';
+import { optionKeys, unknownOptions } from '../../core/validate.js';
 import { type Endpoint, type EndpointRecord, parseEndpoint } from '../endpoint.js';
 import type { Resolver, ResolverSink } from '../resolver.js';
 import { workSlice } from '../time-slice.js';
@@ -64,6 +65,14 @@ export function parseRegistration(key: string, value: string): Endpoint {
   }
 }
 
+const ETCD_KEYS = optionKeys<EtcdEndpointsOptions>({
+  etcd: true,
+  prefix: true,
+  service: true,
+  reconnect: true,
+  updates: true,
+});
+
 /**
  * Endpoints that services registered in etcd (see {@link registerEndpoint}), watched under a key
  * prefix. The watch resumes from its last revision after a dropped stream or an etcd restart and
@@ -84,7 +93,10 @@ export function etcdEndpoints(options: EtcdEndpointsOptions): Resolver {
     description: `etcd(${prefix})`,
     updatePolicy: options.updates,
     validate() {
-      const problems = validateUpdatePolicy(options.updates);
+      const problems = [
+        ...unknownOptions('etcdEndpoints', options, ETCD_KEYS),
+        ...validateUpdatePolicy(options.updates),
+      ];
       if (!(options.etcd instanceof EtcdClient)) problems.push(...EtcdClient.validate(options.etcd));
       if (typeof prefix !== 'string' || prefix === '') problems.push('prefix must be a non-empty key prefix');
       return problems;

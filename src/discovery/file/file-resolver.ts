@@ -2,6 +2,7 @@ import { type FSWatcher, watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve as resolvePath } from 'node:path';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
+import { optionKeys, unknownOptions } from '../../core/validate.js';
 import type { Resolver, ResolverSink } from '../resolver.js';
 import { type UpdatePolicy, validateUpdatePolicy } from '../update-guard.js';
 import { parseEndpointFile } from './file-format.js';
@@ -18,6 +19,8 @@ export interface FileEndpointsOptions {
   /** Debounce and empty-set grace. */
   updates?: UpdatePolicy;
 }
+
+const FILE_KEYS = optionKeys<FileEndpointsOptions>({ service: true, pollMs: true, updates: true });
 
 /**
  * Endpoints from a JSON file that is watched for changes: for platform teams that render a file
@@ -38,7 +41,10 @@ export function fileEndpoints(path: string, options: FileEndpointsOptions = {}):
     description: `file(${path})`,
     updatePolicy: options.updates,
     validate() {
-      const problems = validateUpdatePolicy(options.updates);
+      const problems = [
+        ...unknownOptions('fileEndpoints', options, FILE_KEYS),
+        ...validateUpdatePolicy(options.updates),
+      ];
       if (typeof path !== 'string' || path === '') problems.push('fileEndpoints() needs a file path');
       const poll = options.pollMs;
       if (poll !== undefined && !(Number.isFinite(poll) && poll >= 0)) {

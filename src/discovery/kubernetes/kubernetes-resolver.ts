@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Agent, type Dispatcher } from 'undici';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
+import { optionKeys, unknownOptions } from '../../core/validate.js';
 import { GroupedRecords } from '../grouped-records.js';
 import type { Resolver, ResolverSink } from '../resolver.js';
 import { sleep } from '../sleep.js';
@@ -37,6 +38,19 @@ class Gone extends Error {
   }
 }
 
+const KUBERNETES_KEYS = optionKeys<KubernetesEndpointsOptions>({
+  apiServer: true,
+  namespace: true,
+  service: true,
+  port: true,
+  token: true,
+  tokenFile: true,
+  watchTimeoutSeconds: true,
+  maxBackoffMs: true,
+  dispatcher: true,
+  updates: true,
+});
+
 /**
  * Ready endpoints of a Kubernetes Service from its `discovery.k8s.io/v1` EndpointSlices: lists
  * the slices labelled `kubernetes.io/service-name=<service>`, then watches them from the list's
@@ -59,7 +73,10 @@ export function kubernetesEndpoints(options: KubernetesEndpointsOptions): Resolv
     description: `kubernetes(${options.namespace}/${options.service ?? '<service>'})`,
     updatePolicy: options.updates,
     validate() {
-      const problems = validateUpdatePolicy(options.updates);
+      const problems = [
+        ...unknownOptions('kubernetesEndpoints', options, KUBERNETES_KEYS),
+        ...validateUpdatePolicy(options.updates),
+      ];
       if (typeof options.apiServer !== 'string' || !/^https?:\/\/[^/]+\/?$/.test(options.apiServer)) {
         problems.push(
           `apiServer must be a URL like 'https://kubernetes.default.svc', not ${JSON.stringify(options.apiServer)}`,

@@ -3,7 +3,7 @@ import type { RequestContext } from '../../core/context.js';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../../core/layer.js';
 import { type FailureClassifier, upstreamFailure } from '../../core/outcome.js';
-import { OptionProblems } from '../../core/validate.js';
+import { OptionProblems, optionKeys } from '../../core/validate.js';
 import { acquireBucketRotation, releaseBucketRotation } from './bucket-rotation.js';
 
 /** The layer name of {@link circuitBreaker}. */
@@ -38,6 +38,15 @@ interface CountingStatus {
   readonly stats: CircuitBreaker.Stats;
 }
 
+const BREAKER_KEYS = optionKeys<CircuitBreakerOptions>({
+  errorThresholdPercentage: true,
+  volumeThreshold: true,
+  rollingCountTimeout: true,
+  rollingCountBuckets: true,
+  resetTimeout: true,
+  isFailure: true,
+});
+
 const DEFAULTS = {
   errorThresholdPercentage: 50,
   volumeThreshold: 20,
@@ -65,11 +74,11 @@ const DEFAULTS = {
  * ```ts
  * s.layer(circuitBreaker({ errorThresholdPercentage: 25, resetTimeout: 10_000 }));
  * ```
- * @throws `TrellisError` with code `TRELLIS_INVALID_CONFIG` listing every invalid option.
+ * Invalid options are listed by `build()` with the configuration's other problems.
  */
 export function circuitBreaker(options: CircuitBreakerOptions = {}): Layer {
   const settings = { ...DEFAULTS, ...options };
-  const problems = new OptionProblems('circuitBreaker');
+  const problems = new OptionProblems('circuitBreaker', options, BREAKER_KEYS);
   problems.number('errorThresholdPercentage', settings.errorThresholdPercentage, 0, 100);
   problems.number('volumeThreshold', settings.volumeThreshold, 0, Number.MAX_SAFE_INTEGER, true);
   problems.number('rollingCountTimeout', settings.rollingCountTimeout, 1, 2 ** 31 - 1, true);
@@ -78,7 +87,8 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): Layer {
   problems.optionalFunction('isFailure', options.isFailure);
   if (settings.rollingCountTimeout % settings.rollingCountBuckets !== 0)
     problems.add('rollingCountTimeout must be a multiple of rollingCountBuckets');
-  problems.throwIfAny();
+  const invalid = problems.invalidLayer(BREAKER_LAYER);
+  if (invalid) return invalid;
   const isFailure = options.isFailure ?? upstreamFailure;
   const bucketMs = settings.rollingCountTimeout / settings.rollingCountBuckets;
 

@@ -4,7 +4,7 @@ import { ErrorCode, TrellisError } from '../../core/errors.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../../core/layer.js';
 import { isLocalError, type RejectionClassifier, upstreamRejected } from '../../core/outcome.js';
 import { type Clock, monotonicClock } from '../../core/time.js';
-import { OptionProblems } from '../../core/validate.js';
+import { OptionProblems, optionKeys } from '../../core/validate.js';
 import { GradientLimit } from './gradient-limit.js';
 import { type ConcurrencyLimit, FixedLimit } from './limit.js';
 import { type Waiter, WaitQueue } from './wait-queue.js';
@@ -53,6 +53,20 @@ function queueSettings(problems: OptionProblems, options: ConcurrencyQueueOption
   return { maxQueue, maxWaitMs, clock: options.clock ?? monotonicClock };
 }
 
+const BULKHEAD_KEYS = optionKeys<BulkheadOptions>({
+  maxInFlight: true,
+  maxQueue: true,
+  maxWaitMs: true,
+  clock: true,
+});
+const ADAPTIVE_CONCURRENCY_KEYS = optionKeys<AdaptiveConcurrencyOptions>({
+  limit: true,
+  isDrop: true,
+  maxQueue: true,
+  maxWaitMs: true,
+  clock: true,
+});
+
 /**
  * A bulkhead: at most `maxInFlight` attempts in flight to the service, up to `maxQueue` more
  * waiting (first in, first out) for at most `maxWaitMs` or the request's deadline; beyond that,
@@ -63,14 +77,15 @@ function queueSettings(problems: OptionProblems, options: ConcurrencyQueueOption
  * ```ts
  * s.stack((st) => st.insertBefore('balance', bulkhead({ maxInFlight: 32, maxQueue: 64 })));
  * ```
- * @throws `TrellisError` with code `TRELLIS_INVALID_CONFIG` listing every invalid option.
+ * Invalid options are listed by `build()` with the configuration's other problems.
  */
 export function bulkhead(options: BulkheadOptions = {}): Layer {
-  const problems = new OptionProblems('bulkhead');
+  const problems = new OptionProblems('bulkhead', options, BULKHEAD_KEYS);
   const maxInFlight = options.maxInFlight ?? 64;
   problems.number('maxInFlight', maxInFlight, 1, Number.MAX_SAFE_INTEGER, true);
   const queue = queueSettings(problems, options);
-  problems.throwIfAny();
+  const invalid = problems.invalidLayer(CONCURRENCY_LAYER);
+  if (invalid) return invalid;
   return concurrencyLayer({ ...queue, limit: () => new FixedLimit(maxInFlight), isDrop: upstreamRejected });
 }
 
@@ -85,14 +100,15 @@ export function bulkhead(options: BulkheadOptions = {}): Layer {
  * ```ts
  * s.stack((st) => st.insertBefore('balance', adaptiveConcurrency({ limit: () => new AimdLimit() })));
  * ```
- * @throws `TrellisError` with code `TRELLIS_INVALID_CONFIG` listing every invalid option.
+ * Invalid options are listed by `build()` with the configuration's other problems.
  */
 export function adaptiveConcurrency(options: AdaptiveConcurrencyOptions = {}): Layer {
-  const problems = new OptionProblems('adaptiveConcurrency');
+  const problems = new OptionProblems('adaptiveConcurrency', options, ADAPTIVE_CONCURRENCY_KEYS);
   problems.optionalFunction('limit', options.limit);
   problems.optionalFunction('isDrop', options.isDrop);
   const queue = queueSettings(problems, options);
-  problems.throwIfAny();
+  const invalid = problems.invalidLayer(CONCURRENCY_LAYER);
+  if (invalid) return invalid;
   return concurrencyLayer({
     ...queue,
     limit: options.limit ?? (() => new GradientLimit()),

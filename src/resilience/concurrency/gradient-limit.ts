@@ -1,4 +1,4 @@
-import { OptionProblems } from '../../core/validate.js';
+import { OptionProblems, optionKeys } from '../../core/validate.js';
 import type { ConcurrencyLimit } from './limit.js';
 
 /** Options for {@link GradientLimit}. Defaults are in brackets. */
@@ -16,6 +16,15 @@ export interface GradientLimitOptions {
   /** Samples in the long-run latency average (an exponential moving average) [500]. */
   longWindow?: number;
 }
+
+const GRADIENT_KEYS = optionKeys<GradientLimitOptions>({
+  initialLimit: true,
+  minLimit: true,
+  maxLimit: true,
+  tolerance: true,
+  smoothing: true,
+  longWindow: true,
+});
 
 /**
  * A latency-gradient limit (the idea of Netflix's `Gradient2Limit` and Envoy's adaptive
@@ -36,7 +45,7 @@ export class GradientLimit implements ConcurrencyLimit {
   readonly #smoothing: number;
   readonly #alpha: number;
 
-  /** @throws `TrellisError` with code `TRELLIS_INVALID_CONFIG` listing every invalid option. */
+  /** Invalid options are listed by `build()` with the configuration's other problems. */
   constructor(options: GradientLimitOptions = {}) {
     const min = options.minLimit ?? 1;
     const max = options.maxLimit ?? 1000;
@@ -44,7 +53,7 @@ export class GradientLimit implements ConcurrencyLimit {
     const tolerance = options.tolerance ?? 1.5;
     const smoothing = options.smoothing ?? 0.2;
     const longWindow = options.longWindow ?? 500;
-    const problems = new OptionProblems('GradientLimit');
+    const problems = new OptionProblems('GradientLimit', options, GRADIENT_KEYS);
     problems.number('minLimit', min, 1);
     problems.number('maxLimit', max, min);
     problems.number('initialLimit', initial, min, max);
