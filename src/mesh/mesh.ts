@@ -8,6 +8,7 @@ import type { Service } from '../core/layer.js';
 import { MeshDispatcher } from '../frontends/dispatcher.js';
 import { type FetchInit, type FetchInput, type FetchLike, fetchVia, routeFetch } from '../frontends/fetch.js';
 import { hostOf } from '../frontends/origin.js';
+import { nearMiss } from '../near-miss.js';
 import { type ServiceConfig, ServiceRuntime } from '../service/service-runtime.js';
 import { MeshConfiguration } from './builder.js';
 import type { MeshOptions } from './mesh-options.js';
@@ -142,6 +143,11 @@ export class Mesh extends EventEmitter<MeshEvents> {
       this.#byOrigin.set(origin, service);
     }
     return service ?? undefined;
+  }
+
+  /** @internal A service name or claimed host one typo away from `host` (a pass-through that DNS does not know). */
+  suggestService(host: string): string | undefined {
+    return nearMiss(host.toLowerCase(), this.#byHost.keys());
   }
 
   /** @internal Throws once the mesh is closed. */

@@ -118,3 +118,26 @@ describe('the dispatcher front-end checks method and path for mesh hosts', () =>
     expect(findTrellisError(new Error('plain'))).toBeUndefined();
   });
 });
+
+describe('a typo in a logical host through fetch', () => {
+  it("says 'did you mean' when a pass-through host fails DNS and is one typo away from a mesh service", async () => {
+    const err = await mesh
+      .fetch('http://user/x', { signal: AbortSignal.timeout(10_000) })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TypeError);
+    const found = findTrellisError(err, ErrorCode.UnknownService);
+    expect(found?.message).toMatch(
+      /^'user' is not a mesh service and DNS could not resolve it .*did you mean the mesh service 'users'\?/,
+    );
+    expect(found?.details.suggestion).toBe('users');
+    expect((found?.cause as { code?: string } | undefined)?.code).toMatch(/ENOTFOUND|EAI_AGAIN/);
+  });
+
+  it('leaves a DNS failure for a host unlike any service as it was', async () => {
+    const err = await mesh
+      .fetch('http://nothing-like-it/x', { signal: AbortSignal.timeout(10_000) })
+      .catch((e) => e);
+    expect(findTrellisError(err)).toBeUndefined();
+    expect(((err as Error).cause as { code?: string }).code).toMatch(/ENOTFOUND|EAI_AGAIN/);
+  });
+});
