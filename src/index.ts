@@ -15,6 +15,7 @@ export {
 } from './core/context.js';
 export type { EndpointState, EndpointView } from './core/endpoint.js';
 export {
+  type DetailsInit,
   ErrorCode,
   type ErrorDetails,
   type ErrorDetailsByCode,

@@ -18,7 +18,11 @@ export interface ApertureOptions extends P2CPeakEwmaOptions {
   instanceId: number;
   /** How many client instances share the fleet (for example the replica count of the caller). */
   instanceCount: number;
-  /** The fewest endpoints a client talks to, for redundancy and smoothing (default 12, Finagle's). */
+  /**
+   * The fewest endpoints a client talks to, for redundancy and smoothing.
+   *
+   * @defaultValue 12 (Finagle's)
+   */
   minAperture?: number;
 }
 

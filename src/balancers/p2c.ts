@@ -22,11 +22,19 @@ const DEFAULT_LATENCY_MS = 30;
 
 /** Options of {@link p2cPeakEwma}. */
 export interface P2CPeakEwmaOptions extends BalancerOptions {
-  /** EWMA time constant in ms: how quickly old latency is forgotten (default 10 000). */
+  /**
+   * EWMA time constant in ms: how quickly old latency is forgotten.
+   *
+   * @defaultValue 10 000
+   */
   decayMs?: number;
   /** Monotonic ms clock (`performance.now()` by default); inject one for deterministic tests. */
   clock?: Clock;
-  /** Starting latency estimate in ms when no endpoint has history yet (default 30). */
+  /**
+   * Starting latency estimate in ms when no endpoint has history yet.
+   *
+   * @defaultValue 30
+   */
   initialLatencyMs?: number;
   /**
    * Subtract this process's event-loop stalls (GC pauses, long tasks, waiting for a CPU) from

@@ -16,7 +16,11 @@ import { snapshotOf } from './snapshot.js';
 export interface ZoneAwareOptions extends Pick<BalancerOptions, 'random' | 'panicThreshold'> {
   /** The caller's zone; endpoints whose discovery `zone` equals it are local. */
   zone: string;
-  /** The balancer used inside each side, local and remote (default {@link p2cPeakEwma}). */
+  /**
+   * The balancer used inside each side, local and remote.
+   *
+   * @defaultValue {@link p2cPeakEwma}
+   */
   balancer?: BalancerFactory;
   /**
    * While fewer than this share of local endpoints are active (0 to 1, default 0.7), a growing

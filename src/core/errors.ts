@@ -61,27 +61,46 @@ export interface RequestFailureDetails {
  */
 export interface ErrorDetailsByCode {
   /** Every problem found, each a sentence that says what to write instead. */
-  TRELLIS_INVALID_CONFIG: { readonly problems: readonly string[] };
-  /** Every problem with the call; `service` when the request named one. */
-  TRELLIS_INVALID_REQUEST: { readonly problems: readonly string[]; readonly service?: string };
-  /** The name that matched no service; `suggestion` is a service one edit away, if any. */
-  TRELLIS_UNKNOWN_SERVICE: { readonly service?: string; readonly suggestion?: string };
-  /**
-   * `service` for one request; `waiting` (the services with no endpoint yet) for `mesh.ready()`;
-   * `heldBack` and `graceMs` when an empty update is being held back.
-   */
+  TRELLIS_INVALID_CONFIG: {
+    /** Every problem, each a sentence that says what to write instead. */
+    readonly problems: readonly string[];
+  };
+  /** Every problem with the call. */
+  TRELLIS_INVALID_REQUEST: {
+    /** Every problem, each naming the field and what to write instead. */
+    readonly problems: readonly string[];
+    /** The service the request named, when it named one. */
+    readonly service?: string;
+  };
+  /** The name that matched no service. */
+  TRELLIS_UNKNOWN_SERVICE: {
+    /** The name that matched no service. */
+    readonly service?: string;
+    /** A service one typo away from it, if any. */
+    readonly suggestion?: string;
+  };
+  /** The service (one request), the services still waiting (`mesh.ready()`), or a held-back empty update. */
   TRELLIS_NO_ENDPOINTS: RequestFailureDetails & {
+    /** `mesh.ready()`: the services with no endpoint yet. */
     readonly waiting?: readonly string[];
+    /** True when discovery emptied the set and the last endpoints are kept for a grace period. */
     readonly heldBack?: boolean;
+    /** That grace period, in ms. */
     readonly graceMs?: number;
   };
   /** The rejected input. */
-  TRELLIS_INVALID_DISCOVERY_DATA: { readonly input?: unknown };
+  TRELLIS_INVALID_DISCOVERY_DATA: {
+    /** What the resolver published for the endpoint. */
+    readonly input?: unknown;
+  };
   /** The service whose discovery failed. */
-  TRELLIS_DISCOVERY_FAILED: { readonly service?: string };
-  /** Nothing beyond the message. */
+  TRELLIS_DISCOVERY_FAILED: {
+    /** The service whose discovery failed. */
+    readonly service?: string;
+  };
+  /** Where the request was when the mesh closed. */
   TRELLIS_MESH_CLOSED: RequestFailureDetails;
-  /** Nothing beyond the message. */
+  /** The request that asked for it. */
   TRELLIS_UNSUPPORTED: RequestFailureDetails;
   /** Where the deadline found the request. */
   TRELLIS_DEADLINE_EXCEEDED: RequestFailureDetails;
@@ -91,22 +110,35 @@ export interface ErrorDetailsByCode {
   TRELLIS_CIRCUIT_OPEN: RequestFailureDetails;
   /** The limit that shed the call. */
   TRELLIS_CONCURRENCY_LIMITED: RequestFailureDetails & {
+    /** Attempts in flight when the call was shed. */
     readonly inflight?: number;
+    /** The limit at that moment. */
     readonly limit?: number;
   };
   /** When to try again, if known. */
   TRELLIS_RATE_LIMITED: RequestFailureDetails & {
+    /** How long until the rate limit has a token again, in ms. */
     readonly retryAfterMs?: number;
+    /** The adaptive throttle's rejection probability. */
     readonly probability?: number;
   };
   /** The routing rule that injected the fault. */
-  TRELLIS_FAULT_INJECTED: RequestFailureDetails & { readonly route?: string };
-  /** Where the transport failed; `retryBudgetExhausted` when retries were refused by the budget. */
-  TRELLIS_UPSTREAM_UNAVAILABLE: RequestFailureDetails & { readonly retryBudgetExhausted?: boolean };
+  TRELLIS_FAULT_INJECTED: RequestFailureDetails & {
+    /** The name of the routing rule. */
+    readonly route?: string;
+  };
+  /** Where the transport failed. */
+  TRELLIS_UPSTREAM_UNAVAILABLE: RequestFailureDetails & {
+    /** True when a retry was refused because the service's retry budget is spent. */
+    readonly retryBudgetExhausted?: boolean;
+  };
   /** Where the handshake or identity check failed. */
   TRELLIS_TLS_FAILED: RequestFailureDetails & {
+    /** The host whose identity was checked. */
     readonly host?: string;
+    /** The identity the peer presented. */
     readonly presented?: unknown;
+    /** The identities that would have been accepted. */
     readonly expected?: readonly string[];
   };
 }
@@ -115,9 +147,12 @@ export interface ErrorDetailsByCode {
 export type ErrorDetails<C extends ErrorCode = ErrorCode> = ErrorDetailsByCode[C] &
   Readonly<Record<string, unknown>>;
 
-/** `details` as given to the constructor: `problems` may be left out (it then lists the message). */
-type DetailsInit<C extends ErrorCode> = C extends 'TRELLIS_INVALID_CONFIG' | 'TRELLIS_INVALID_REQUEST'
-  ? Omit<ErrorDetails<C>, 'problems'> & { readonly problems?: readonly string[] }
+/** `details` as given to the {@link TrellisError} constructor: `problems` may be left out (it then lists the message). */
+export type DetailsInit<C extends ErrorCode> = C extends 'TRELLIS_INVALID_CONFIG' | 'TRELLIS_INVALID_REQUEST'
+  ? Omit<ErrorDetails<C>, 'problems'> & {
+      /** Every problem; the message alone when left out. */
+      readonly problems?: readonly string[];
+    }
   : ErrorDetails<C>;
 
 /** Options for {@link TrellisError}. */

@@ -13,7 +13,11 @@ export const DEADLINE_LAYER = 'deadline';
 
 /** Options for {@link deadlines}. */
 export interface DeadlineOptions {
-  /** Timeout in ms for requests that set neither `timeout` nor `deadline`; none by default. */
+  /**
+   * Timeout in ms for requests that set neither `timeout` nor `deadline`.
+   *
+   * @defaultValue none
+   */
   timeoutMs?: number;
   /**
    * Limit in ms on each attempt's wait for response headers (undici's `headersTimeout`, counted
@@ -23,9 +27,17 @@ export interface DeadlineOptions {
    * precise ones.
    */
   attemptTimeoutMs?: number;
-  /** Send the remaining time downstream in the `trellis-timeout-ms` header; true by default. */
+  /**
+   * Send the remaining time downstream in the `trellis-timeout-ms` header.
+   *
+   * @defaultValue true
+   */
   propagate?: boolean;
-  /** Honour the deadline and cancellation of the inbound request being handled; true by default. */
+  /**
+   * Honour the deadline and cancellation of the inbound request being handled.
+   *
+   * @defaultValue true
+   */
   inherit?: boolean;
 }
 

@@ -13,17 +13,41 @@ export const HEDGE_LAYER = 'hedge';
 
 /** Options for {@link hedging}. */
 export interface HedgeOptions {
-  /** False makes the layer a pass-through (the default stack's setting); true by default. */
+  /**
+   * False makes the layer a pass-through (the default stack's setting).
+   *
+   * @defaultValue true
+   */
   enabled?: boolean;
-  /** Send the backup once the first attempt is slower than this latency quantile of the service; 0.95 by default. */
+  /**
+   * Send the backup once the first attempt is slower than this latency quantile of the service.
+   *
+   * @defaultValue 0.95
+   */
   quantile?: number;
-  /** Backups may add at most this fraction of the traffic (their own budget); 0.05 by default. */
+  /**
+   * Backups may add at most this fraction of the traffic (their own budget).
+   *
+   * @defaultValue 0.05
+   */
   maxExtraLoad?: number;
-  /** Samples (in the last `windowMs`) needed before any backup is sent; 100 by default. */
+  /**
+   * Samples (in the last `windowMs`) needed before any backup is sent.
+   *
+   * @defaultValue 100
+   */
   minSamples?: number;
-  /** Latency samples count for about this long, in ms; 10 000 by default. */
+  /**
+   * Latency samples count for about this long, in ms.
+   *
+   * @defaultValue 10 000
+   */
   windowMs?: number;
-  /** Clock in ms (for tests); `performance.now` by default. */
+  /**
+   * Clock in ms (for tests).
+   *
+   * @defaultValue `performance.now`
+   */
   now?: () => number;
 }
 

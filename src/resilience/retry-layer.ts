@@ -24,17 +24,41 @@ export interface RetryOptions {
   retries?: number;
   /** The service's retry budget: options, or a budget shared with other services. */
   budget?: RetryBudgetOptions | RetryBudget;
-  /** Backoff cap for the first retry in ms (doubling per retry, full jitter); 5 by default. */
+  /**
+   * Backoff cap for the first retry in ms (doubling per retry, full jitter).
+   *
+   * @defaultValue 5
+   */
   backoffBaseMs?: number;
-  /** Backoff cap for any retry in ms; 200 by default. */
+  /**
+   * Backoff cap for any retry in ms.
+   *
+   * @defaultValue 200
+   */
   backoffMaxMs?: number;
-  /** Response statuses retried for idempotent requests; 502, 503 and 504 by default. */
+  /**
+   * Response statuses retried for idempotent requests.
+   *
+   * @defaultValue 502, 503 and 504
+   */
   statuses?: readonly number[];
-  /** The longest `Retry-After` honoured, in ms; a longer one returns the response as is. 10 000 by default. */
+  /**
+   * The longest `Retry-After` honoured, in ms; a longer one returns the response as is.
+   *
+   * @defaultValue 10 000
+   */
   maxRetryAfterMs?: number;
-  /** Streaming bodies of idempotent requests are buffered up to this size to allow retries; 64 KiB by default. */
+  /**
+   * Streaming bodies of idempotent requests are buffered up to this size to allow retries.
+   *
+   * @defaultValue 64 KiB
+   */
   maxBufferBytes?: number;
-  /** Random source in [0, 1) for the jitter (for tests); `Math.random` by default. */
+  /**
+   * Random source in [0, 1) for the jitter (for tests).
+   *
+   * @defaultValue `Math.random`
+   */
   random?: () => number;
 }
 

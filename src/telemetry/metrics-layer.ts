@@ -11,9 +11,17 @@ export const METRICS_LAYER = 'metrics';
 export interface MetricsOptions {
   /** The prom-client registry to register the metrics in (required: yours, not the global one). */
   registry: Registry;
-  /** Prefix of every metric name [`trellis_client_`]. */
+  /**
+   * Prefix of every metric name.
+   *
+   * @defaultValue `trellis_client_`
+   */
   prefix?: string;
-  /** Latency histogram buckets, in seconds [1 ms to 10 s]. */
+  /**
+   * Latency histogram buckets, in seconds.
+   *
+   * @defaultValue 1 ms to 10 s
+   */
   buckets?: number[];
 }
 

@@ -11,15 +11,31 @@ import { type ConsulParseOptions, nextConsulIndex, parseConsulHealth } from './c
 export interface ConsulEndpointsOptions extends ConsulParseOptions {
   /** Consul HTTP address, e.g. `'http://127.0.0.1:8500'`. */
   address: string;
-  /** Service name in Consul; the mesh's service name by default. */
+  /**
+   * Service name in Consul.
+   *
+   * @defaultValue the mesh's service name
+   */
   service?: string;
-  /** Datacenter to ask about; the agent's own by default. */
+  /**
+   * Datacenter to ask about.
+   *
+   * @defaultValue the agent's own
+   */
   datacenter?: string;
   /** ACL token, sent as `X-Consul-Token`. */
   token?: string;
-  /** How long one blocking query may wait for a change, in seconds. Default 60 (Consul's max is 600). */
+  /**
+   * How long one blocking query may wait for a change, in seconds.
+   *
+   * @defaultValue 60 (Consul's max is 600)
+   */
   waitSeconds?: number;
-  /** Longest delay between retries after failures, in ms (starts at 250 and doubles). Default 10000. */
+  /**
+   * Longest delay between retries after failures, in ms (starts at 250 and doubles).
+   *
+   * @defaultValue 10000
+   */
   maxBackoffMs?: number;
   /** undici dispatcher to use (TLS settings, for example); not closed by the resolver. */
   dispatcher?: Dispatcher;

@@ -14,16 +14,28 @@ export interface DnsOptions {
    * (the `node:dns` `setServers` format).
    */
   servers?: readonly string[];
-  /** Never re-resolve sooner than this, in ms, however short the TTL. Default 5000. */
+  /**
+   * Never re-resolve sooner than this, in ms, however short the TTL.
+   *
+   * @defaultValue 5000
+   */
   minTtlMs?: number;
   /**
    * Re-resolve at least this often, in ms, however long the TTL; also the retry delay ceiling
    * after failures. Default 60000.
    */
   maxTtlMs?: number;
-  /** Time limit for one query attempt, in ms. Default 2000. */
+  /**
+   * Time limit for one query attempt, in ms.
+   *
+   * @defaultValue 2000
+   */
   timeoutMs?: number;
-  /** Attempts per query before it fails. Default 2. */
+  /**
+   * Attempts per query before it fails.
+   *
+   * @defaultValue 2
+   */
   tries?: number;
   /** Debounce and empty-set grace. */
   updates?: UpdatePolicy;

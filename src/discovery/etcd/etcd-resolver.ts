@@ -15,9 +15,17 @@ export const DEFAULT_ETCD_PREFIX = '/trellis/services/';
 export interface EtcdEndpointsOptions {
   /** A client to share (not closed by the resolver), or options for one the resolver owns. */
   etcd: EtcdClient | EtcdClientOptions;
-  /** Key prefix under which services register. Default {@link DEFAULT_ETCD_PREFIX}. */
+  /**
+   * Key prefix under which services register.
+   *
+   * @defaultValue {@link DEFAULT_ETCD_PREFIX}
+   */
   prefix?: string;
-  /** Service name to watch; the mesh's service name by default. */
+  /**
+   * Service name to watch.
+   *
+   * @defaultValue the mesh's service name
+   */
   service?: string;
   /** Reconnection backoff of the watch after a dropped stream, and its liveness check. */
   reconnect?: Pick<EtcdWatchOptions, 'minBackoffMs' | 'maxBackoffMs' | 'livenessCheckMs'>;

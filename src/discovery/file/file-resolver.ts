@@ -9,7 +9,11 @@ import { parseEndpointFile } from './file-format.js';
 
 /** Options for {@link fileEndpoints}. */
 export interface FileEndpointsOptions {
-  /** Entry to read in a `{"services": {...}}` file; the mesh's service name by default. */
+  /**
+   * Entry to read in a `{"services": {...}}` file.
+   *
+   * @defaultValue the mesh's service name
+   */
   service?: string;
   /**
    * Re-read the file at this interval too, in ms, for file systems where change notifications are

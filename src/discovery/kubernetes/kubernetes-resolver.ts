@@ -14,7 +14,11 @@ export interface KubernetesEndpointsOptions {
   apiServer: string;
   /** Namespace of the Service. */
   namespace: string;
-  /** Kubernetes Service name; the mesh's service name by default. */
+  /**
+   * Kubernetes Service name.
+   *
+   * @defaultValue the mesh's service name
+   */
   service?: string;
   /** Port name to use when the slices list several ports. */
   port?: string;
@@ -22,9 +26,17 @@ export interface KubernetesEndpointsOptions {
   token?: string;
   /** File to read the bearer token from before each request (in-cluster tokens rotate). */
   tokenFile?: string;
-  /** Server-side watch timeout, in seconds, after which the watch is reopened. Default 300. */
+  /**
+   * Server-side watch timeout, in seconds, after which the watch is reopened.
+   *
+   * @defaultValue 300
+   */
   watchTimeoutSeconds?: number;
-  /** Longest delay between retries after failures, in ms (starts at 250 and doubles). Default 10000. */
+  /**
+   * Longest delay between retries after failures, in ms (starts at 250 and doubles).
+   *
+   * @defaultValue 10000
+   */
   maxBackoffMs?: number;
   /** undici dispatcher (the cluster CA goes here); not closed by the resolver. */
   dispatcher?: Dispatcher;

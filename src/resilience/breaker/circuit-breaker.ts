@@ -12,19 +12,43 @@ export const BREAKER_LAYER = 'breaker';
 /** Where a service's breaker stands; also the payload of the mesh's `circuit` event. */
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
-/** Options for {@link circuitBreaker}. Defaults are in brackets. */
+/** Options for {@link circuitBreaker}. */
 export interface CircuitBreakerOptions {
-  /** Open when more than this percentage of calls in the window failed [50]. */
+  /**
+   * Open when more than this percentage of calls in the window failed.
+   *
+   * @defaultValue 50
+   */
   errorThresholdPercentage?: number;
-  /** Calls the window must hold before the failure rate can open the breaker [20]. */
+  /**
+   * Calls the window must hold before the failure rate can open the breaker.
+   *
+   * @defaultValue 20
+   */
   volumeThreshold?: number;
-  /** Length of the rolling window in ms [10 000]. */
+  /**
+   * Length of the rolling window in ms.
+   *
+   * @defaultValue 10 000
+   */
   rollingCountTimeout?: number;
-  /** Buckets in the window; the window slides one bucket at a time [10]. */
+  /**
+   * Buckets in the window; the window slides one bucket at a time.
+   *
+   * @defaultValue 10
+   */
   rollingCountBuckets?: number;
-  /** How long the breaker stays open before letting one probe through, in ms [5 000]. */
+  /**
+   * How long the breaker stays open before letting one probe through, in ms.
+   *
+   * @defaultValue 5 000
+   */
   resetTimeout?: number;
-  /** Which outcomes count as failures [5xx responses and upstream errors: {@link upstreamFailure}]. */
+  /**
+   * Which outcomes count as failures.
+   *
+   * @defaultValue 5xx responses and upstream errors: {@link upstreamFailure}
+   */
   isFailure?: FailureClassifier;
 }
 

@@ -3,15 +3,35 @@ import type { ConcurrencyLimit } from './limit.js';
 
 /** Options for {@link AimdLimit}. Defaults are in brackets. */
 export interface AimdLimitOptions {
-  /** Starting limit [20]. */
+  /**
+   * Starting limit.
+   *
+   * @defaultValue 20
+   */
   initialLimit?: number;
-  /** Lowest limit [1]. */
+  /**
+   * Lowest limit.
+   *
+   * @defaultValue 1
+   */
   minLimit?: number;
-  /** Highest limit [1000]. */
+  /**
+   * Highest limit.
+   *
+   * @defaultValue 1000
+   */
   maxLimit?: number;
-  /** Factor applied on a drop, in (0, 1) [0.9]. */
+  /**
+   * Factor applied on a drop, in (0, 1).
+   *
+   * @defaultValue 0.9
+   */
   backoffRatio?: number;
-  /** An attempt slower than this counts as a drop, in ms [Infinity: only real drops count]. */
+  /**
+   * An attempt slower than this counts as a drop, in ms.
+   *
+   * @defaultValue Infinity: only real drops count
+   */
   latencyThresholdMs?: number;
 }
 

@@ -14,25 +14,49 @@ export const CONCURRENCY_LAYER = 'concurrency';
 
 /** Queue settings shared by {@link bulkhead} and {@link adaptiveConcurrency}. */
 export interface ConcurrencyQueueOptions {
-  /** Calls that may wait for a slot when the limit is reached; 0 rejects at once [32]. */
+  /**
+   * Calls that may wait for a slot when the limit is reached; 0 rejects at once.
+   *
+   * @defaultValue 32
+   */
   maxQueue?: number;
-  /** Longest wait for a slot in ms; the request's deadline also bounds it [1 000]. */
+  /**
+   * Longest wait for a slot in ms; the request's deadline also bounds it.
+   *
+   * @defaultValue 1 000
+   */
   maxWaitMs?: number;
-  /** Time source for tests [`performance.now`]. */
+  /**
+   * Time source for tests.
+   *
+   * @defaultValue `performance.now`
+   */
   clock?: Clock;
 }
 
 /** Options for {@link bulkhead}. */
 export interface BulkheadOptions extends ConcurrencyQueueOptions {
-  /** Most attempts in flight to the service at once [64]. */
+  /**
+   * Most attempts in flight to the service at once.
+   *
+   * @defaultValue 64
+   */
   maxInFlight?: number;
 }
 
 /** Options for {@link adaptiveConcurrency}. */
 export interface AdaptiveConcurrencyOptions extends ConcurrencyQueueOptions {
-  /** Creates each service's limit [`new GradientLimit()`; or `new AimdLimit({...})`]. */
+  /**
+   * Creates each service's limit.
+   *
+   * @defaultValue `new GradientLimit()`; or `new AimdLimit({...})`
+   */
   limit?: (service: string) => ConcurrencyLimit;
-  /** Which outcomes are drops the limit must back off from [429, 503, timeouts, unreachable]. */
+  /**
+   * Which outcomes are drops the limit must back off from.
+   *
+   * @defaultValue 429, 503, timeouts, unreachable
+   */
   isDrop?: RejectionClassifier;
 }
 

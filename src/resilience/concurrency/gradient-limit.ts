@@ -3,17 +3,41 @@ import type { ConcurrencyLimit } from './limit.js';
 
 /** Options for {@link GradientLimit}. Defaults are in brackets. */
 export interface GradientLimitOptions {
-  /** Starting limit [20]. */
+  /**
+   * Starting limit.
+   *
+   * @defaultValue 20
+   */
   initialLimit?: number;
-  /** Lowest limit [1]. */
+  /**
+   * Lowest limit.
+   *
+   * @defaultValue 1
+   */
   minLimit?: number;
-  /** Highest limit [1000]. */
+  /**
+   * Highest limit.
+   *
+   * @defaultValue 1000
+   */
   maxLimit?: number;
-  /** How far latency may rise over its long-run average before the limit shrinks [1.5 = +50%]. */
+  /**
+   * How far latency may rise over its long-run average before the limit shrinks.
+   *
+   * @defaultValue 1.5 = +50%
+   */
   tolerance?: number;
-  /** Weight of each new target in the limit, in (0, 1] [0.2]. */
+  /**
+   * Weight of each new target in the limit, in (0, 1].
+   *
+   * @defaultValue 0.2
+   */
   smoothing?: number;
-  /** Samples in the long-run latency average (an exponential moving average) [500]. */
+  /**
+   * Samples in the long-run latency average (an exponential moving average).
+   *
+   * @defaultValue 500
+   */
   longWindow?: number;
 }
 

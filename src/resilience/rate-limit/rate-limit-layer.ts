@@ -12,9 +12,17 @@ export const RATE_LIMIT_LAYER = 'rate-limit';
 export interface RateLimitOptions {
   /** Sustained attempts per second to the service (required). */
   ratePerSecond: number;
-  /** Attempts that may go in a burst after a quiet period [one second's worth, at least 1]. */
+  /**
+   * Attempts that may go in a burst after a quiet period.
+   *
+   * @defaultValue one second's worth, at least 1
+   */
   burst?: number;
-  /** Time source for tests [`performance.now`]. */
+  /**
+   * Time source for tests.
+   *
+   * @defaultValue `performance.now`
+   */
   clock?: Clock;
 }
 

@@ -11,17 +11,41 @@ export const THROTTLE_LAYER = 'throttle';
 
 /** Options for {@link adaptiveThrottle}. Defaults are in brackets. */
 export interface AdaptiveThrottleOptions {
-  /** Multiplier K: the client sends up to K times what the upstream accepts [2]. */
+  /**
+   * Multiplier K: the client sends up to K times what the upstream accepts.
+   *
+   * @defaultValue 2
+   */
   k?: number;
-  /** Window the counts cover, in ms [120 000, the SRE book's two minutes]. */
+  /**
+   * Window the counts cover, in ms.
+   *
+   * @defaultValue 120 000, the SRE book's two minutes
+   */
   windowMs?: number;
-  /** Buckets in the window [12]. */
+  /**
+   * Buckets in the window.
+   *
+   * @defaultValue 12
+   */
   buckets?: number;
-  /** Which outcomes are upstream rejections [429, 503, timeouts, unreachable]. */
+  /**
+   * Which outcomes are upstream rejections.
+   *
+   * @defaultValue 429, 503, timeouts, unreachable
+   */
   isRejection?: RejectionClassifier;
-  /** Time source for tests [`performance.now`]. */
+  /**
+   * Time source for tests.
+   *
+   * @defaultValue `performance.now`
+   */
   clock?: Clock;
-  /** Uniform random source for tests [`Math.random`]. */
+  /**
+   * Uniform random source for tests.
+   *
+   * @defaultValue `Math.random`
+   */
   random?: Random;
 }
 
