@@ -8,7 +8,7 @@ import type { Service } from '../core/layer.js';
 import { MeshDispatcher } from '../frontends/dispatcher.js';
 import { type FetchInit, type FetchInput, type FetchLike, fetchVia, routeFetch } from '../frontends/fetch.js';
 import { hostOf } from '../frontends/origin.js';
-import { nearMiss } from '../near-miss.js';
+import { nearMiss } from '../core/near-miss.js';
 import { type ServiceConfig, ServiceRuntime } from '../service/service-runtime.js';
 import { MeshConfiguration } from './builder.js';
 import type { MeshOptions } from './mesh-options.js';
