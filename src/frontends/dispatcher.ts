@@ -3,9 +3,9 @@ import type { LookupFunction } from 'node:net';
 import { Agent, Dispatcher } from 'undici';
 import { RequestContext } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
-import { checkDispatchTarget } from '../mesh/request-options.js';
 import type { ServiceRuntime } from '../service/service-runtime.js';
 import { HandlerBridge } from './handler-bridge.js';
+import { checkDispatchTarget } from './request-options.js';
 
 /**
  * @internal How the dispatcher reaches the mesh: find a service by host, and know whether the mesh is open.

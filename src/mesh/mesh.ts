@@ -5,14 +5,14 @@ import { RequestContext, type RequestContextInit } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { MeshEvents } from '../core/events.js';
 import type { Service } from '../core/layer.js';
+import { nearMiss } from '../core/near-miss.js';
 import { MeshDispatcher } from '../frontends/dispatcher.js';
 import { type FetchInit, type FetchInput, type FetchLike, fetchVia, routeFetch } from '../frontends/fetch.js';
 import { hostOf } from '../frontends/origin.js';
-import { nearMiss } from '../core/near-miss.js';
+import { checkRequestOptions } from '../frontends/request-options.js';
 import { type ServiceConfig, ServiceRuntime } from '../service/service-runtime.js';
 import { MeshConfiguration } from './builder.js';
 import type { MeshOptions } from './mesh-options.js';
-import { checkRequestOptions } from './request-options.js';
 
 /** Options for {@link Mesh.request}: the request, addressed by logical service name. */
 export type MeshRequestOptions = RequestContextInit;
