@@ -17,7 +17,17 @@ export {
   type RequestContextInit,
 } from './core/context.js';
 export type { EndpointState, EndpointView } from './core/endpoint.js';
-export { ErrorCode, isTrellisError, TrellisError, type TrellisErrorOptions } from './core/errors.js';
+export {
+  type DetailsInit,
+  ErrorCode,
+  type ErrorDetails,
+  type ErrorDetailsByCode,
+  findTrellisError,
+  isTrellisError,
+  type RequestFailureDetails,
+  TrellisError,
+  type TrellisErrorOptions,
+} from './core/errors.js';
 export type { MeshEvents } from './core/events.js';
 export { getHeader, type HeaderBag, withHeader } from './core/headers.js';
 export {
@@ -36,7 +46,7 @@ export type { Resolver, ResolverSink, ResolverSubscription } from './discovery/r
 export { MeshDispatcher } from './frontends/dispatcher.js';
 export type { FetchInit, FetchInput, FetchLike, RequestLike } from './frontends/fetch.js';
 export { defaultStack } from './mesh/default-stack.js';
-export { Mesh, MeshBuilder, type MeshRequestOptions } from './mesh/mesh.js';
+export { Mesh, MeshBuilder, type MeshRequestOptions, type ReadyOptions } from './mesh/mesh.js';
 export type { MeshOptions } from './mesh/mesh-options.js';
 export { ServiceBuilder, type ServiceDraft, type StackEdit } from './mesh/service-builder.js';
 export { MeshEndpoint } from './service/mesh-endpoint.js';

@@ -1,5 +1,6 @@
 import type { Balancer, BalancerFactory, EndpointSnapshot } from '../core/balancer.js';
 import type { EndpointView } from '../core/endpoint.js';
+import { optionKeys, unknownOptions } from '../core/validate.js';
 import { eligibleEndpoints } from './eligibility.js';
 import { PeakEwmaMetric } from './load-metric.js';
 import {
@@ -17,7 +18,11 @@ export interface ApertureOptions extends P2CPeakEwmaOptions {
   instanceId: number;
   /** How many client instances share the fleet (for example the replica count of the caller). */
   instanceCount: number;
-  /** The fewest endpoints a client talks to, for redundancy and smoothing (default 12, Finagle's). */
+  /**
+   * The fewest endpoints a client talks to, for redundancy and smoothing.
+   *
+   * @defaultValue 12 (Finagle's)
+   */
   minAperture?: number;
 }
 
@@ -103,6 +108,18 @@ export function apertureWidth(clientWidth: number, minAperture: number, endpoint
   return Math.min(1, Math.ceil(wanted / clientWidth - 1e-9) * clientWidth);
 }
 
+const APERTURE_KEYS = optionKeys<ApertureOptions>({
+  panicThreshold: true,
+  random: true,
+  decayMs: true,
+  clock: true,
+  initialLatencyMs: true,
+  discountStalls: true,
+  instanceId: true,
+  instanceCount: true,
+  minAperture: true,
+});
+
 /**
  * Deterministic aperture (Finagle): each of `instanceCount` clients talks to a stable window
  * of a large fleet instead of all of it, so N clients x M endpoints no longer means N x M
@@ -120,6 +137,7 @@ export function aperture(options: ApertureOptions): BalancerFactory {
     name,
     validate: () => {
       const problems = [
+        ...unknownOptions('aperture', options, APERTURE_KEYS),
         ...checkBalancerOptions(name, options),
         ...checkPositive(name, 'decayMs', options?.decayMs),
         ...checkPositive(name, 'initialLatencyMs', options?.initialLatencyMs),

@@ -40,9 +40,9 @@ export function balanceLayer(): Layer {
     name: BALANCE_LAYER,
     wrap(next: Service, service: ServiceHandle): Service {
       const balancer = service.balancer;
-      const pick = (ctx: RequestContext): EndpointView => {
+      const pick = (ctx: RequestContext): EndpointView | undefined => {
         let endpoint = balancer.pick(ctx);
-        if (endpoint === undefined) throw noEndpoint(service);
+        if (endpoint === undefined) return undefined;
         if (endpoint === ctx.avoid) endpoint = another(ctx, endpoint);
         ctx.endpoint = endpoint;
         return endpoint;
@@ -64,11 +64,19 @@ export function balanceLayer(): Layer {
         }
         return avoid;
       };
+      // Taken only when no endpoint is found: before discovery's first endpoints, wait for them.
+      const pickOnceDiscovered = async (ctx: RequestContext): Promise<EndpointView> => {
+        const waiting = service.waitForFirstEndpoints?.(ctx);
+        if (waiting !== undefined) await waiting;
+        const endpoint = waiting === undefined ? undefined : pick(ctx);
+        if (endpoint === undefined) throw noEndpoint(service);
+        return endpoint;
+      };
       const observe = balancer.observe?.bind(balancer);
       if (observe === undefined) {
         // Nothing to learn from (round robin, for one): no clock reads, no outcome to classify.
         return async function balance(ctx: RequestContext): Promise<MeshResponse> {
-          const endpoint = pick(ctx);
+          const endpoint = pick(ctx) ?? (await pickOnceDiscovered(ctx));
           endpoint.inflight++;
           try {
             return await next(ctx);
@@ -78,7 +86,7 @@ export function balanceLayer(): Layer {
         };
       }
       return async function balanceAndObserve(ctx: RequestContext): Promise<MeshResponse> {
-        const endpoint = pick(ctx);
+        const endpoint = pick(ctx) ?? (await pickOnceDiscovered(ctx));
         endpoint.inflight++;
         const started = performance.now();
         try {

@@ -1,4 +1,5 @@
 import type { RandomSource } from '../core/time.js';
+import { optionKeys } from '../core/validate.js';
 import { DEFAULT_PANIC_THRESHOLD } from './eligibility.js';
 
 /** Options every trellis balancer accepts. */
@@ -11,6 +12,9 @@ export interface BalancerOptions {
   /** Random numbers in `[0, 1)`; pass a seeded source for deterministic tests. */
   random?: RandomSource;
 }
+
+/** The keys of {@link BalancerOptions}, for the unknown-option check. */
+export const BALANCER_KEYS = optionKeys<BalancerOptions>({ panicThreshold: true, random: true });
 
 /** {@link BalancerOptions} with defaults applied. */
 export interface ResolvedBalancerOptions {

@@ -2,9 +2,11 @@ import type { Balancer, BalancerFactory, EndpointSnapshot } from '../core/balanc
 import type { RequestContext } from '../core/context.js';
 import type { EndpointView } from '../core/endpoint.js';
 import type { Clock } from '../core/time.js';
+import { optionKeys, unknownOptions } from '../core/validate.js';
 import { eligibleEndpoints } from './eligibility.js';
 import { type LoadMetric, leastLoadedMetric, PeakEwmaMetric } from './load-metric.js';
 import {
+  BALANCER_KEYS,
   type BalancerOptions,
   checkBalancerOptions,
   checkPositive,
@@ -20,11 +22,19 @@ const DEFAULT_LATENCY_MS = 30;
 
 /** Options of {@link p2cPeakEwma}. */
 export interface P2CPeakEwmaOptions extends BalancerOptions {
-  /** EWMA time constant in ms: how quickly old latency is forgotten (default 10 000). */
+  /**
+   * EWMA time constant in ms: how quickly old latency is forgotten.
+   *
+   * @defaultValue 10 000
+   */
   decayMs?: number;
   /** Monotonic ms clock (`performance.now()` by default); inject one for deterministic tests. */
   clock?: Clock;
-  /** Starting latency estimate in ms when no endpoint has history yet (default 30). */
+  /**
+   * Starting latency estimate in ms when no endpoint has history yet.
+   *
+   * @defaultValue 30
+   */
   initialLatencyMs?: number;
   /**
    * Subtract this process's event-loop stalls (GC pauses, long tasks, waiting for a CPU) from
@@ -32,6 +42,16 @@ export interface P2CPeakEwmaOptions extends BalancerOptions {
    */
   discountStalls?: boolean;
 }
+
+/** The keys of {@link P2CPeakEwmaOptions}. */
+export const P2C_PEAK_EWMA_KEYS = optionKeys<P2CPeakEwmaOptions>({
+  panicThreshold: true,
+  random: true,
+  decayMs: true,
+  clock: true,
+  initialLatencyMs: true,
+  discountStalls: true,
+});
 
 /**
  * Power of two choices: draw two distinct endpoints at random and keep the cheaper one. With
@@ -103,6 +123,7 @@ export function p2cPeakEwma(options: P2CPeakEwmaOptions = {}): BalancerFactory {
   return {
     name,
     validate: () => [
+      ...unknownOptions('p2cPeakEwma', options, P2C_PEAK_EWMA_KEYS),
       ...checkBalancerOptions(name, options),
       ...checkPositive(name, 'decayMs', options.decayMs),
       ...checkPositive(name, 'initialLatencyMs', options.initialLatencyMs),
@@ -134,7 +155,10 @@ export function p2cLeastLoaded(options: BalancerOptions = {}): BalancerFactory {
   const name = 'p2c-least-loaded';
   return {
     name,
-    validate: () => checkBalancerOptions(name, options),
+    validate: () => [
+      ...unknownOptions('p2cLeastLoaded', options, BALANCER_KEYS),
+      ...checkBalancerOptions(name, options),
+    ],
     create: () => new P2CBalancer(name, leastLoadedMetric, resolveBalancerOptions(options)),
   };
 }

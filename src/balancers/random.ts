@@ -1,7 +1,9 @@
 import type { Balancer, BalancerFactory, EndpointSnapshot } from '../core/balancer.js';
 import type { EndpointView } from '../core/endpoint.js';
+import { unknownOptions } from '../core/validate.js';
 import { eligibleEndpoints } from './eligibility.js';
 import {
+  BALANCER_KEYS,
   type BalancerOptions,
   checkBalancerOptions,
   type ResolvedBalancerOptions,
@@ -38,7 +40,10 @@ class RandomBalancer implements Balancer {
 export function random(options: BalancerOptions = {}): BalancerFactory {
   return {
     name: 'random',
-    validate: () => checkBalancerOptions('random', options),
+    validate: () => [
+      ...unknownOptions('random', options, BALANCER_KEYS),
+      ...checkBalancerOptions('random', options),
+    ],
     create: () => new RandomBalancer(resolveBalancerOptions(options)),
   };
 }

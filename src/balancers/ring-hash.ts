@@ -2,6 +2,7 @@ import type { Balancer, BalancerFactory, EndpointSnapshot } from '../core/balanc
 import type { RequestContext } from '../core/context.js';
 import type { EndpointView } from '../core/endpoint.js';
 import { getHeader } from '../core/headers.js';
+import { optionKeys, unknownOptions } from '../core/validate.js';
 import { eligibleEndpoints } from './eligibility.js';
 import { hashString, mix32 } from './hash.js';
 import {
@@ -162,6 +163,14 @@ function firstAtOrAbove(sorted: Uint32Array, value: number): number {
   return lo;
 }
 
+const RING_HASH_KEYS = optionKeys<RingHashOptions>({
+  panicThreshold: true,
+  random: true,
+  key: true,
+  pointsPerEndpoint: true,
+  loadFactor: true,
+});
+
 /**
  * Consistent hashing on a ring (Karger et al., 1997) with bounded load: requests with the same
  * key go to the same endpoint while it is active and not overloaded; adding or removing one of
@@ -179,7 +188,10 @@ export function ringHash(options: RingHashOptions): BalancerFactory {
   return {
     name,
     validate: () => {
-      const problems = checkBalancerOptions(name, options);
+      const problems = [
+        ...unknownOptions('ringHash', options, RING_HASH_KEYS),
+        ...checkBalancerOptions(name, options),
+      ];
       const key = options?.key;
       if (!((typeof key === 'string' && key.length > 0) || typeof key === 'function')) {
         problems.push(`${name}: key must be a header name or a function (ctx) => string | undefined`);

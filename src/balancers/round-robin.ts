@@ -1,7 +1,9 @@
 import type { Balancer, BalancerFactory, EndpointSnapshot } from '../core/balancer.js';
 import type { EndpointView } from '../core/endpoint.js';
+import { unknownOptions } from '../core/validate.js';
 import { eligibleEndpoints } from './eligibility.js';
 import {
+  BALANCER_KEYS,
   type BalancerOptions,
   checkBalancerOptions,
   type ResolvedBalancerOptions,
@@ -45,7 +47,10 @@ class RoundRobinBalancer implements Balancer {
 export function roundRobin(options: BalancerOptions = {}): BalancerFactory {
   return {
     name: 'round-robin',
-    validate: () => checkBalancerOptions('round-robin', options),
+    validate: () => [
+      ...unknownOptions('roundRobin', options, BALANCER_KEYS),
+      ...checkBalancerOptions('round-robin', options),
+    ],
     create: () => new RoundRobinBalancer(resolveBalancerOptions(options)),
   };
 }

@@ -1,8 +1,10 @@
 import type { Balancer, BalancerFactory, EndpointSnapshot } from '../core/balancer.js';
 import type { EndpointView } from '../core/endpoint.js';
+import { unknownOptions } from '../core/validate.js';
 import { AliasTable } from './alias-table.js';
 import { eligibleEndpoints } from './eligibility.js';
 import {
+  BALANCER_KEYS,
   type BalancerOptions,
   checkBalancerOptions,
   type ResolvedBalancerOptions,
@@ -51,7 +53,10 @@ class WeightedBalancer implements Balancer {
 export function weighted(options: BalancerOptions = {}): BalancerFactory {
   return {
     name: 'weighted',
-    validate: () => checkBalancerOptions('weighted', options),
+    validate: () => [
+      ...unknownOptions('weighted', options, BALANCER_KEYS),
+      ...checkBalancerOptions('weighted', options),
+    ],
     create: () => new WeightedBalancer(resolveBalancerOptions(options)),
   };
 }

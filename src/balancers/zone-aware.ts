@@ -1,6 +1,7 @@
 import type { Balancer, BalancerFactory, EndpointSnapshot } from '../core/balancer.js';
 import type { RequestContext } from '../core/context.js';
 import type { EndpointView } from '../core/endpoint.js';
+import { optionKeys, unknownOptions } from '../core/validate.js';
 import { eligibleEndpoints } from './eligibility.js';
 import {
   type BalancerOptions,
@@ -15,7 +16,11 @@ import { snapshotOf } from './snapshot.js';
 export interface ZoneAwareOptions extends Pick<BalancerOptions, 'random' | 'panicThreshold'> {
   /** The caller's zone; endpoints whose discovery `zone` equals it are local. */
   zone: string;
-  /** The balancer used inside each side, local and remote (default {@link p2cPeakEwma}). */
+  /**
+   * The balancer used inside each side, local and remote.
+   *
+   * @defaultValue {@link p2cPeakEwma}
+   */
   balancer?: BalancerFactory;
   /**
    * While fewer than this share of local endpoints are active (0 to 1, default 0.7), a growing
@@ -113,6 +118,15 @@ class ZoneAwareBalancer implements Balancer {
     return this.#all.map((ep) => known.get(ep.id) ?? snapshotOf(ep));
   }
 }
+const ZONE_AWARE_KEYS = optionKeys<ZoneAwareOptions>({
+  panicThreshold: true,
+  random: true,
+  zone: true,
+  balancer: true,
+  minLocalHealthy: true,
+  maxLocalInflightPerEndpoint: true,
+});
+
 /**
  * Zone awareness: keeps traffic in the caller's zone (cheaper, faster) and spills over to
  * other zones when local endpoints are ejected or overloaded. Wraps another balancer, which
@@ -130,6 +144,7 @@ export function zoneAware(options: ZoneAwareOptions): BalancerFactory {
     name,
     validate: () => {
       const problems = [
+        ...unknownOptions('zoneAware', options, ZONE_AWARE_KEYS),
         ...checkBalancerOptions(name, { random: options?.random, panicThreshold: options?.panicThreshold }),
         ...(inner.validate?.() ?? []),
         ...checkPositive(name, 'maxLocalInflightPerEndpoint', options?.maxLocalInflightPerEndpoint),

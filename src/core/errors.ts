@@ -42,38 +42,205 @@ export const ErrorCode = {
 /** One of the {@link ErrorCode} values. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/** Facts every request-level failure may carry. */
+export interface RequestFailureDetails {
+  /** The logical service the request was for. */
+  readonly service?: string;
+  /** The endpoint (`host:port`) of the attempt that failed, when one was chosen. */
+  readonly endpoint?: string;
+  /** False only when the request provably never reached an upstream (so it is safe to send again). */
+  readonly requestSent?: boolean;
+  /** Which attempt failed: 1 for the first, 2 for the first retry, ... */
+  readonly attempt?: number;
+  /** The undici or socket error code (or error name) behind a transport failure. */
+  readonly cause?: string;
+}
+
+/**
+ * What `details` holds for each {@link ErrorCode}: `isTrellisError(err, ErrorCode.InvalidConfig)`
+ * narrows `err` so that `err.details.problems` is a `readonly string[]`. Fields not listed may
+ * appear too; read them as `unknown`.
+ */
+export interface ErrorDetailsByCode {
+  /** Every problem found, each a sentence that says what to write instead. */
+  TRELLIS_INVALID_CONFIG: {
+    /** Every problem, each a sentence that says what to write instead. */
+    readonly problems: readonly string[];
+  };
+  /** Every problem with the call. */
+  TRELLIS_INVALID_REQUEST: {
+    /** Every problem, each naming the field and what to write instead. */
+    readonly problems: readonly string[];
+    /** The service the request named, when it named one. */
+    readonly service?: string;
+  };
+  /** The name that matched no service. */
+  TRELLIS_UNKNOWN_SERVICE: {
+    /** The name that matched no service. */
+    readonly service?: string;
+    /** A service one typo away from it, if any. */
+    readonly suggestion?: string;
+  };
+  /** The service (one request), the services still waiting (`mesh.ready()`), or a held-back empty update. */
+  TRELLIS_NO_ENDPOINTS: RequestFailureDetails & {
+    /** `mesh.ready()`: the services with no endpoint yet. */
+    readonly waiting?: readonly string[];
+    /** True when discovery emptied the set and the last endpoints are kept for a grace period. */
+    readonly heldBack?: boolean;
+    /** That grace period, in ms. */
+    readonly graceMs?: number;
+  };
+  /** The rejected input. */
+  TRELLIS_INVALID_DISCOVERY_DATA: {
+    /** What the resolver published for the endpoint. */
+    readonly input?: unknown;
+  };
+  /** The service whose discovery failed. */
+  TRELLIS_DISCOVERY_FAILED: {
+    /** The service whose discovery failed. */
+    readonly service?: string;
+  };
+  /** Where the request was when the mesh closed. */
+  TRELLIS_MESH_CLOSED: RequestFailureDetails;
+  /** The request that asked for it. */
+  TRELLIS_UNSUPPORTED: RequestFailureDetails;
+  /** Where the deadline found the request. */
+  TRELLIS_DEADLINE_EXCEEDED: RequestFailureDetails;
+  /** Where the abort found the request. */
+  TRELLIS_ABORTED: RequestFailureDetails;
+  /** The service whose breaker is open. */
+  TRELLIS_CIRCUIT_OPEN: RequestFailureDetails;
+  /** The limit that shed the call. */
+  TRELLIS_CONCURRENCY_LIMITED: RequestFailureDetails & {
+    /** Attempts in flight when the call was shed. */
+    readonly inflight?: number;
+    /** The limit at that moment. */
+    readonly limit?: number;
+  };
+  /** When to try again, if known. */
+  TRELLIS_RATE_LIMITED: RequestFailureDetails & {
+    /** How long until the rate limit has a token again, in ms. */
+    readonly retryAfterMs?: number;
+    /** The adaptive throttle's rejection probability. */
+    readonly probability?: number;
+  };
+  /** The routing rule that injected the fault. */
+  TRELLIS_FAULT_INJECTED: RequestFailureDetails & {
+    /** The name of the routing rule. */
+    readonly route?: string;
+  };
+  /** Where the transport failed. */
+  TRELLIS_UPSTREAM_UNAVAILABLE: RequestFailureDetails & {
+    /** True when a retry was refused because the service's retry budget is spent. */
+    readonly retryBudgetExhausted?: boolean;
+  };
+  /** The request that asked for TLS. */
+  TRELLIS_TLS_REQUIRED: RequestFailureDetails;
+  /** Where the handshake or identity check failed. */
+  TRELLIS_TLS_FAILED: RequestFailureDetails & {
+    /** The host whose identity was checked. */
+    readonly host?: string;
+    /** The identity the peer presented. */
+    readonly presented?: unknown;
+    /** The identities that would have been accepted. */
+    readonly expected?: readonly string[];
+  };
+}
+
+/** The `details` of a {@link TrellisError} with code `C`. */
+export type ErrorDetails<C extends ErrorCode = ErrorCode> = ErrorDetailsByCode[C] &
+  Readonly<Record<string, unknown>>;
+
+/** `details` as given to the {@link TrellisError} constructor: `problems` may be left out (it then lists the message). */
+export type DetailsInit<C extends ErrorCode> = C extends 'TRELLIS_INVALID_CONFIG' | 'TRELLIS_INVALID_REQUEST'
+  ? Omit<ErrorDetails<C>, 'problems'> & {
+      /** Every problem; the message alone when left out. */
+      readonly problems?: readonly string[];
+    }
+  : ErrorDetails<C>;
+
 /** Options for {@link TrellisError}. */
-export interface TrellisErrorOptions {
+export interface TrellisErrorOptions<C extends ErrorCode = ErrorCode> {
   /** The underlying error, if any. */
   cause?: unknown;
-  /** Structured facts about the failure (problem list, service name, endpoint...). */
-  details?: Readonly<Record<string, unknown>>;
+  /** Structured facts about the failure (see {@link ErrorDetailsByCode}). */
+  details?: DetailsInit<C>;
 }
 
 /**
  * The one error type trellis throws. `code` is stable; `message` says what went wrong and what to
- * do about it.
+ * do about it; `details` is typed per code ({@link ErrorDetailsByCode}).
+ *
+ * Through a `fetch` front-end (`mesh.fetch()`, a wrapped `fetch`, the global dispatcher) a mesh
+ * failure reaches the caller as `fetch`'s own `TypeError: fetch failed` with the TrellisError in
+ * its `cause`: find it with {@link findTrellisError}.
+ *
+ * @typeParam C - the error's code
  */
-export class TrellisError extends Error {
+export class TrellisError<C extends ErrorCode = ErrorCode> extends Error {
   /** Stable, machine-readable code. */
-  readonly code: ErrorCode;
+  readonly code: C;
   /** Structured facts about the failure. */
-  readonly details: Readonly<Record<string, unknown>>;
+  readonly details: ErrorDetails<C>;
 
   /**
    * @param code - one of {@link ErrorCode}
    * @param message - what happened and what to do about it
    * @param options - cause and details
    */
-  constructor(code: ErrorCode, message: string, options: TrellisErrorOptions = {}) {
+  constructor(code: C, message: string, options: TrellisErrorOptions<C> = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TrellisError';
     this.code = code;
-    this.details = options.details ?? {};
+    const details = (options.details ?? {}) as Record<string, unknown>;
+    this.details = (
+      LISTS_PROBLEMS.has(code) && details.problems === undefined
+        ? { ...details, problems: [message] }
+        : details
+    ) as ErrorDetails<C>;
   }
 }
 
-/** True when `err` is a {@link TrellisError}, optionally with the given code. */
-export function isTrellisError(err: unknown, code?: ErrorCode): err is TrellisError {
+/** Codes whose details always list `problems`. */
+const LISTS_PROBLEMS: ReadonlySet<string> = new Set([ErrorCode.InvalidConfig, ErrorCode.InvalidRequest]);
+
+/**
+ * True when `err` itself is a {@link TrellisError}, optionally with the given code (which narrows
+ * `err.details` to that code's fields). A `fetch` front-end wraps mesh failures in
+ * `TypeError: fetch failed`: use {@link findTrellisError} there.
+ */
+export function isTrellisError<C extends ErrorCode = ErrorCode>(
+  err: unknown,
+  code?: C,
+): err is TrellisError<C> {
   return err instanceof TrellisError && (code === undefined || err.code === code);
+}
+
+/** How many `cause` links {@link findTrellisError} follows (a guard against cycles). */
+const MAX_CAUSE_DEPTH = 8;
+
+/**
+ * The {@link TrellisError} that `err` is or was caused by, following `cause` (as `fetch` wraps
+ * it: `TypeError: fetch failed` with the mesh's error in `cause`), optionally with the given code.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await mesh.fetch('http://users/v1/users/42');
+ * } catch (err) {
+ *   const failure = findTrellisError(err, ErrorCode.NoEndpoints);
+ *   if (failure) console.error(failure.details.service, failure.message);
+ * }
+ * ```
+ */
+export function findTrellisError<C extends ErrorCode = ErrorCode>(
+  err: unknown,
+  code?: C,
+): TrellisError<C> | undefined {
+  let current = err;
+  for (let depth = 0; depth <= MAX_CAUSE_DEPTH && current != null; depth++) {
+    if (current instanceof TrellisError) return isTrellisError(current, code) ? current : undefined;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
 }

@@ -66,6 +66,13 @@ export interface ServiceHandle {
    * Optional so that handles made outside a mesh (in tests) need not provide it.
    */
   onEndpointAdded?(hook: (endpoint: EndpointView) => void): void;
+  /**
+   * While discovery has not yet published the service's first endpoints, a wait for them within
+   * the request's deadline (it rejects when the deadline passes or the caller aborts first);
+   * `undefined` once the service has had endpoints. The balance layer calls it when it finds no
+   * endpoint. Optional so that handles made outside a mesh (in tests) need not provide it.
+   */
+  waitForFirstEndpoints?(ctx: RequestContext): Promise<void> | undefined;
   /** Registers cleanup (timers, breakers) to run when the service is closed. */
   onClose(cleanup: () => void | Promise<void>): void;
   /**
@@ -117,6 +124,13 @@ export interface Layer {
    * The `balance` role splits a stack: the layers below it form the endpoint stack.
    */
   readonly role?: string;
+  /**
+   * Problems with the layer's options, each a sentence saying what to write instead; `build()`
+   * lists them with the rest of the configuration's problems (as it does a balancer's and a
+   * resolver's). Factories check their options when called but report here rather than throw,
+   * so one bad call does not hide the others.
+   */
+  validate?(): readonly string[];
   /** Builds this layer's service on top of `next`. */
   wrap(next: Service, service: ServiceHandle): Service;
 }

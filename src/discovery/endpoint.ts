@@ -50,7 +50,18 @@ function checkPort(port: unknown, input: unknown): number {
   throw invalid(input, `the port must be an integer from 1 to 65535, not ${JSON.stringify(port)}`);
 }
 
+/** `scheme://` at the start: a URL where a `host:port` belongs. */
+const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+
 function splitAddress(input: string): [string, string] {
+  if (URL_SCHEME.test(input)) {
+    const authority = input.replace(URL_SCHEME, '').replace(/[/?#].*$/, '');
+    throw invalid(
+      input,
+      `this is a URL; an endpoint is an address: drop the scheme and write '${authority}' ` +
+        '(connections use TLS when the service has transport({ tls }))',
+    );
+  }
   if (input.startsWith('[')) {
     const close = input.indexOf(']');
     if (close < 0 || input[close + 1] !== ':')

@@ -14,7 +14,11 @@ export interface UpdatePolicy {
    * flapping source causes one rebalance, not many. The first set is applied at once. Default 100.
    */
   debounceMs?: number;
-  /** Longest time, in ms, an update waits while updates keep coming. Default 1000. */
+  /**
+   * Longest time, in ms, an update waits while updates keep coming.
+   *
+   * @defaultValue 1000
+   */
   maxDelayMs?: number;
   /**
    * How long, in ms, an update that would empty a non-empty set is held back ("always available

@@ -1,8 +1,11 @@
+import { lookup as dnsLookup } from 'node:dns';
+import type { LookupFunction } from 'node:net';
 import { Agent, Dispatcher } from 'undici';
 import { RequestContext } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { ServiceRuntime } from '../service/service-runtime.js';
 import { HandlerBridge } from './handler-bridge.js';
+import { checkDispatchTarget } from './request-options.js';
 
 /**
  * @internal How the dispatcher reaches the mesh: find a service by host, and know whether the mesh is open.
@@ -12,6 +15,30 @@ export interface ServiceDirectory {
   routeForOrigin(origin: string | URL): MeshRoute | undefined;
   /** Throws `TRELLIS_MESH_CLOSED` once the mesh is closed. */
   assertOpen(): void;
+  /** A service name one typo away from `host`, if any (for the pass-through DNS failure message). */
+  suggestService(host: string): string | undefined;
+}
+
+/**
+ * The pass-through agent's DNS lookup: a host that does not resolve and is one typo away from a
+ * mesh service (`http://user/x` in a mesh with `users`) fails with a TrellisError saying so, with
+ * DNS's error as its cause. Runs once per new connection, never per request.
+ */
+function lookupWithSuggestion(directory: ServiceDirectory): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, options, (err, ...rest) => {
+      const unknown = err?.code === 'ENOTFOUND' || err?.code === 'EAI_AGAIN';
+      const suggestion = unknown ? directory.suggestService(hostname) : undefined;
+      if (suggestion === undefined) return (callback as (...args: unknown[]) => void)(err, ...rest);
+      const error = new TrellisError(
+        ErrorCode.UnknownService,
+        `'${hostname}' is not a mesh service and DNS could not resolve it (${err!.message}): did you mean the ` +
+          `mesh service '${suggestion}'? Write http://${suggestion}/... to send it through the mesh.`,
+        { cause: err, details: { service: hostname, suggestion } },
+      );
+      (callback as (err: Error) => void)(error);
+    });
+  };
 }
 
 /** @internal A mesh service an origin addresses, and whether the origin may be carried to it. */
@@ -48,7 +75,7 @@ export class MeshDispatcher extends Dispatcher {
 
   /** The agent for hosts outside the mesh, created on first use. */
   get passthrough(): Agent {
-    this.#passthrough ??= new Agent();
+    this.#passthrough ??= new Agent({ connect: { lookup: lookupWithSuggestion(this.#directory) } });
     return this.#passthrough;
   }
 
@@ -75,6 +102,7 @@ export class MeshDispatcher extends Dispatcher {
             'use a plain undici Agent for them.',
         );
       }
+      checkDispatchTarget(service.name, options.method, options.path);
       const ctx = new RequestContext({
         service: service.name,
         method: options.method,

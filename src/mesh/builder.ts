@@ -189,6 +189,9 @@ export class MeshConfiguration {
     problems.push(...transportProblems);
     if (transportProblems.length === 0) problems.push(...validateEffectiveTransport(transport, where));
     const stack = this.#applyEdits(base, draft.stackEdits, where, problems);
+    for (const name of stack?.names ?? []) {
+      for (const problem of stack!.get(name)!.validate?.() ?? []) problems.push(`${where}: ${problem}`);
+    }
     if (problems.length > before || stack === undefined || draft.resolver === undefined) return undefined;
     return {
       name: draft.name,

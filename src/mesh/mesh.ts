@@ -8,9 +8,11 @@ import { RequestContext, type RequestContextInit } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { MeshEvents } from '../core/events.js';
 import type { Service } from '../core/layer.js';
+import { nearMiss } from '../core/near-miss.js';
 import { MeshDispatcher, type MeshRoute } from '../frontends/dispatcher.js';
 import { type FetchInit, type FetchInput, type FetchLike, fetchVia, routeFetch } from '../frontends/fetch.js';
 import { claimKeys, originTarget } from '../frontends/origin.js';
+import { checkRequestOptions } from '../frontends/request-options.js';
 import { type ServiceConfig, ServiceRuntime } from '../service/service-runtime.js';
 import { isMetricsLayer, METRICS_LAYER, type MetricsLayer } from '../telemetry/metrics-layer.js';
 import { MeshConfiguration } from './builder.js';
@@ -41,6 +43,18 @@ export class MeshBuilder extends MeshConfiguration {
     return new Mesh(services, options);
   }
 }
+
+/** Options for {@link Mesh.ready}. */
+export interface ReadyOptions {
+  /**
+   * How long to wait for every service's first endpoints, in ms.
+   *
+   * @defaultValue 10000
+   */
+  timeout?: number;
+}
+
+const DEFAULT_READY_TIMEOUT_MS = 10_000;
 
 /** Origin lookups are cached; the cache is dropped when it grows past this many origins. */
 const ORIGIN_CACHE_LIMIT = 1024;
@@ -157,20 +171,26 @@ export class Mesh extends EventEmitter<MeshEvents> {
     return { service, tlsRequired: target!.https && !this.#tlsServices.has(service) };
   }
 
+  /** @internal A service name or claimed host one typo away from `host` (a pass-through that DNS does not know). */
+  suggestService(host: string): string | undefined {
+    // Claims are kept as `host:port`; a typo is judged on the host alone. Only on a DNS failure.
+    const hosts = new Set<string>();
+    for (const key of this.#byHost.keys()) hosts.add(key.slice(0, key.lastIndexOf(':')));
+    return nearMiss(host.toLowerCase(), hosts);
+  }
+
   /** @internal Throws once the mesh is closed. */
   assertOpen(): void {
-    if (this.#closing) {
-      throw new TrellisError(
-        ErrorCode.MeshClosed,
-        'The mesh is closed: create a new one to make more requests.',
-      );
-    }
+    if (this.#closing) throw this.#closedError();
   }
 
   /**
    * The fast path: sends a request to a service by logical name and resolves with undici's
    * response (`statusCode`, `headers`, and a streaming `body` that must be consumed or
    * destroyed). Layers that answer on their own must give a readable `body` here.
+   *
+   * Options are checked before anything is sent: a bad `path`, `method`, `timeout` or `deadline`,
+   * or an unknown key, rejects with `TRELLIS_INVALID_REQUEST` naming the field and what to write.
    *
    * @example
    * ```ts
@@ -179,16 +199,14 @@ export class Mesh extends EventEmitter<MeshEvents> {
    * ```
    */
   request(options: MeshRequestOptions): Promise<Dispatcher.ResponseData> {
+    try {
+      checkRequestOptions(options as unknown as Readonly<Record<string, unknown>>);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const service = this.#services.get(options.service);
     if (service === undefined || this.#closing) {
-      return Promise.reject(
-        this.#closing
-          ? new TrellisError(
-              ErrorCode.MeshClosed,
-              'The mesh is closed: create a new one to make more requests.',
-            )
-          : this.#unknownService(options.service),
-      );
+      return Promise.reject(this.#closing ? this.#closedError() : this.#unknownService(options.service));
     }
     // Not relayed, so the transport's answer is undici's own response object.
     return service.call(new RequestContext(options)) as Promise<Dispatcher.ResponseData>;
@@ -232,6 +250,63 @@ export class Mesh extends EventEmitter<MeshEvents> {
    */
   dispatcher(): MeshDispatcher {
     return this.#dispatcher;
+  }
+
+  /**
+   * Resolves once every service has its first endpoints from discovery. Requests sent before
+   * then wait for them within their deadline rather than fail, so awaiting this is optional; it
+   * is the place to find out at start-up that a discovery source is wrong.
+   *
+   * @throws {@link TrellisError} `TRELLIS_NO_ENDPOINTS` (rejects) after `timeout` ms, naming each
+   *   service still waiting, its resolver and its latest discovery error (`details.waiting`
+   *   lists their names); `TRELLIS_MESH_CLOSED` if the mesh closes first.
+   * @example
+   * ```ts
+   * const mesh = Mesh.builder().service('users', (s) => s.discovery(fileEndpoints('users.json'))).build();
+   * await mesh.ready({ timeout: 5000 });
+   * ```
+   */
+  ready(options: ReadyOptions = {}): Promise<void> {
+    const timeout = options.timeout ?? DEFAULT_READY_TIMEOUT_MS;
+    if (!(typeof timeout === 'number' && timeout > 0)) {
+      return Promise.reject(
+        new TrellisError(
+          ErrorCode.InvalidRequest,
+          `mesh.ready(): timeout must be a number of milliseconds > 0 (for example { timeout: 5000 }), got ${String(timeout)}.`,
+        ),
+      );
+    }
+    const arrivals: Promise<void>[] = [];
+    for (const runtime of this.#services.values()) {
+      const arrival = runtime.firstEndpoints;
+      if (arrival !== undefined) arrivals.push(arrival);
+    }
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(this.#notReady(timeout)), timeout);
+      void Promise.all(arrivals).then(() => {
+        clearTimeout(timer);
+        if (this.#closing) reject(this.#closedError());
+        else resolve();
+      });
+    });
+  }
+
+  #notReady(timeout: number): TrellisError {
+    const waiting = [...this.#services.values()].filter((runtime) => runtime.waitingFor !== undefined);
+    return new TrellisError(
+      ErrorCode.NoEndpoints,
+      `mesh.ready(): after ${timeout} ms, ${waiting.length} service${waiting.length === 1 ? ' has' : 's have'} ` +
+        `no endpoints yet: ${waiting.map((runtime) => runtime.waitingFor).join(', ')}. Check the discovery ` +
+        'sources (the "discoveryError" event reports each failure), or wait longer.',
+      { details: { waiting: waiting.map((runtime) => runtime.name) } },
+    );
+  }
+
+  #closedError(): TrellisError {
+    return new TrellisError(
+      ErrorCode.MeshClosed,
+      'The mesh is closed: create a new one to make more requests.',
+    );
   }
 
   /** Per-endpoint state of a service's balancer (in flight, state, weight, latency estimate). */

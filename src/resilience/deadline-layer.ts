@@ -1,9 +1,10 @@
 import { isAborted, offAbort, onAbort, type SignalLike } from '../core/cancel-token.js';
 import type { AbortEmitter, RequestContext } from '../core/context.js';
-import { ErrorCode, TrellisError } from '../core/errors.js';
+import { ErrorCode, isTrellisError, TrellisError } from '../core/errors.js';
 import { withHeader } from '../core/headers.js';
 import type { Layer, MeshResponse, Service } from '../core/layer.js';
 import { addListener, callListeners, type ListenerList, removeListener } from '../core/listener-list.js';
+import { invalidLayer, optionKeys, unknownOptions } from '../core/validate.js';
 import { abortedError } from '../transport/transport-errors.js';
 import { deadlineWheel } from './deadline-wheel.js';
 import { currentInbound } from './inbound.js';
@@ -14,7 +15,11 @@ export const DEADLINE_LAYER = 'deadline';
 
 /** Options for {@link deadlines}. */
 export interface DeadlineOptions {
-  /** Timeout in ms for requests that set neither `timeout` nor `deadline`; none by default. */
+  /**
+   * Timeout in ms for requests that set neither `timeout` nor `deadline`.
+   *
+   * @defaultValue none
+   */
   timeoutMs?: number;
   /**
    * Limit in ms on each attempt's wait for response headers (undici's `headersTimeout`, counted
@@ -24,15 +29,31 @@ export interface DeadlineOptions {
    * precise ones.
    */
   attemptTimeoutMs?: number;
-  /** Send the remaining time downstream in the `trellis-timeout-ms` header; true by default. */
+  /**
+   * Send the remaining time downstream in the `trellis-timeout-ms` header.
+   *
+   * @defaultValue true
+   */
   propagate?: boolean;
-  /** Honour the deadline and cancellation of the inbound request being handled; true by default. */
+  /**
+   * Honour the deadline and cancellation of the inbound request being handled.
+   *
+   * @defaultValue true
+   */
   inherit?: boolean;
 }
 
+const DEADLINE_KEYS = optionKeys<DeadlineOptions>({
+  timeoutMs: true,
+  attemptTimeoutMs: true,
+  propagate: true,
+  inherit: true,
+});
+
 /** Lists what is wrong with deadline options, each as a sentence the user can act on. */
 export function validateDeadlineOptions(options: DeadlineOptions): string[] {
-  const problems: string[] = [];
+  const problems = unknownOptions('deadlines', options, DEADLINE_KEYS);
+  if (options === null || typeof options !== 'object') return problems;
   for (const key of ['timeoutMs', 'attemptTimeoutMs'] as const) {
     const value = options[key];
     if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value > 0)) {
@@ -150,8 +171,11 @@ async function guarded(next: Service, ctx: RequestContext, guard: DeadlineGuard)
     response = await next(ctx);
   } catch (err) {
     guard.release();
-    // Whatever a lower layer made of the abort, report why the request was cut.
-    throw guard.aborted && guard.reason !== undefined ? guard.reason : err;
+    // Whatever a lower layer made of the abort, report why the request was cut, except that a
+    // request still waiting for discovery's first endpoints says so (it was never sent).
+    throw guard.aborted && guard.reason !== undefined && !isTrellisError(err, ErrorCode.NoEndpoints)
+      ? guard.reason
+      : err;
   }
   const body = response.body;
   if (body.destroyed) guard.release();
@@ -174,8 +198,7 @@ async function guarded(next: Service, ctx: RequestContext, guard: DeadlineGuard)
  */
 export function deadlines(options: DeadlineOptions = {}): Layer {
   const problems = validateDeadlineOptions(options);
-  if (problems.length > 0)
-    throw new TrellisError(ErrorCode.InvalidConfig, problems.join('; '), { details: { problems } });
+  if (problems.length > 0) return invalidLayer(DEADLINE_LAYER, problems);
   const { timeoutMs, attemptTimeoutMs } = options;
   const propagate = options.propagate ?? true;
   const inherit = options.inherit ?? true;

@@ -3,6 +3,7 @@ import type { RequestContext } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import { LatencyWindow } from '../core/latency-window.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
+import { invalidLayer, optionKeys, unknownOptions } from '../core/validate.js';
 import { restampTimeout } from './deadline-layer.js';
 import { isReplayable } from './replayable-body.js';
 import { RetryBudget, validateBudgetOptions } from './retry-budget.js';
@@ -12,23 +13,57 @@ export const HEDGE_LAYER = 'hedge';
 
 /** Options for {@link hedging}. */
 export interface HedgeOptions {
-  /** False makes the layer a pass-through (the default stack's setting); true by default. */
+  /**
+   * False makes the layer a pass-through (the default stack's setting).
+   *
+   * @defaultValue true
+   */
   enabled?: boolean;
-  /** Send the backup once the first attempt is slower than this latency quantile of the service; 0.95 by default. */
+  /**
+   * Send the backup once the first attempt is slower than this latency quantile of the service.
+   *
+   * @defaultValue 0.95
+   */
   quantile?: number;
-  /** Backups may add at most this fraction of the traffic (their own budget); 0.05 by default. */
+  /**
+   * Backups may add at most this fraction of the traffic (their own budget).
+   *
+   * @defaultValue 0.05
+   */
   maxExtraLoad?: number;
-  /** Samples (in the last `windowMs`) needed before any backup is sent; 100 by default. */
+  /**
+   * Samples (in the last `windowMs`) needed before any backup is sent.
+   *
+   * @defaultValue 100
+   */
   minSamples?: number;
-  /** Latency samples count for about this long, in ms; 10 000 by default. */
+  /**
+   * Latency samples count for about this long, in ms.
+   *
+   * @defaultValue 10 000
+   */
   windowMs?: number;
-  /** Clock in ms (for tests); `performance.now` by default. */
+  /**
+   * Clock in ms (for tests).
+   *
+   * @defaultValue `performance.now`
+   */
   now?: () => number;
 }
 
+const HEDGE_KEYS = optionKeys<HedgeOptions>({
+  enabled: true,
+  quantile: true,
+  maxExtraLoad: true,
+  minSamples: true,
+  windowMs: true,
+  now: true,
+});
+
 /** Lists what is wrong with hedging options, each as a sentence the user can act on. */
 export function validateHedgeOptions(options: HedgeOptions): string[] {
-  const problems: string[] = [];
+  const problems = unknownOptions('hedging', options, HEDGE_KEYS);
+  if (options === null || typeof options !== 'object') return problems;
   const { quantile, minSamples, windowMs } = options;
   if (quantile !== undefined && !(typeof quantile === 'number' && quantile > 0 && quantile < 1)) {
     problems.push(
@@ -200,8 +235,7 @@ function launchBackup(request: HedgedRequest): void {
  */
 export function hedging(options: HedgeOptions = {}): Layer {
   const problems = validateHedgeOptions(options);
-  if (problems.length > 0)
-    throw new TrellisError(ErrorCode.InvalidConfig, problems.join('; '), { details: { problems } });
+  if (problems.length > 0) return invalidLayer(HEDGE_LAYER, problems);
   return {
     name: HEDGE_LAYER,
     wrap(next: Service, service: ServiceHandle): Service {

@@ -1,14 +1,39 @@
+import { optionKeys } from '../core/validate.js';
 /** Options for a {@link RetryBudget}. */
 export interface RetryBudgetOptions {
-  /** Extra attempts allowed per original request, as a fraction (0.2 = 20% more traffic); 0.2 by default. */
+  /**
+   * Extra attempts allowed per original request, as a fraction (0.2 = 20% more traffic).
+   *
+   * @defaultValue 0.2
+   */
   percent?: number;
-  /** Extra attempts always allowed per second, so low-traffic services can still retry; 10 by default. */
+  /**
+   * Extra attempts always allowed per second, so low-traffic services can still retry.
+   *
+   * @defaultValue 10
+   */
   minPerSecond?: number;
-  /** How long a deposit counts, in ms; 10 000 by default. */
+  /**
+   * How long a deposit counts, in ms.
+   *
+   * @defaultValue 10 000
+   */
   ttlMs?: number;
-  /** Clock in ms (for tests); `performance.now` by default. */
+  /**
+   * Clock in ms (for tests).
+   *
+   * @defaultValue `performance.now`
+   */
   now?: () => number;
 }
+
+/** The keys of {@link RetryBudgetOptions}, for the unknown-option check. */
+export const BUDGET_KEYS = optionKeys<RetryBudgetOptions>({
+  percent: true,
+  minPerSecond: true,
+  ttlMs: true,
+  now: true,
+});
 
 /** Lists what is wrong with budget options, each as a sentence the user can act on. */
 export function validateBudgetOptions(options: RetryBudgetOptions, where: string): string[] {

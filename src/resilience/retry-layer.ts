@@ -1,13 +1,14 @@
 import pRetry, { type RetryContext } from 'p-retry';
 import { jitteredBackoff, parseRetryAfter } from '../core/backoff.js';
 import type { RequestContext } from '../core/context.js';
-import { ErrorCode, TrellisError } from '../core/errors.js';
+import { TrellisError } from '../core/errors.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
 import { sleep } from '../core/time.js';
+import { invalidLayer, optionKeys, unknownOptions } from '../core/validate.js';
 import { abortedError } from '../transport/transport-errors.js';
 import { restampTimeout } from './deadline-layer.js';
 import { bufferBody, isReplayable } from './replayable-body.js';
-import { RetryBudget, type RetryBudgetOptions, validateBudgetOptions } from './retry-budget.js';
+import { BUDGET_KEYS, RetryBudget, type RetryBudgetOptions, validateBudgetOptions } from './retry-budget.js';
 import {
   DEFAULT_RETRY_STATUSES,
   isRetryableError,
@@ -27,27 +28,61 @@ export interface RetryOptions {
   retries?: number;
   /** The service's retry budget: options, or a budget shared with other services. */
   budget?: RetryBudgetOptions | RetryBudget;
-  /** Backoff cap for the first retry in ms (doubling per retry, full jitter); 5 by default. */
+  /**
+   * Backoff cap for the first retry in ms (doubling per retry, full jitter).
+   *
+   * @defaultValue 5
+   */
   backoffBaseMs?: number;
-  /** Backoff cap for any retry in ms; 200 by default. */
+  /**
+   * Backoff cap for any retry in ms.
+   *
+   * @defaultValue 200
+   */
   backoffMaxMs?: number;
-  /** Response statuses retried for idempotent requests; 502, 503 and 504 by default. */
+  /**
+   * Response statuses retried for idempotent requests.
+   *
+   * @defaultValue 502, 503 and 504
+   */
   statuses?: readonly number[];
   /**
-   * The longest `Retry-After` waited for, in ms; 2000 by default. A response asking for a longer
-   * wait, or for one that would outlast the request's deadline, is not retried: it is returned as
-   * it is, `Retry-After` included, so no caller is held for as long as an upstream asks.
+   * The longest `Retry-After` waited for, in ms. A response asking for a longer wait, or for one
+   * that would outlast the request's deadline, is not retried: it is returned as it is,
+   * `Retry-After` included, so no caller is held for as long as an upstream asks.
+   *
+   * @defaultValue 2000
    */
   maxRetryAfterMs?: number;
-  /** Streaming bodies of idempotent requests are buffered up to this size to allow retries; 64 KiB by default. */
+  /**
+   * Streaming bodies of idempotent requests are buffered up to this size to allow retries.
+   *
+   * @defaultValue 64 KiB
+   */
   maxBufferBytes?: number;
-  /** Random source in [0, 1) for the jitter (for tests); `Math.random` by default. */
+  /**
+   * Random source in [0, 1) for the jitter (for tests).
+   *
+   * @defaultValue `Math.random`
+   */
   random?: () => number;
 }
 
+const RETRY_KEYS = optionKeys<RetryOptions>({
+  retries: true,
+  budget: true,
+  backoffBaseMs: true,
+  backoffMaxMs: true,
+  statuses: true,
+  maxRetryAfterMs: true,
+  maxBufferBytes: true,
+  random: true,
+});
+
 /** Lists what is wrong with retry options, each as a sentence the user can act on. */
 export function validateRetryOptions(options: RetryOptions): string[] {
-  const problems: string[] = [];
+  const problems = unknownOptions('retries', options, RETRY_KEYS);
+  if (options === null || typeof options !== 'object') return problems;
   const nonNegative = (key: keyof RetryOptions, integer: boolean) => {
     const value = options[key];
     if (value === undefined) return;
@@ -76,7 +111,12 @@ export function validateRetryOptions(options: RetryOptions): string[] {
     problems.push('retries(): statuses must be HTTP status codes from 400 to 599');
   }
   if (options.budget !== undefined && !(options.budget instanceof RetryBudget)) {
-    problems.push(...validateBudgetOptions(options.budget, 'retries()'));
+    problems.push(
+      ...unknownOptions('retries', options.budget, BUDGET_KEYS).map((p) =>
+        p.replace('option', 'budget option'),
+      ),
+      ...validateBudgetOptions(options.budget, 'retries()'),
+    );
   }
   return problems;
 }
@@ -198,8 +238,7 @@ function isRetryableFailure(err: Error, ctx: RequestContext): boolean {
  */
 export function retries(options: RetryOptions = {}): Layer {
   const problems = validateRetryOptions(options);
-  if (problems.length > 0)
-    throw new TrellisError(ErrorCode.InvalidConfig, problems.join('; '), { details: { problems } });
+  if (problems.length > 0) return invalidLayer(RETRY_LAYER, problems);
   const maxRetries = options.retries ?? 2;
   const maxBufferBytes = options.maxBufferBytes ?? 65_536;
   return {

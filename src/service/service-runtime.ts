@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'eventemitter3';
 import type { Balancer } from '../core/balancer.js';
+import type { RequestContext } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { MeshEvents } from '../core/events.js';
 import type { Service } from '../core/layer.js';
@@ -11,6 +12,7 @@ import { UpdateGuard } from '../discovery/update-guard.js';
 import type { TransportOptions } from '../transport/transport-options.js';
 import { type EndpointOwner, EndpointRuntimeHandle } from './endpoint-handle.js';
 import { type EndpointSetChange, EndpointSetDiff, EndpointSetPatch } from './endpoint-set-diff.js';
+import { FirstEndpoints } from './first-endpoints.js';
 import { MeshEndpoint } from './mesh-endpoint.js';
 
 /** A fully validated service configuration, as the builder hands it to the mesh. */
@@ -61,6 +63,8 @@ export class ServiceRuntime implements EndpointOwner {
   #subscription: ResolverSubscription | undefined;
   #guard: UpdateGuard | undefined;
   #closed = false;
+  /** The wait for the first endpoints; dropped once they arrive. */
+  #first: FirstEndpoints | undefined;
   /** Drain time for endpoints that leave discovery. */
   readonly #drainTimeoutMs: number;
   readonly #lookup: (name: string) => Service | undefined;
@@ -83,6 +87,7 @@ export class ServiceRuntime implements EndpointOwner {
     this.#drainTimeoutMs = drainTimeoutMs;
     const { service, endpoint } = config.stack.split();
     this.#endpointStack = endpoint;
+    this.#first = new FirstEndpoints(config.name, config.resolver.description);
     this.call = endpoint === undefined ? service.build(this) : service.build(this, toEndpointStack);
   }
 
@@ -112,6 +117,20 @@ export class ServiceRuntime implements EndpointOwner {
 
   endpoints(): readonly MeshEndpoint[] {
     return this.#list;
+  }
+
+  waitForFirstEndpoints(ctx: RequestContext): Promise<void> | undefined {
+    return this.#first?.wait(ctx);
+  }
+
+  /** Resolves once discovery has published the first endpoints (or the service closes); undefined once it has. */
+  get firstEndpoints(): Promise<void> | undefined {
+    return this.#first?.arrival;
+  }
+
+  /** Why the service is still waiting for its first endpoints (resolver, latest error); undefined once it is not. */
+  get waitingFor(): string | undefined {
+    return this.#first?.describe();
   }
 
   onClose(cleanup: () => void | Promise<void>): void {
@@ -151,6 +170,7 @@ export class ServiceRuntime implements EndpointOwner {
               'The last known endpoints stay in use.',
             { cause: err, details: { service: this.name } },
           );
+    this.#first?.failed(error);
     this.events.emit('discoveryError', this.name, error);
   }
 
@@ -217,7 +237,14 @@ export class ServiceRuntime implements EndpointOwner {
     for (const endpoint of change.departed) this.#drain(endpoint);
     this.#list = change.list;
     this.balancer.update(change.list);
+    if (change.list.length > 0) this.#letWaitersGo();
     this.events.emit('endpoints', this.name, change.records);
+  }
+
+  /** The first endpoints are in the balancer, or the service is closing: requests stop waiting. */
+  #letWaitersGo(): void {
+    this.#first?.arrived();
+    this.#first = undefined;
   }
 
   #drain(endpoint: MeshEndpoint): void {
@@ -234,6 +261,8 @@ export class ServiceRuntime implements EndpointOwner {
   async close(timeoutMs: number): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Requests waiting for discovery go on and find the service closed.
+    this.#letWaitersGo();
     await this.#subscription?.close();
     this.#guard?.close();
     // A diff still running is dropped: the endpoints it created have no connections yet.

@@ -4,6 +4,7 @@ import type { RequestContext } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
 import type { Stack } from '../core/stack.js';
+import { optionKeys, unknownOptions } from '../core/validate.js';
 import { CallTimerPool } from './call-timer.js';
 import { CompletionFeed } from './completion-feed.js';
 import { bucketBounds } from './latency-histogram.js';
@@ -26,11 +27,23 @@ export const ATTEMPT_METRICS_LAYER = 'metrics-attempt';
 export interface MetricsOptions {
   /** The prom-client registry to register the metrics in (required: yours, not the global one). */
   registry: Registry<RegistryContentType>;
-  /** Prefix of every metric name [`trellis_client_`]. */
+  /**
+   * Prefix of every metric name.
+   *
+   * @defaultValue `trellis_client_`
+   */
   prefix?: string;
-  /** Latency histogram buckets, in seconds [1 ms to 10 s]. */
+  /**
+   * Latency histogram buckets, in seconds.
+   *
+   * @defaultValue 1 ms to 10 s
+   */
   buckets?: number[];
-  /** Distinct `route` values kept per service; later ones count as route `overflow` [64]. */
+  /**
+   * Distinct `route` values kept per service; later ones count as route `overflow`.
+   *
+   * @defaultValue 64
+   */
   maxRoutes?: number;
 }
 
@@ -61,6 +74,13 @@ function invalid(message: string, cause?: unknown): TrellisError {
   return new TrellisError(ErrorCode.InvalidConfig, message, cause === undefined ? {} : { cause });
 }
 
+const METRICS_KEYS = optionKeys<MetricsOptions>({
+  registry: true,
+  prefix: true,
+  buckets: true,
+  maxRoutes: true,
+});
+
 /**
  * Prometheus metrics, on prom-client: golden signals per service and per route (requests by
  * outcome and status class, latency to the response headers and to the end of the body, calls in
@@ -74,10 +94,13 @@ function invalid(message: string, cause?: unknown): TrellisError {
  * the per-attempt one below `balance`. Create one layer per registry and prefix, and share it
  * between meshes: a service name seen by two meshes has one set of series.
  *
- * @throws `TrellisError` with code `TRELLIS_INVALID_CONFIG` when the registry is missing, the
- * options are invalid, or the registry already holds these metric names.
+ * An unknown option is listed by `build()` with the configuration's other problems.
+ *
+ * @throws `TrellisError` with code `TRELLIS_INVALID_CONFIG` when the registry is missing, an
+ * option is invalid, or the registry already holds these metric names.
  */
 export function metrics(options: MetricsOptions): MetricsLayer {
+  const unknown = unknownOptions('metrics', options, METRICS_KEYS);
   const registry = options?.registry;
   if (registry === undefined || typeof registry.registerMetric !== 'function')
     throw invalid('metrics() needs a prom-client Registry: metrics({ registry: new Registry() }).');
@@ -141,6 +164,7 @@ export function metrics(options: MetricsOptions): MetricsLayer {
 
   const layer: MetricsLayer = {
     name: METRICS_LAYER,
+    ...(unknown.length > 0 && { validate: () => unknown }),
     registry,
     perAttempt,
     completions,

@@ -12,6 +12,7 @@ import {
 import type { RequestContext } from '../core/context.js';
 import { isTrellisError } from '../core/errors.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
+import { invalidLayer, optionKeys, unknownOptions } from '../core/validate.js';
 import { ATTEMPT_TRACED, ATTEMPT_TRACING, type AttemptTracing, headerSetter } from './trace-context.js';
 
 /** The layer name of {@link tracing}. */
@@ -51,6 +52,8 @@ function finish(span: Span, ctx: RequestContext): void {
   span.end();
 }
 
+const TRACING_KEYS = optionKeys<TracingOptions>({ tracer: true, propagate: true });
+
 /**
  * One OpenTelemetry span per logical request (retries and hedges included), named after the
  * HTTP method as the semantic conventions ask, carrying the service, path, chosen endpoint,
@@ -63,6 +66,8 @@ function finish(span: Span, ctx: RequestContext): void {
  * attributes are only built for recording spans.
  */
 export function tracing(options: TracingOptions = {}): Layer {
+  const problems = unknownOptions('tracing', options, TRACING_KEYS);
+  if (problems.length > 0) return invalidLayer(TRACING_LAYER, problems);
   return {
     name: TRACING_LAYER,
     wrap(next: Service, service: ServiceHandle): Service {

@@ -237,10 +237,10 @@ describe('mesh.request()', () => {
     );
   });
 
-  it('fails with TRELLIS_NO_ENDPOINTS while discovery has published nothing', async () => {
-    const err = await rejection(mesh.request({ service: 'empty', path: '/' }));
+  it('fails with TRELLIS_NO_ENDPOINTS once its deadline passes while discovery has published nothing', async () => {
+    const err = await rejection(mesh.request({ service: 'empty', path: '/', timeout: 100 }));
     expect(isTrellisError(err, ErrorCode.NoEndpoints)).toBe(true);
-    expect((err as Error).message).toMatch(/discoveryError/);
+    expect((err as Error).message).toMatch(/published no endpoints .*await mesh\.ready\(\)/);
   });
 
   it('fails with TRELLIS_UPSTREAM_UNAVAILABLE, marked as not sent, when the endpoint refuses connections', async () => {

@@ -7,6 +7,7 @@ import {
   type Service,
   type ServiceHandle,
 } from '../../core/layer.js';
+import { invalidLayer } from '../../core/validate.js';
 import { checkEndpoint } from './active-check.js';
 import {
   checkHealthOptions,
@@ -45,15 +46,11 @@ function blamesEndpoint(err: unknown): boolean {
  * s.layer(healthLayer({ consecutiveFailures: 3, baseEjectionMs: 2_000, activeCheck: { path: '/healthz' } }));
  * ```
  *
- * @throws `TrellisError` `TRELLIS_INVALID_CONFIG` listing every problem with the options.
+ * Invalid options are listed by `build()` with the configuration's other problems.
  */
 export function healthLayer(options: HealthOptions = {}): Layer {
   const problems = checkHealthOptions(options);
-  if (problems.length > 0) {
-    throw new TrellisError(ErrorCode.InvalidConfig, `Invalid health options: ${problems.join('; ')}`, {
-      details: { problems },
-    });
-  }
+  if (problems.length > 0) return invalidLayer(HEALTH_LAYER, problems);
   const resolved = resolveHealthOptions(options);
   // One detector per service, shared by the copies of this layer in the service's endpoint stacks.
   const detectors = new WeakMap<ServiceHandle, OutlierDetector>();

@@ -1,15 +1,32 @@
 import type { Clock } from '../../core/time.js';
+import { optionKeys, unknownOptions } from '../../core/validate.js';
 import { checkPositive } from '../options.js';
 
 /** Options of the success-rate outlier check. */
 export interface SuccessRateOptions {
-  /** How often success rates are compared, in ms (default 10 000, as in Envoy and gRPC). */
+  /**
+   * How often success rates are compared, in ms.
+   *
+   * @defaultValue 10 000 (as in Envoy and gRPC)
+   */
   intervalMs?: number;
-  /** Requests an endpoint needs in an interval to be judged (default 20). */
+  /**
+   * Requests an endpoint needs in an interval to be judged.
+   *
+   * @defaultValue 20
+   */
   minRequests?: number;
-  /** Endpoints that need enough requests before any is judged (default 3). */
+  /**
+   * Endpoints that need enough requests before any is judged.
+   *
+   * @defaultValue 3
+   */
   minEndpoints?: number;
-  /** An endpoint is an outlier below `mean - stdevFactor x stdev` of the rates (default 1.9, Envoy's). */
+  /**
+   * An endpoint is an outlier below `mean - stdevFactor x stdev` of the rates.
+   *
+   * @defaultValue 1.9 (Envoy's)
+   */
   stdevFactor?: number;
   /**
    * ... and only when it is also at least this far below the mean (default 0.1), so that noise
@@ -22,11 +39,23 @@ export interface SuccessRateOptions {
 export interface ActiveCheckOptions {
   /** Path to `GET`, e.g. `/healthz`. A 2xx or 3xx answer passes. */
   path: string;
-  /** Time between checks of each endpoint, in ms (default 5 000). */
+  /**
+   * Time between checks of each endpoint, in ms.
+   *
+   * @defaultValue 5 000
+   */
   intervalMs?: number;
-  /** Time allowed for the answer's headers, in ms (default 1 000). */
+  /**
+   * Time allowed for the answer's headers, in ms.
+   *
+   * @defaultValue 1 000
+   */
   timeoutMs?: number;
-  /** Failed checks in a row that eject an active endpoint (default 2). */
+  /**
+   * Failed checks in a row that eject an active endpoint.
+   *
+   * @defaultValue 2
+   */
   failures?: number;
 }
 
@@ -41,7 +70,11 @@ export interface HealthOptions {
   successRate?: SuccessRateOptions | false;
   /** First ejection time in ms (default 5 000, Finagle's); each repeat doubles it. */
   baseEjectionMs?: number;
-  /** Longest ejection in ms (default 300 000, Finagle's). */
+  /**
+   * Longest ejection in ms.
+   *
+   * @defaultValue 300 000 (Finagle's)
+   */
   maxEjectionMs?: number;
   /**
    * At most this percentage of a service's endpoints is ejected at once (default 50; at least
@@ -55,7 +88,11 @@ export interface HealthOptions {
    * and ramps up linearly over this window. 0 turns slow start off.
    */
   slowStartMs?: number;
-  /** Share of traffic at the start of slow start, in (0, 1] (default 0.1). */
+  /**
+   * Share of traffic at the start of slow start, in (0, 1].
+   *
+   * @defaultValue 0.1
+   */
   slowStartMinFactor?: number;
   /** Active HTTP checks (off by default). Ejected endpoints then return only after a check passes. */
   activeCheck?: ActiveCheckOptions;
@@ -115,10 +152,37 @@ function integerAtLeast(field: string, value: unknown, min: number): string[] {
   return [`health: ${field} must be an integer >= ${min}, got ${JSON.stringify(value)}`];
 }
 
+const HEALTH_KEYS = optionKeys<HealthOptions>({
+  consecutiveFailures: true,
+  successRate: true,
+  baseEjectionMs: true,
+  maxEjectionMs: true,
+  maxEjectionPercent: true,
+  slowStartMs: true,
+  slowStartMinFactor: true,
+  activeCheck: true,
+  clock: true,
+});
+const SUCCESS_RATE_KEYS = optionKeys<SuccessRateOptions>({
+  intervalMs: true,
+  minRequests: true,
+  minEndpoints: true,
+  stdevFactor: true,
+  minDifference: true,
+});
+const ACTIVE_CHECK_KEYS = optionKeys<ActiveCheckOptions>({
+  path: true,
+  intervalMs: true,
+  timeoutMs: true,
+  failures: true,
+});
+
 /** Every problem with the options, phrased for the builder's error list. */
 export function checkHealthOptions(options: HealthOptions): string[] {
-  if (options === null || typeof options !== 'object') return ['health: options must be an object'];
+  if (options === null || typeof options !== 'object')
+    return unknownOptions('healthLayer', options, HEALTH_KEYS);
   const problems = [
+    ...unknownOptions('healthLayer', options, HEALTH_KEYS),
     ...integerAtLeast('consecutiveFailures', options.consecutiveFailures, 1),
     ...checkPositive('health', 'baseEjectionMs', options.baseEjectionMs),
     ...checkPositive('health', 'maxEjectionMs', options.maxEjectionMs),
@@ -136,6 +200,9 @@ export function checkHealthOptions(options: HealthOptions): string[] {
   }
   if (sr !== undefined && sr !== false) {
     problems.push(
+      ...unknownOptions('healthLayer', sr, SUCCESS_RATE_KEYS).map((p) =>
+        p.replace('option', 'successRate option'),
+      ),
       ...checkPositive('health', 'successRate.intervalMs', sr.intervalMs),
       ...integerAtLeast('successRate.minRequests', sr.minRequests, 1),
       ...integerAtLeast('successRate.minEndpoints', sr.minEndpoints, 2),
@@ -144,6 +211,11 @@ export function checkHealthOptions(options: HealthOptions): string[] {
     );
   }
   if (check !== undefined) {
+    problems.push(
+      ...unknownOptions('healthLayer', check, ACTIVE_CHECK_KEYS).map((p) =>
+        p.replace('option', 'activeCheck option'),
+      ),
+    );
     if (typeof check.path !== 'string' || !check.path.startsWith('/')) {
       problems.push(`health: activeCheck.path must start with '/', got ${JSON.stringify(check.path)}`);
     }

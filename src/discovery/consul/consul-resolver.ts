@@ -1,5 +1,6 @@
 import { Agent, type Dispatcher } from 'undici';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
+import { optionKeys, unknownOptions } from '../../core/validate.js';
 import { GroupedRecords } from '../grouped-records.js';
 import type { Resolver, ResolverSink } from '../resolver.js';
 import { sleep } from '../sleep.js';
@@ -10,21 +11,49 @@ import { type ConsulParseOptions, nextConsulIndex, parseConsulHealth } from './c
 export interface ConsulEndpointsOptions extends ConsulParseOptions {
   /** Consul HTTP address, e.g. `'http://127.0.0.1:8500'`. */
   address: string;
-  /** Service name in Consul; the mesh's service name by default. */
+  /**
+   * Service name in Consul.
+   *
+   * @defaultValue the mesh's service name
+   */
   service?: string;
-  /** Datacenter to ask about; the agent's own by default. */
+  /**
+   * Datacenter to ask about.
+   *
+   * @defaultValue the agent's own
+   */
   datacenter?: string;
   /** ACL token, sent as `X-Consul-Token`. */
   token?: string;
-  /** How long one blocking query may wait for a change, in seconds. Default 60 (Consul's max is 600). */
+  /**
+   * How long one blocking query may wait for a change, in seconds.
+   *
+   * @defaultValue 60 (Consul's max is 600)
+   */
   waitSeconds?: number;
-  /** Longest delay between retries after failures, in ms (starts at 250 and doubles). Default 10000. */
+  /**
+   * Longest delay between retries after failures, in ms (starts at 250 and doubles).
+   *
+   * @defaultValue 10000
+   */
   maxBackoffMs?: number;
   /** undici dispatcher to use (TLS settings, for example); not closed by the resolver. */
   dispatcher?: Dispatcher;
   /** Debounce and empty-set grace. */
   updates?: UpdatePolicy;
 }
+
+const CONSUL_KEYS = optionKeys<ConsulEndpointsOptions>({
+  address: true,
+  service: true,
+  datacenter: true,
+  token: true,
+  waitSeconds: true,
+  maxBackoffMs: true,
+  dispatcher: true,
+  updates: true,
+  zoneMetaKey: true,
+});
 
 /**
  * Endpoints from Consul's health API (`/v1/health/service/:service?passing`), only instances whose
@@ -43,7 +72,10 @@ export function consulEndpoints(options: ConsulEndpointsOptions): Resolver {
     description: `consul(${options.service ?? '<service>'}@${options.address})`,
     updatePolicy: options.updates,
     validate() {
-      const problems = validateUpdatePolicy(options.updates);
+      const problems = [
+        ...unknownOptions('consulEndpoints', options, CONSUL_KEYS),
+        ...validateUpdatePolicy(options.updates),
+      ];
       if (typeof options.address !== 'string' || !/^https?:\/\/[^/]+\/?$/.test(options.address)) {
         problems.push(
           `address must be a Consul URL like 'http://127.0.0.1:8500', not ${JSON.stringify(options.address)}`,

@@ -1,6 +1,7 @@
 import { promises as dns, type RecordWithTtl } from 'node:dns';
 import { isIP } from 'node:net';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
+import { optionKeys, unknownOptions } from '../../core/validate.js';
 import type { EndpointRecord } from '../endpoint.js';
 import type { Resolver, ResolverSink } from '../resolver.js';
 import { type UpdatePolicy, validateUpdatePolicy } from '../update-guard.js';
@@ -13,16 +14,28 @@ export interface DnsOptions {
    * (the `node:dns` `setServers` format).
    */
   servers?: readonly string[];
-  /** Never re-resolve sooner than this, in ms, however short the TTL. Default 5000. */
+  /**
+   * Never re-resolve sooner than this, in ms, however short the TTL.
+   *
+   * @defaultValue 5000
+   */
   minTtlMs?: number;
   /**
    * Re-resolve at least this often, in ms, however long the TTL; also the retry delay ceiling
    * after failures. Default 60000.
    */
   maxTtlMs?: number;
-  /** Time limit for one query attempt, in ms. Default 2000. */
+  /**
+   * Time limit for one query attempt, in ms.
+   *
+   * @defaultValue 2000
+   */
   timeoutMs?: number;
-  /** Attempts per query before it fails. Default 2. */
+  /**
+   * Attempts per query before it fails.
+   *
+   * @defaultValue 2
+   */
   tries?: number;
   /** Debounce and empty-set grace. */
   updates?: UpdatePolicy;
@@ -79,8 +92,17 @@ async function lookupAddresses(
   return { hosts: records.map((r) => r.address), ttl: Math.min(...records.map((r) => r.ttl)) };
 }
 
+const DNS_KEYS = optionKeys<DnsOptions>({
+  servers: true,
+  minTtlMs: true,
+  maxTtlMs: true,
+  timeoutMs: true,
+  tries: true,
+  updates: true,
+});
+
 function validateDnsOptions(options: DnsOptions): string[] {
-  const problems = validateUpdatePolicy(options.updates);
+  const problems = [...unknownOptions('dns', options, DNS_KEYS), ...validateUpdatePolicy(options?.updates)];
   for (const key of ['minTtlMs', 'maxTtlMs', 'timeoutMs'] as const) {
     const value = options[key];
     if (value !== undefined && !(Number.isFinite(value) && value > 0)) {

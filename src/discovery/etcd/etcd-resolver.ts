@@ -1,4 +1,5 @@
 import { ErrorCode, TrellisError } from '../../core/errors.js';
+import { optionKeys, unknownOptions } from '../../core/validate.js';
 import { type Endpoint, type EndpointRecord, parseEndpoint } from '../endpoint.js';
 import type { Resolver, ResolverSink } from '../resolver.js';
 import { workSlice } from '../time-slice.js';
@@ -14,9 +15,17 @@ export const DEFAULT_ETCD_PREFIX = '/trellis/services/';
 export interface EtcdEndpointsOptions {
   /** A client to share (not closed by the resolver), or options for one the resolver owns. */
   etcd: EtcdClient | EtcdClientOptions;
-  /** Key prefix under which services register. Default {@link DEFAULT_ETCD_PREFIX}. */
+  /**
+   * Key prefix under which services register.
+   *
+   * @defaultValue {@link DEFAULT_ETCD_PREFIX}
+   */
   prefix?: string;
-  /** Service name to watch; the mesh's service name by default. */
+  /**
+   * Service name to watch.
+   *
+   * @defaultValue the mesh's service name
+   */
   service?: string;
   /** Reconnection backoff of the watch after a dropped stream, and its liveness check. */
   reconnect?: Pick<EtcdWatchOptions, 'minBackoffMs' | 'maxBackoffMs' | 'livenessCheckMs'>;
@@ -64,6 +73,14 @@ export function parseRegistration(key: string, value: string): Endpoint {
   }
 }
 
+const ETCD_KEYS = optionKeys<EtcdEndpointsOptions>({
+  etcd: true,
+  prefix: true,
+  service: true,
+  reconnect: true,
+  updates: true,
+});
+
 /**
  * Endpoints that services registered in etcd (see {@link registerEndpoint}), watched under a key
  * prefix. The watch resumes from its last revision after a dropped stream or an etcd restart and
@@ -84,7 +101,10 @@ export function etcdEndpoints(options: EtcdEndpointsOptions): Resolver {
     description: `etcd(${prefix})`,
     updatePolicy: options.updates,
     validate() {
-      const problems = validateUpdatePolicy(options.updates);
+      const problems = [
+        ...unknownOptions('etcdEndpoints', options, ETCD_KEYS),
+        ...validateUpdatePolicy(options.updates),
+      ];
       if (!(options.etcd instanceof EtcdClient)) problems.push(...EtcdClient.validate(options.etcd));
       if (typeof prefix !== 'string' || prefix === '') problems.push('prefix must be a non-empty key prefix');
       return problems;

@@ -2,13 +2,18 @@ import { type FSWatcher, watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve as resolvePath } from 'node:path';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
+import { optionKeys, unknownOptions } from '../../core/validate.js';
 import type { Resolver, ResolverSink } from '../resolver.js';
 import { type UpdatePolicy, validateUpdatePolicy } from '../update-guard.js';
 import { parseEndpointFile } from './file-format.js';
 
 /** Options for {@link fileEndpoints}. */
 export interface FileEndpointsOptions {
-  /** Entry to read in a `{"services": {...}}` file; the mesh's service name by default. */
+  /**
+   * Entry to read in a `{"services": {...}}` file.
+   *
+   * @defaultValue the mesh's service name
+   */
   service?: string;
   /**
    * Re-read the file at this interval too, in ms, for file systems where change notifications are
@@ -18,6 +23,8 @@ export interface FileEndpointsOptions {
   /** Debounce and empty-set grace. */
   updates?: UpdatePolicy;
 }
+
+const FILE_KEYS = optionKeys<FileEndpointsOptions>({ service: true, pollMs: true, updates: true });
 
 /**
  * Endpoints from a JSON file that is watched for changes: for platform teams that render a file
@@ -38,7 +45,10 @@ export function fileEndpoints(path: string, options: FileEndpointsOptions = {}):
     description: `file(${path})`,
     updatePolicy: options.updates,
     validate() {
-      const problems = validateUpdatePolicy(options.updates);
+      const problems = [
+        ...unknownOptions('fileEndpoints', options, FILE_KEYS),
+        ...validateUpdatePolicy(options.updates),
+      ];
       if (typeof path !== 'string' || path === '') problems.push('fileEndpoints() needs a file path');
       const poll = options.pollMs;
       if (poll !== undefined && !(Number.isFinite(poll) && poll >= 0)) {

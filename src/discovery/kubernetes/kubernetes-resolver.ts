@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Agent, type Dispatcher } from 'undici';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
+import { optionKeys, unknownOptions } from '../../core/validate.js';
 import { GroupedRecords } from '../grouped-records.js';
 import type { Resolver, ResolverSink } from '../resolver.js';
 import { sleep } from '../sleep.js';
@@ -13,7 +14,11 @@ export interface KubernetesEndpointsOptions {
   apiServer: string;
   /** Namespace of the Service. */
   namespace: string;
-  /** Kubernetes Service name; the mesh's service name by default. */
+  /**
+   * Kubernetes Service name.
+   *
+   * @defaultValue the mesh's service name
+   */
   service?: string;
   /** Port name to use when the slices list several ports. */
   port?: string;
@@ -21,9 +26,17 @@ export interface KubernetesEndpointsOptions {
   token?: string;
   /** File to read the bearer token from before each request (in-cluster tokens rotate). */
   tokenFile?: string;
-  /** Server-side watch timeout, in seconds, after which the watch is reopened. Default 300. */
+  /**
+   * Server-side watch timeout, in seconds, after which the watch is reopened.
+   *
+   * @defaultValue 300
+   */
   watchTimeoutSeconds?: number;
-  /** Longest delay between retries after failures, in ms (starts at 250 and doubles). Default 10000. */
+  /**
+   * Longest delay between retries after failures, in ms (starts at 250 and doubles).
+   *
+   * @defaultValue 10000
+   */
   maxBackoffMs?: number;
   /** undici dispatcher (the cluster CA goes here); not closed by the resolver. */
   dispatcher?: Dispatcher;
@@ -36,6 +49,19 @@ class Gone extends Error {
     super('the Kubernetes API answered 410 Gone');
   }
 }
+
+const KUBERNETES_KEYS = optionKeys<KubernetesEndpointsOptions>({
+  apiServer: true,
+  namespace: true,
+  service: true,
+  port: true,
+  token: true,
+  tokenFile: true,
+  watchTimeoutSeconds: true,
+  maxBackoffMs: true,
+  dispatcher: true,
+  updates: true,
+});
 
 /**
  * Ready endpoints of a Kubernetes Service from its `discovery.k8s.io/v1` EndpointSlices: lists
@@ -59,7 +85,10 @@ export function kubernetesEndpoints(options: KubernetesEndpointsOptions): Resolv
     description: `kubernetes(${options.namespace}/${options.service ?? '<service>'})`,
     updatePolicy: options.updates,
     validate() {
-      const problems = validateUpdatePolicy(options.updates);
+      const problems = [
+        ...unknownOptions('kubernetesEndpoints', options, KUBERNETES_KEYS),
+        ...validateUpdatePolicy(options.updates),
+      ];
       if (typeof options.apiServer !== 'string' || !/^https?:\/\/[^/]+\/?$/.test(options.apiServer)) {
         problems.push(
           `apiServer must be a URL like 'https://kubernetes.default.svc', not ${JSON.stringify(options.apiServer)}`,

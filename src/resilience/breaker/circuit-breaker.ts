@@ -3,7 +3,7 @@ import type { RequestContext } from '../../core/context.js';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../../core/layer.js';
 import { type FailureClassifier, upstreamFailure } from '../../core/outcome.js';
-import { OptionProblems } from '../../core/validate.js';
+import { OptionProblems, optionKeys } from '../../core/validate.js';
 import { acquireBucketRotation, releaseBucketRotation } from './bucket-rotation.js';
 
 /** The layer name of {@link circuitBreaker}. */
@@ -12,19 +12,43 @@ export const BREAKER_LAYER = 'breaker';
 /** Where a service's breaker stands; also the payload of the mesh's `circuit` event. */
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
-/** Options for {@link circuitBreaker}. Defaults are in brackets. */
+/** Options for {@link circuitBreaker}. */
 export interface CircuitBreakerOptions {
-  /** Open when more than this percentage of calls in the window failed [50]. */
+  /**
+   * Open when more than this percentage of calls in the window failed.
+   *
+   * @defaultValue 50
+   */
   errorThresholdPercentage?: number;
-  /** Calls the window must hold before the failure rate can open the breaker [20]. */
+  /**
+   * Calls the window must hold before the failure rate can open the breaker.
+   *
+   * @defaultValue 20
+   */
   volumeThreshold?: number;
-  /** Length of the rolling window in ms [10 000]. */
+  /**
+   * Length of the rolling window in ms.
+   *
+   * @defaultValue 10 000
+   */
   rollingCountTimeout?: number;
-  /** Buckets in the window; the window slides one bucket at a time [10]. */
+  /**
+   * Buckets in the window; the window slides one bucket at a time.
+   *
+   * @defaultValue 10
+   */
   rollingCountBuckets?: number;
-  /** How long the breaker stays open before letting one probe through, in ms [5 000]. */
+  /**
+   * How long the breaker stays open before letting one probe through, in ms.
+   *
+   * @defaultValue 5 000
+   */
   resetTimeout?: number;
-  /** Which outcomes count as failures [5xx responses and upstream errors: {@link upstreamFailure}]. */
+  /**
+   * Which outcomes count as failures.
+   *
+   * @defaultValue 5xx responses and upstream errors: {@link upstreamFailure}
+   */
   isFailure?: FailureClassifier;
 }
 
@@ -37,6 +61,15 @@ interface CountingStatus {
   increment(property: 'fires' | 'successes' | 'failures' | 'rejects'): void;
   readonly stats: CircuitBreaker.Stats;
 }
+
+const BREAKER_KEYS = optionKeys<CircuitBreakerOptions>({
+  errorThresholdPercentage: true,
+  volumeThreshold: true,
+  rollingCountTimeout: true,
+  rollingCountBuckets: true,
+  resetTimeout: true,
+  isFailure: true,
+});
 
 const DEFAULTS = {
   errorThresholdPercentage: 50,
@@ -65,11 +98,11 @@ const DEFAULTS = {
  * ```ts
  * s.layer(circuitBreaker({ errorThresholdPercentage: 25, resetTimeout: 10_000 }));
  * ```
- * @throws `TrellisError` with code `TRELLIS_INVALID_CONFIG` listing every invalid option.
+ * Invalid options are listed by `build()` with the configuration's other problems.
  */
 export function circuitBreaker(options: CircuitBreakerOptions = {}): Layer {
   const settings = { ...DEFAULTS, ...options };
-  const problems = new OptionProblems('circuitBreaker');
+  const problems = new OptionProblems('circuitBreaker', options, BREAKER_KEYS);
   problems.number('errorThresholdPercentage', settings.errorThresholdPercentage, 0, 100);
   problems.number('volumeThreshold', settings.volumeThreshold, 0, Number.MAX_SAFE_INTEGER, true);
   problems.number('rollingCountTimeout', settings.rollingCountTimeout, 1, 2 ** 31 - 1, true);
@@ -78,7 +111,8 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): Layer {
   problems.optionalFunction('isFailure', options.isFailure);
   if (settings.rollingCountTimeout % settings.rollingCountBuckets !== 0)
     problems.add('rollingCountTimeout must be a multiple of rollingCountBuckets');
-  problems.throwIfAny();
+  const invalid = problems.invalidLayer(BREAKER_LAYER);
+  if (invalid) return invalid;
   const isFailure = options.isFailure ?? upstreamFailure;
   const bucketMs = settings.rollingCountTimeout / settings.rollingCountBuckets;
 

@@ -1,19 +1,47 @@
-import { OptionProblems } from '../../core/validate.js';
+import { OptionProblems, optionKeys } from '../../core/validate.js';
 import type { ConcurrencyLimit } from './limit.js';
 
 /** Options for {@link AimdLimit}. Defaults are in brackets. */
 export interface AimdLimitOptions {
-  /** Starting limit [20]. */
+  /**
+   * Starting limit.
+   *
+   * @defaultValue 20
+   */
   initialLimit?: number;
-  /** Lowest limit [1]. */
+  /**
+   * Lowest limit.
+   *
+   * @defaultValue 1
+   */
   minLimit?: number;
-  /** Highest limit [1000]. */
+  /**
+   * Highest limit.
+   *
+   * @defaultValue 1000
+   */
   maxLimit?: number;
-  /** Factor applied on a drop, in (0, 1) [0.9]. */
+  /**
+   * Factor applied on a drop, in (0, 1).
+   *
+   * @defaultValue 0.9
+   */
   backoffRatio?: number;
-  /** An attempt slower than this counts as a drop, in ms [Infinity: only real drops count]. */
+  /**
+   * An attempt slower than this counts as a drop, in ms.
+   *
+   * @defaultValue Infinity: only real drops count
+   */
   latencyThresholdMs?: number;
 }
+
+const AIMD_KEYS = optionKeys<AimdLimitOptions>({
+  initialLimit: true,
+  minLimit: true,
+  maxLimit: true,
+  backoffRatio: true,
+  latencyThresholdMs: true,
+});
 
 /**
  * Additive increase, multiplicative decrease (TCP's congestion rule, as in Netflix's
@@ -29,14 +57,14 @@ export class AimdLimit implements ConcurrencyLimit {
   readonly #backoff: number;
   readonly #threshold: number;
 
-  /** @throws `TrellisError` with code `TRELLIS_INVALID_CONFIG` listing every invalid option. */
+  /** Invalid options are listed by `build()` with the configuration's other problems. */
   constructor(options: AimdLimitOptions = {}) {
     const min = options.minLimit ?? 1;
     const max = options.maxLimit ?? 1000;
     const initial = options.initialLimit ?? Math.min(Math.max(20, min), max);
     const backoff = options.backoffRatio ?? 0.9;
     const threshold = options.latencyThresholdMs ?? Number.POSITIVE_INFINITY;
-    const problems = new OptionProblems('AimdLimit');
+    const problems = new OptionProblems('AimdLimit', options, AIMD_KEYS);
     problems.number('minLimit', min, 1);
     problems.number('maxLimit', max, min);
     problems.number('initialLimit', initial, min, max);

@@ -4,7 +4,7 @@ import { ErrorCode, TrellisError } from '../../core/errors.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../../core/layer.js';
 import { isLocalError, type RejectionClassifier, upstreamRejected } from '../../core/outcome.js';
 import { type Clock, monotonicClock } from '../../core/time.js';
-import { OptionProblems } from '../../core/validate.js';
+import { OptionProblems, optionKeys } from '../../core/validate.js';
 import { GradientLimit } from './gradient-limit.js';
 import { type ConcurrencyLimit, FixedLimit } from './limit.js';
 import { type Waiter, WaitQueue } from './wait-queue.js';
@@ -14,25 +14,49 @@ export const CONCURRENCY_LAYER = 'concurrency';
 
 /** Queue settings shared by {@link bulkhead} and {@link adaptiveConcurrency}. */
 export interface ConcurrencyQueueOptions {
-  /** Calls that may wait for a slot when the limit is reached; 0 rejects at once [32]. */
+  /**
+   * Calls that may wait for a slot when the limit is reached; 0 rejects at once.
+   *
+   * @defaultValue 32
+   */
   maxQueue?: number;
-  /** Longest wait for a slot in ms; the request's deadline also bounds it [1 000]. */
+  /**
+   * Longest wait for a slot in ms; the request's deadline also bounds it.
+   *
+   * @defaultValue 1 000
+   */
   maxWaitMs?: number;
-  /** Time source for tests [`performance.now`]. */
+  /**
+   * Time source for tests.
+   *
+   * @defaultValue `performance.now`
+   */
   clock?: Clock;
 }
 
 /** Options for {@link bulkhead}. */
 export interface BulkheadOptions extends ConcurrencyQueueOptions {
-  /** Most attempts in flight to the service at once [64]. */
+  /**
+   * Most attempts in flight to the service at once.
+   *
+   * @defaultValue 64
+   */
   maxInFlight?: number;
 }
 
 /** Options for {@link adaptiveConcurrency}. */
 export interface AdaptiveConcurrencyOptions extends ConcurrencyQueueOptions {
-  /** Creates each service's limit [`new GradientLimit()`; or `new AimdLimit({...})`]. */
+  /**
+   * Creates each service's limit.
+   *
+   * @defaultValue `new GradientLimit()`; or `new AimdLimit({...})`
+   */
   limit?: (service: string) => ConcurrencyLimit;
-  /** Which outcomes are drops the limit must back off from [429, 503, timeouts, unreachable]. */
+  /**
+   * Which outcomes are drops the limit must back off from.
+   *
+   * @defaultValue 429, 503, timeouts, unreachable
+   */
   isDrop?: RejectionClassifier;
 }
 
@@ -53,6 +77,20 @@ function queueSettings(problems: OptionProblems, options: ConcurrencyQueueOption
   return { maxQueue, maxWaitMs, clock: options.clock ?? monotonicClock };
 }
 
+const BULKHEAD_KEYS = optionKeys<BulkheadOptions>({
+  maxInFlight: true,
+  maxQueue: true,
+  maxWaitMs: true,
+  clock: true,
+});
+const ADAPTIVE_CONCURRENCY_KEYS = optionKeys<AdaptiveConcurrencyOptions>({
+  limit: true,
+  isDrop: true,
+  maxQueue: true,
+  maxWaitMs: true,
+  clock: true,
+});
+
 /**
  * A bulkhead: at most `maxInFlight` attempts in flight to the service, up to `maxQueue` more
  * waiting (first in, first out) for at most `maxWaitMs` or the request's deadline; beyond that,
@@ -63,14 +101,15 @@ function queueSettings(problems: OptionProblems, options: ConcurrencyQueueOption
  * ```ts
  * s.stack((st) => st.insertBefore('balance', bulkhead({ maxInFlight: 32, maxQueue: 64 })));
  * ```
- * @throws `TrellisError` with code `TRELLIS_INVALID_CONFIG` listing every invalid option.
+ * Invalid options are listed by `build()` with the configuration's other problems.
  */
 export function bulkhead(options: BulkheadOptions = {}): Layer {
-  const problems = new OptionProblems('bulkhead');
+  const problems = new OptionProblems('bulkhead', options, BULKHEAD_KEYS);
   const maxInFlight = options.maxInFlight ?? 64;
   problems.number('maxInFlight', maxInFlight, 1, Number.MAX_SAFE_INTEGER, true);
   const queue = queueSettings(problems, options);
-  problems.throwIfAny();
+  const invalid = problems.invalidLayer(CONCURRENCY_LAYER);
+  if (invalid) return invalid;
   return concurrencyLayer({ ...queue, limit: () => new FixedLimit(maxInFlight), isDrop: upstreamRejected });
 }
 
@@ -85,14 +124,15 @@ export function bulkhead(options: BulkheadOptions = {}): Layer {
  * ```ts
  * s.stack((st) => st.insertBefore('balance', adaptiveConcurrency({ limit: () => new AimdLimit() })));
  * ```
- * @throws `TrellisError` with code `TRELLIS_INVALID_CONFIG` listing every invalid option.
+ * Invalid options are listed by `build()` with the configuration's other problems.
  */
 export function adaptiveConcurrency(options: AdaptiveConcurrencyOptions = {}): Layer {
-  const problems = new OptionProblems('adaptiveConcurrency');
+  const problems = new OptionProblems('adaptiveConcurrency', options, ADAPTIVE_CONCURRENCY_KEYS);
   problems.optionalFunction('limit', options.limit);
   problems.optionalFunction('isDrop', options.isDrop);
   const queue = queueSettings(problems, options);
-  problems.throwIfAny();
+  const invalid = problems.invalidLayer(CONCURRENCY_LAYER);
+  if (invalid) return invalid;
   return concurrencyLayer({
     ...queue,
     limit: options.limit ?? (() => new GradientLimit()),

@@ -1,21 +1,54 @@
-import { OptionProblems } from '../../core/validate.js';
+import { OptionProblems, optionKeys } from '../../core/validate.js';
 import type { ConcurrencyLimit } from './limit.js';
 
 /** Options for {@link GradientLimit}. Defaults are in brackets. */
 export interface GradientLimitOptions {
-  /** Starting limit [20]. */
+  /**
+   * Starting limit.
+   *
+   * @defaultValue 20
+   */
   initialLimit?: number;
-  /** Lowest limit [1]. */
+  /**
+   * Lowest limit.
+   *
+   * @defaultValue 1
+   */
   minLimit?: number;
-  /** Highest limit [1000]. */
+  /**
+   * Highest limit.
+   *
+   * @defaultValue 1000
+   */
   maxLimit?: number;
-  /** How far latency may rise over its long-run average before the limit shrinks [1.5 = +50%]. */
+  /**
+   * How far latency may rise over its long-run average before the limit shrinks.
+   *
+   * @defaultValue 1.5 = +50%
+   */
   tolerance?: number;
-  /** Weight of each new target in the limit, in (0, 1] [0.2]. */
+  /**
+   * Weight of each new target in the limit, in (0, 1].
+   *
+   * @defaultValue 0.2
+   */
   smoothing?: number;
-  /** Samples in the long-run latency average (an exponential moving average) [500]. */
+  /**
+   * Samples in the long-run latency average (an exponential moving average).
+   *
+   * @defaultValue 500
+   */
   longWindow?: number;
 }
+
+const GRADIENT_KEYS = optionKeys<GradientLimitOptions>({
+  initialLimit: true,
+  minLimit: true,
+  maxLimit: true,
+  tolerance: true,
+  smoothing: true,
+  longWindow: true,
+});
 
 /**
  * A latency-gradient limit (the idea of Netflix's `Gradient2Limit` and Envoy's adaptive
@@ -36,7 +69,7 @@ export class GradientLimit implements ConcurrencyLimit {
   readonly #smoothing: number;
   readonly #alpha: number;
 
-  /** @throws `TrellisError` with code `TRELLIS_INVALID_CONFIG` listing every invalid option. */
+  /** Invalid options are listed by `build()` with the configuration's other problems. */
   constructor(options: GradientLimitOptions = {}) {
     const min = options.minLimit ?? 1;
     const max = options.maxLimit ?? 1000;
@@ -44,7 +77,7 @@ export class GradientLimit implements ConcurrencyLimit {
     const tolerance = options.tolerance ?? 1.5;
     const smoothing = options.smoothing ?? 0.2;
     const longWindow = options.longWindow ?? 500;
-    const problems = new OptionProblems('GradientLimit');
+    const problems = new OptionProblems('GradientLimit', options, GRADIENT_KEYS);
     problems.number('minLimit', min, 1);
     problems.number('maxLimit', max, min);
     problems.number('initialLimit', initial, min, max);

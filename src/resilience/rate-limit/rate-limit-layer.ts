@@ -2,7 +2,7 @@ import type { RequestContext } from '../../core/context.js';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../../core/layer.js';
 import { type Clock, monotonicClock } from '../../core/time.js';
-import { OptionProblems } from '../../core/validate.js';
+import { OptionProblems, optionKeys } from '../../core/validate.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** The layer name of {@link rateLimit}. */
@@ -12,11 +12,21 @@ export const RATE_LIMIT_LAYER = 'rate-limit';
 export interface RateLimitOptions {
   /** Sustained attempts per second to the service (required). */
   ratePerSecond: number;
-  /** Attempts that may go in a burst after a quiet period [one second's worth, at least 1]. */
+  /**
+   * Attempts that may go in a burst after a quiet period.
+   *
+   * @defaultValue one second's worth, at least 1
+   */
   burst?: number;
-  /** Time source for tests [`performance.now`]. */
+  /**
+   * Time source for tests.
+   *
+   * @defaultValue `performance.now`
+   */
   clock?: Clock;
 }
+
+const RATE_LIMIT_KEYS = optionKeys<RateLimitOptions>({ ratePerSecond: true, burst: true, clock: true });
 
 /**
  * A client-side rate limit per service (a token bucket): at most `burst` attempts at once and
@@ -28,16 +38,17 @@ export interface RateLimitOptions {
  * ```ts
  * s.stack((st) => st.insertBefore('balance', rateLimit({ ratePerSecond: 100, burst: 20 })));
  * ```
- * @throws `TrellisError` with code `TRELLIS_INVALID_CONFIG` listing every invalid option.
+ * Invalid options are listed by `build()` with the configuration's other problems.
  */
 export function rateLimit(options: RateLimitOptions): Layer {
-  const problems = new OptionProblems('rateLimit');
+  const problems = new OptionProblems('rateLimit', options, RATE_LIMIT_KEYS);
   const rate = options?.ratePerSecond;
   const burst = options?.burst ?? Math.max(1, rate);
   problems.number('ratePerSecond', rate, Number.MIN_VALUE);
   problems.number('burst', burst, 1);
   problems.optionalFunction('clock', options?.clock);
-  problems.throwIfAny();
+  const invalid = problems.invalidLayer(RATE_LIMIT_LAYER);
+  if (invalid) return invalid;
   const clock = options.clock ?? monotonicClock;
 
   return {

@@ -3,7 +3,7 @@ import { ErrorCode, TrellisError } from '../../core/errors.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../../core/layer.js';
 import { type RejectionClassifier, upstreamRejected } from '../../core/outcome.js';
 import { type Clock, monotonicClock, type Random } from '../../core/time.js';
-import { OptionProblems } from '../../core/validate.js';
+import { OptionProblems, optionKeys } from '../../core/validate.js';
 import { WindowedCounts } from '../../core/windowed-counts.js';
 
 /** The layer name of {@link adaptiveThrottle}. */
@@ -11,17 +11,41 @@ export const THROTTLE_LAYER = 'throttle';
 
 /** Options for {@link adaptiveThrottle}. Defaults are in brackets. */
 export interface AdaptiveThrottleOptions {
-  /** Multiplier K: the client sends up to K times what the upstream accepts [2]. */
+  /**
+   * Multiplier K: the client sends up to K times what the upstream accepts.
+   *
+   * @defaultValue 2
+   */
   k?: number;
-  /** Window the counts cover, in ms [120 000, the SRE book's two minutes]. */
+  /**
+   * Window the counts cover, in ms.
+   *
+   * @defaultValue 120 000, the SRE book's two minutes
+   */
   windowMs?: number;
-  /** Buckets in the window [12]. */
+  /**
+   * Buckets in the window.
+   *
+   * @defaultValue 12
+   */
   buckets?: number;
-  /** Which outcomes are upstream rejections [429, 503, timeouts, unreachable]. */
+  /**
+   * Which outcomes are upstream rejections.
+   *
+   * @defaultValue 429, 503, timeouts, unreachable
+   */
   isRejection?: RejectionClassifier;
-  /** Time source for tests [`performance.now`]. */
+  /**
+   * Time source for tests.
+   *
+   * @defaultValue `performance.now`
+   */
   clock?: Clock;
-  /** Uniform random source for tests [`Math.random`]. */
+  /**
+   * Uniform random source for tests.
+   *
+   * @defaultValue `Math.random`
+   */
   random?: Random;
 }
 
@@ -34,6 +58,15 @@ export function throttleProbability(requests: number, accepts: number, k: number
   return Math.max(0, (requests - k * accepts) / (requests + 1));
 }
 
+const THROTTLE_KEYS = optionKeys<AdaptiveThrottleOptions>({
+  k: true,
+  windowMs: true,
+  buckets: true,
+  isRejection: true,
+  clock: true,
+  random: true,
+});
+
 /**
  * Client-side adaptive throttling (Google SRE book, "Handling Overload"): counts, per service,
  * the attempts made and the attempts the upstream accepted over a sliding window, and rejects
@@ -45,20 +78,21 @@ export function throttleProbability(requests: number, accepts: number, k: number
  * ```ts
  * s.stack((st) => st.insertBefore('balance', adaptiveThrottle({ k: 2 })));
  * ```
- * @throws `TrellisError` with code `TRELLIS_INVALID_CONFIG` listing every invalid option.
+ * Invalid options are listed by `build()` with the configuration's other problems.
  */
 export function adaptiveThrottle(options: AdaptiveThrottleOptions = {}): Layer {
   const k = options.k ?? 2;
   const windowMs = options.windowMs ?? 120_000;
   const buckets = options.buckets ?? 12;
-  const problems = new OptionProblems('adaptiveThrottle');
+  const problems = new OptionProblems('adaptiveThrottle', options, THROTTLE_KEYS);
   problems.number('k', k, 1);
   problems.number('windowMs', windowMs, 1);
   problems.number('buckets', buckets, 1, 10_000, true);
   problems.optionalFunction('isRejection', options.isRejection);
   problems.optionalFunction('clock', options.clock);
   problems.optionalFunction('random', options.random);
-  problems.throwIfAny();
+  const invalid = problems.invalidLayer(THROTTLE_LAYER);
+  if (invalid) return invalid;
   const isRejection = options.isRejection ?? upstreamRejected;
   const clock = options.clock ?? monotonicClock;
   const random = options.random ?? Math.random;
