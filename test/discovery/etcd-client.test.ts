@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { EtcdEvent, EtcdKeyValue } from '../../src/discovery/etcd/codec.js';
 import { EtcdClient } from '../../src/discovery/etcd/etcd-client.js';
 import { type EtcdServer, startEtcd } from '../support/etcd.js';
 import { freePort } from '../support/ports.js';
+import { describeWithBinaries, ETCD } from '../support/system-binary.js';
 
 async function until(check: () => boolean, what: string, ms = 8000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -45,7 +46,7 @@ function follower() {
   };
 }
 
-describe('etcd client against a real etcd', () => {
+describeWithBinaries([ETCD], 'etcd client against a real etcd', () => {
   let etcd: EtcdServer;
   let client: EtcdClient;
 

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { forgetPid, killOnExit, removeOnExit } from './cleanup.js';
 import { freePort } from './ports.js';
 
 /** A real etcd (Debian's etcd-server) on 127.0.0.1 with random ports and a temporary data dir. */
@@ -24,6 +25,7 @@ export interface EtcdServer {
 /** Starts etcd and waits until it answers `/health`. */
 export async function startEtcd(): Promise<EtcdServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'trellis-etcd-'));
+  removeOnExit(dataDir);
   const [clientPort, peerPort] = [await freePort(), await freePort()];
   const url = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
@@ -42,6 +44,8 @@ export async function startEtcd(): Promise<EtcdServer> {
     ];
     const proc = spawn('etcd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     child = proc;
+    killOnExit(proc.pid);
+    proc.once('exit', () => forgetPid(proc.pid));
     let stderr = '';
     proc.stderr!.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-4000);
