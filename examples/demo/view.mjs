@@ -58,8 +58,8 @@ export function createView(out, labels) {
       );
       out.write(
         `Upstream profiles:\n${lines.join('\n')}\n` +
-          "est ms is the balancer's latency estimate; an ejected endpoint gets no traffic until\n" +
-          'it is probed back, then warms up (slow start).\n\n',
+          "est ms is the balancer's latency estimate (traffic moves away as it rises).\n" +
+          'An ejected endpoint gets no traffic until it is probed back, then warms up.\n\n',
       );
     },
 
