@@ -4,9 +4,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileLibrary } from '../core/support/compiled.js';
 import { killOnExit } from '../support/cleanup.js';
+import { compileLibrary } from '../support/compiled.js';
 import { freePort } from '../support/ports.js';
+import { until } from '../support/until.js';
 
 // The `trellis` command as a user runs it: `node cli/main.js ...` in its own process.
 let lib: { dir: string; remove(): void };
@@ -54,14 +55,6 @@ function trellis(...args: string[]): Cli {
   return cli;
 }
 
-async function until(what: string, check: () => boolean, ms = 8000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 async function stillRunningAfter(cli: Cli, ms: number): Promise<boolean> {
   const exited = await Promise.race([
     cli.exited.then(() => true),
@@ -93,10 +86,10 @@ describe('the trellis command in its own process', () => {
     const file = join(scratch, 'endpoints.json');
     writeFileSync(file, JSON.stringify({ services: { users: ['127.0.0.1:7001'] } }));
     const cli = trellis('endpoints', 'users', '--file', file, '--watch');
-    await until('the first table', () => cli.stdout.includes('127.0.0.1:7001'));
+    await until(() => cli.stdout.includes('127.0.0.1:7001'), 'the first table');
     expect(await stillRunningAfter(cli, 1500)).toBe(true);
     writeFileSync(file, JSON.stringify({ services: { users: ['127.0.0.1:7001', '127.0.0.1:7002'] } }));
-    await until('the changed table', () => cli.stdout.includes('127.0.0.1:7002'));
+    await until(() => cli.stdout.includes('127.0.0.1:7002'), 'the changed table');
     process.kill(cli.child.pid!, 'SIGINT');
     expect(await cli.exited).toBe(0);
     expect(cli.stderr).toBe('');
@@ -104,7 +97,7 @@ describe('the trellis command in its own process', () => {
 
   it('endpoints --static --watch keeps running after the table until SIGINT', async () => {
     const cli = trellis('endpoints', 'users', '--static', '127.0.0.1:7001,127.0.0.1:7002', '--watch');
-    await until('the table', () => cli.stdout.includes('127.0.0.1:7002'));
+    await until(() => cli.stdout.includes('127.0.0.1:7002'), 'the table');
     expect(await stillRunningAfter(cli, 1500)).toBe(true);
     process.kill(cli.child.pid!, 'SIGINT');
     expect(await cli.exited).toBe(0);

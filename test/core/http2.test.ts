@@ -3,7 +3,7 @@ import { staticEndpoints } from '../../src/discovery/index.js';
 import { ErrorCode, isTrellisError, Mesh } from '../../src/index.js';
 import { createTestPki, type TestPki } from '../support/certs.js';
 import { type ListenerProcess, startListener } from '../support/listener-process.js';
-import { fixture } from './support/processes.js';
+import { fixture } from '../support/processes.js';
 
 interface Info {
   httpVersion: string;

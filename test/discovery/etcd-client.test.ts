@@ -4,14 +4,7 @@ import { EtcdClient } from '../../src/discovery/etcd/etcd-client.js';
 import { type EtcdServer, startEtcd } from '../support/etcd.js';
 import { freePort } from '../support/ports.js';
 import { describeWithBinaries, ETCD } from '../support/system-binary.js';
-
-async function until(check: () => boolean, what: string, ms = 8000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { until } from '../support/until.js';
 
 /** Follows a prefix the way a consumer should: snapshot replaces, events patch. */
 function follower() {
