@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,19 +95,16 @@ describe('suites that need a system binary (a child Vitest run per case)', () =>
 describeWithBinaries([ETCD], 'a failing run leaks nothing (real etcd, real upstream process)', () => {
   it('kills the processes and removes the folders a suite made when its set-up throws', async () => {
     const record = join(scratch, 'leak.json');
-    const etcdDirsBefore = new Set(readdirSync(tmpdir()).filter((d) => d.startsWith('trellis-etcd-')));
     const { code, output } = await runSuite('failing-etcd', { TRELLIS_LEAK_RECORD: record });
     expect(code, output).toBe(1);
     expect(output).toContain('set-up failed on purpose');
-    const { etcdUrl, upstreamPid } = JSON.parse(readFileSync(record, 'utf8')) as {
+    const { etcdUrl, etcdDataDir, upstreamPid } = JSON.parse(readFileSync(record, 'utf8')) as {
       etcdUrl: string;
+      etcdDataDir: string;
       upstreamPid: number;
     };
     expect(alive(upstreamPid)).toBe(false);
     await expect(fetch(`${etcdUrl}/health`)).rejects.toThrow();
-    const leftover = readdirSync(tmpdir()).filter(
-      (d) => d.startsWith('trellis-etcd-') && !etcdDirsBefore.has(d),
-    );
-    expect(leftover).toEqual([]);
+    expect(existsSync(etcdDataDir)).toBe(false);
   });
 });

@@ -10,6 +10,8 @@ import { freePort } from './ports.js';
 export interface EtcdServer {
   /** The client URL, e.g. `http://127.0.0.1:40123`. */
   readonly url: string;
+  /** Its data directory (removed by `destroy`, or at the end of the run). */
+  readonly dataDir: string;
   /** Stops the process by PID (SIGTERM, SIGKILL after 1 s) and waits for it to exit; the data dir is kept. */
   stop(): Promise<void>;
   /** Starts it again on the same ports and data dir (after `stop`). */
@@ -81,6 +83,7 @@ export async function startEtcd(): Promise<EtcdServer> {
   await launch();
   return {
     url,
+    dataDir,
     stop,
     restart: launch,
     pause: () => process.kill(child!.pid!, 'SIGSTOP'),
