@@ -68,6 +68,7 @@ async function startEtcd(dataDir) {
 
 /** What an operator types: `npx trellis split set users users=90 users-v2=10 --etcd <url>`. */
 async function trellis(etcd, ...args) {
+  console.log(`$ npx trellis ${args.join(' ')} --etcd ${etcd}`);
   const { stdout } = await promisify(execFile)(process.execPath, [CLI, ...args, '--etcd', etcd]);
   return stdout.trim();
 }
@@ -75,6 +76,7 @@ async function trellis(etcd, ...args) {
 const dataDir = mkdtempSync(join(tmpdir(), 'trellis-example-etcd-'));
 try {
   const [etcd, v1, v2] = await Promise.all([startEtcd(dataDir), startUpstream('v1'), startUpstream('v2')]);
+  console.log(`etcd for this run: ${etcd} (random port, removed at the end)\n`);
   const rules = etcdRules({ endpoints: [etcd] });
   rules.on('rejected', (err) => console.error(err.message));
   const mesh = Mesh.builder()
@@ -114,7 +116,8 @@ try {
   }
   running = false;
   await Promise.all(workers);
-  console.log(`\n$ trellis split show users\n${await trellis(etcd, 'split', 'show', 'users')}`);
+  console.log('');
+  console.log(await trellis(etcd, 'split', 'show', 'users'));
   await mesh.close();
 } finally {
   for (const child of children) if (child.exitCode === null) process.kill(child.pid, 'SIGTERM');

@@ -1,5 +1,5 @@
 // The trellis demo: `npm run demo`, or after a build
-//   node examples/demo/run.mjs [--seconds 5] [--concurrency 8] [--balancer p2cPeakEwma]
+//   node examples/demo/run.mjs [--seconds 20] [--concurrency 8] [--balancer p2cPeakEwma]
 //                              [--upstreams steady,steady,slow,flaky]
 // Starts one upstream process per listed profile (profiles.mjs), sends load through a mesh for a
 // few seconds while a live view shows each endpoint's requests/s, p50/p99 and state, prints a
@@ -21,17 +21,22 @@ import { createView } from './view.mjs';
 /** Every balancer factory trellis/balancers exports, by name. */
 const BALANCERS = new Map(Object.entries(balancers).filter(([, value]) => typeof value === 'function'));
 const USAGE =
-  'usage: run.mjs [--seconds 5] [--concurrency 8] [--balancer p2cPeakEwma] [--upstreams steady,steady]\n' +
+  'usage: run.mjs [--seconds 20] [--concurrency 8] [--balancer p2cPeakEwma] [--upstreams steady,steady]\n' +
   `  balancers: ${[...BALANCERS.keys()].join(', ')}\n  profiles: ${Object.keys(PROFILES).join(', ')}`;
 
 const { values } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '5' },
+    help: { type: 'boolean', short: 'h' },
+    seconds: { type: 'string', default: '20' },
     concurrency: { type: 'string', default: '8' },
     balancer: { type: 'string', default: 'p2cPeakEwma' },
     upstreams: { type: 'string', default: DEMO_UPSTREAMS.join(',') },
   },
 });
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const seconds = Number(values.seconds);
 const concurrency = Number(values.concurrency);
 const balancer = BALANCERS.get(values.balancer);
@@ -60,7 +65,7 @@ let mesh;
 let refresh;
 try {
   const upstreams = await Promise.all(profiles.map(startUpstream));
-  const labels = new Map(upstreams.map((u) => [u.address, `${u.profile.name} (pid ${u.pid})`]));
+  const labels = new Map(upstreams.map((u) => [u.address, u.profile.name]));
   const stats = new Stats();
   mesh = Mesh.builder()
     .stack(metrics({ registry: new Registry() }).install)
@@ -79,6 +84,8 @@ try {
   const admin = await mesh.admin({ port: 0 });
   console.log(`dashboard: ${admin.url}   live calls: npx trellis tap ${admin.url} --status 5xx\n`);
   const view = createView(process.stdout, labels);
+  view.legend(profiles);
+  // Where a dashboard URL (issue 16's admin server) will be printed once the demo serves one.
   const started = performance.now();
   refresh = setInterval(() => {
     view.update((performance.now() - started) / 1000, mesh.snapshot(SERVICE), stats.takeInterval());

@@ -4,8 +4,11 @@
 // 127.0.0.1, publishes `_http._tcp.api.example.test` SRV records pointing at the servers (weights
 // 3 and 1), and sends requests through a mesh that discovers the service with `dnsSrv()`. Then it
 // changes the records and shows the mesh following them on the TTL. Everything is stopped at the end.
-// The SRV weights reach the endpoints (printed below); the default round-robin balancer ignores
-// them, a weighted balancer from trellis/balancers uses them.
+// The SRV weights reach the endpoints (printed below). The default balancer (P2C with peak EWMA)
+// ignores weights and follows latency: one request at a time against two equally fast servers, it
+// keeps the one whose estimate is lower, so nearly every request would go to one server. This
+// example asks for `weighted()` from trellis/balancers instead, which splits by the SRV weights
+// (about 3:1 here; it picks at random, so the counts vary a little from run to run).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -14,6 +17,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Mesh } from 'trellis';
+import { weighted } from 'trellis/balancers';
 import { dnsSrv } from 'trellis/discovery';
 
 const SRV_NAME = '_http._tcp.api.example.test';
@@ -79,7 +83,9 @@ let dns = await dnsServer(dir, dnsPort, [
 
 const mesh = Mesh.builder()
   .service('api', (s) =>
-    s.discovery(dnsSrv(SRV_NAME, { servers: [`127.0.0.1:${dnsPort}`], minTtlMs: 500, maxTtlMs: 5000 })),
+    s
+      .discovery(dnsSrv(SRV_NAME, { servers: [`127.0.0.1:${dnsPort}`], minTtlMs: 500, maxTtlMs: 5000 }))
+      .balancer(weighted()),
   )
   .build();
 mesh.on('endpoints', (service, endpoints) =>
@@ -99,7 +105,7 @@ async function send(n) {
 
 try {
   await new Promise((resolve) => setTimeout(resolve, 300));
-  await send(8);
+  await send(40);
   console.log('-- the SRV records now list only green --');
   await dns.stop();
   dns = await dnsServer(dir, dnsPort, [{ ...green, weight: 1 }]);

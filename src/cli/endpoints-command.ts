@@ -6,6 +6,41 @@ import { type ResolverFlags, resolverFromFlags } from './resolver-flags.js';
 /** How long `endpoints` waits for the resolver's first answer. */
 const FIRST_ANSWER_TIMEOUT_MS = 5000;
 
+/** Resolver messages written for a running mesh; a one-shot listing has no "last good set". */
+const LAST_GOOD_SET = /The last good set stays in (?:use|force)(?:[^.;]*)(?:\.\s*|;\s*(\w))/g;
+
+/** Connection errors whose bare code ("connect ECONNREFUSED ...") says nothing about what to do. */
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+function errorCode(err: unknown): string | undefined {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+    if (typeof e.code === 'string' && UNREACHABLE.has(e.code)) return e.code;
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}
+
+/** The error a one-shot `endpoints` ends with: names the source, and says what to check when it is unreachable. */
+function oneShotError(description: string, err: Error): Error {
+  const message = err.message
+    .replace(LAST_GOOD_SET, (_all, next: string | undefined) => (next ? next.toUpperCase() : ''))
+    .trim();
+  const code = errorCode(err);
+  if (code) {
+    return new Error(
+      `${description} is unreachable (${code}: ${message}); check that it is running and the address is right`,
+    );
+  }
+  return new Error(`${description}: ${message}`);
+}
+
 /** Options of the `endpoints` command. */
 export interface EndpointsOptions extends ResolverFlags {
   watch?: boolean | undefined;
@@ -60,7 +95,7 @@ export async function endpointsCommand(
     },
     (err) => {
       if (options.watch) print(`error: ${err.message}`);
-      else settle(err);
+      else settle(oneShotError(resolver.description, err));
     },
   );
   const guard = new UpdateGuard(view, service, {
@@ -81,7 +116,12 @@ export async function endpointsCommand(
   try {
     await first;
     clearTimeout(timer);
-    if (options.watch) await stop;
+    if (options.watch) {
+      // Some resolvers (static, an unref'd file watcher) keep nothing alive; without this the
+      // process would end with exit code 13 ("unsettled top-level await") after the first table.
+      const keepAlive = setInterval(() => {}, 2 ** 31 - 1);
+      await stop.finally(() => clearInterval(keepAlive));
+    }
   } finally {
     clearTimeout(timer);
     await subscription.close();

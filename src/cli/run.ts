@@ -24,6 +24,7 @@ const OPTIONS = {
   status: { type: 'string' },
   'min-latency': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
 } as const;
 
 async function etcdClient(flag: string | undefined): Promise<EtcdClient> {
@@ -83,6 +84,14 @@ async function run(argv: string[], io: CliOutput, stop: Promise<void>): Promise<
   const [command, ...rest] = positionals;
   const print = (text: string) => io.out(text);
   const key = values.key ?? DEFAULT_RULES_KEY;
+  if (values.version) {
+    // package.json sits two folders up from both src/cli/ and dist/cli/.
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    print(pkg.version);
+    return 0;
+  }
   if (values.help || command === undefined || command === 'help') {
     print(USAGE);
     return command === undefined && !values.help ? 2 : 0;

@@ -32,6 +32,10 @@ Commands:
       --status <503|5xx|error>            a status, a status class, or errors
       --min-latency <ms>                  calls at least this slow
 
+Other options:
+  -h, --help                              print this help
+  -v, --version                           print trellis's version
+
 etcd options (split, rules show/set):
   --etcd <url,...>                        etcd client URLs (default $TRELLIS_ETCD or
                                           http://127.0.0.1:2379)

@@ -6,7 +6,7 @@ import { roundRobin } from '../../src/balancers/round-robin.js';
 import { staticEndpoints } from '../../src/discovery/static.js';
 import { Mesh } from '../../src/mesh/mesh.js';
 import { metrics } from '../../src/telemetry/metrics-layer.js';
-import { compileLibrary } from '../core/support/compiled.js';
+import { compileLibrary } from '../support/compiled.js';
 import { startUpstreams, type Upstream } from '../support/upstreams.js';
 
 /** `trellis ...` as its own process (the compiled CLI), its output collected as it comes. */

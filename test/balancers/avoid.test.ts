@@ -11,7 +11,7 @@ import {
 import type { MeshEvents } from '../../src/core/events.js';
 import type { MeshResponse } from '../../src/core/layer.js';
 import { balanceLayer } from '../../src/index.js';
-import { endpoints, request } from './endpoints.js';
+import { endpoints, request } from '../support/balancer-endpoints.js';
 
 /**
  * The balance layer over a real balancer and a stub below it (no network: this is about which

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { healthLayer, p2cPeakEwma, roundRobin } from '../../src/balancers/index.js';
 import { staticEndpoints } from '../../src/discovery/static.js';
 import { Mesh } from '../../src/mesh/mesh.js';
-import { type ProfiledUpstream, startProfiled } from './profiled-upstreams.js';
+import { type ProfiledUpstream, startProfiled } from '../support/profiled-upstreams.js';
 
 const running: ProfiledUpstream[] = [];
 let mesh: Mesh | undefined;

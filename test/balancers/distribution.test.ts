@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { apertureWidth } from '../../src/balancers/aperture.js';
 import { aperture, seededRandom, weighted } from '../../src/balancers/index.js';
-import { endpoints, request, tally } from './endpoints.js';
+import { endpoints, request, tally } from '../support/balancer-endpoints.js';
 
 const PICKS = 20_000;
 

@@ -9,7 +9,7 @@ import { ErrorCode, TrellisError } from '../../src/core/errors.js';
 import type { MeshEvents } from '../../src/core/events.js';
 import { EndpointRuntimeHandle } from '../../src/service/endpoint-handle.js';
 import type { MeshEndpoint } from '../../src/service/mesh-endpoint.js';
-import { endpoints, request } from './endpoints.js';
+import { endpoints, request } from '../support/balancer-endpoints.js';
 
 /**
  * A detector over a real balancer and event emitter, driven by a hand-moved clock. Each endpoint

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { p2cLeastLoaded, p2cPeakEwma, seededRandom } from '../../src/balancers/index.js';
 import { PeakEwma } from '../../src/balancers/peak-ewma.js';
-import { endpoints, request, tally } from './endpoints.js';
+import { endpoints, request, tally } from '../support/balancer-endpoints.js';
 
 describe('peak EWMA', () => {
   it('jumps to a latency peak at once', () => {

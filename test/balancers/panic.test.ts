@@ -13,7 +13,7 @@ import {
   weighted,
   zoneAware,
 } from '../../src/balancers/index.js';
-import { endpoints, request } from './endpoints.js';
+import { endpoints, request } from '../support/balancer-endpoints.js';
 
 const factories: Record<string, (seed: number) => BalancerFactory> = {
   'p2c-peak-ewma': (seed) => p2cPeakEwma({ random: seededRandom(seed) }),

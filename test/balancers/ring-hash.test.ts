@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ringHash, seededRandom } from '../../src/balancers/index.js';
 import type { MeshEndpoint } from '../../src/service/mesh-endpoint.js';
-import { endpoints, request, tally } from './endpoints.js';
+import { endpoints, request, tally } from '../support/balancer-endpoints.js';
 
 const KEYS = Array.from({ length: 2_000 }, (_, i) => `user-${i}`);
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Balancer, p2cLeastLoaded, seededRandom, zoneAware } from '../../src/balancers/index.js';
-import { endpoints, request, tally } from './endpoints.js';
+import { endpoints, request, tally } from '../support/balancer-endpoints.js';
 
 function zonedSet() {
   return endpoints(6, (i) => ({ zone: i < 3 ? 'a' : 'b' }));

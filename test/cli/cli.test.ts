@@ -1,7 +1,7 @@
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run.js';
 import { EtcdClient } from '../../src/discovery/etcd/etcd-client.js';
 import { registerEndpoint } from '../../src/discovery/etcd/registration.js';
@@ -10,6 +10,7 @@ import { Mesh } from '../../src/mesh/mesh.js';
 import { etcdRules } from '../../src/routing/etcd-rules.js';
 import type { RulesSource } from '../../src/routing/rules-source.js';
 import { type EtcdServer, startEtcd } from '../support/etcd.js';
+import { describeWithBinaries, ETCD } from '../support/system-binary.js';
 import { startUpstreams, type Upstream } from '../support/upstreams.js';
 
 let etcd: EtcdServer;
@@ -44,20 +45,19 @@ function client(): { mesh: Mesh; rules: RulesSource } {
   return { mesh, rules };
 }
 
-beforeAll(async () => {
-  [etcd, [v1, v2]] = (await Promise.all([startEtcd(), startUpstreams('v1', 'v2')])) as [
-    EtcdServer,
-    [Upstream, Upstream],
-  ];
-  dir = mkdtempSync(join(tmpdir(), 'trellis-cli-'));
-}, 30_000);
+describeWithBinaries([ETCD], 'the trellis command (real etcd)', () => {
+  beforeAll(async () => {
+    [etcd, [v1, v2]] = (await Promise.all([startEtcd(), startUpstreams('v1', 'v2')])) as [
+      EtcdServer,
+      [Upstream, Upstream],
+    ];
+    dir = mkdtempSync(join(tmpdir(), 'trellis-cli-'));
+  }, 30_000);
 
-afterAll(async () => {
-  await Promise.all([etcd?.destroy(), v1?.stop(), v2?.stop()]);
-  rmSync(dir, { recursive: true, force: true });
-});
-
-describe('the trellis command (real etcd)', () => {
+  afterAll(async () => {
+    await Promise.all([etcd?.destroy(), v1?.stop(), v2?.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  });
   it('changes the routing of every client with one split set', async () => {
     const clients = [client(), client()];
     await Promise.all(clients.map((c) => c.rules.loaded()));

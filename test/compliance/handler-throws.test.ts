@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileLibrary } from '../core/support/compiled.js';
-import { fixture, runScript } from '../core/support/processes.js';
+import { compileLibrary } from '../support/compiled.js';
+import { fixture, runScript } from '../support/processes.js';
 import { startUpstream, type Upstream } from '../support/upstreams.js';
 
 let users: Upstream;

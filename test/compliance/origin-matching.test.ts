@@ -22,10 +22,10 @@ beforeAll(async () => {
     Upstream,
     Upstream,
   ];
-  pki = createTestPki();
-  const server = pki.issue('secure', ['DNS:secure', 'IP:127.0.0.1']);
+  pki = await createTestPki();
+  const server = await pki.issue('secure', ['DNS:secure', 'IP:127.0.0.1']);
   secure = await startListener(TLS_UPSTREAM, [pki.caCertPath, server.certPath, server.keyPath, 'secure-1']);
-  const client = pki.issue('web', ['URI:spiffe://test.trellis/web']);
+  const client = await pki.issue('web', ['URI:spiffe://test.trellis/web']);
   mesh = Mesh.builder()
     .service('users', (s) =>
       // This service takes over one address of another real process: 127.0.0.1:<claimed.port>.

@@ -7,8 +7,8 @@ import {
   Mesh,
   type MeshEndpoint,
 } from '../../src/index.js';
+import { manualResolver } from '../support/manual-resolver.js';
 import { startUpstreams, type Upstream } from '../support/upstreams.js';
-import { manualResolver } from './support/manual-resolver.js';
 
 let a: Upstream;
 let b: Upstream;

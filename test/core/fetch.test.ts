@@ -5,8 +5,8 @@ import { staticEndpoints } from '../../src/discovery/index.js';
 import { type FetchInit, type FetchInput, type Layer, Mesh } from '../../src/index.js';
 import { retries } from '../../src/resilience/index.js';
 import { type ListenerProcess, startListener } from '../support/listener-process.js';
+import { fixture } from '../support/processes.js';
 import { startUpstreams, type Upstream } from '../support/upstreams.js';
-import { fixture } from './support/processes.js';
 
 let mesh: Mesh;
 let users: Upstream;

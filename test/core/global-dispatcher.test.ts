@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileLibrary } from '../support/compiled.js';
+import { fixture, runScript } from '../support/processes.js';
 import { startUpstreams, type Upstream } from '../support/upstreams.js';
-import { compileLibrary } from './support/compiled.js';
-import { fixture, runScript } from './support/processes.js';
 
 let users: Upstream;
 let outsider: Upstream;

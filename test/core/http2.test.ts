@@ -3,7 +3,7 @@ import { staticEndpoints } from '../../src/discovery/index.js';
 import { ErrorCode, isTrellisError, Mesh } from '../../src/index.js';
 import { createTestPki, type TestPki } from '../support/certs.js';
 import { type ListenerProcess, startListener } from '../support/listener-process.js';
-import { fixture } from './support/processes.js';
+import { fixture } from '../support/processes.js';
 
 interface Info {
   httpVersion: string;
@@ -15,8 +15,8 @@ let pki: TestPki;
 let server: ListenerProcess;
 
 beforeAll(async () => {
-  pki = createTestPki();
-  const leaf = pki.issue('secure', ['IP:127.0.0.1']);
+  pki = await createTestPki();
+  const leaf = await pki.issue('secure', ['IP:127.0.0.1']);
   server = await startListener(fixture('pipe-upstream.mjs'), ['h2', leaf.certPath, leaf.keyPath]);
 });
 
@@ -33,7 +33,7 @@ function tlsMesh(http2: boolean, ca?: string): Mesh {
     .build();
 }
 
-describe('transport over TLS against a real node:http2 secure server (certificates made by openssl at test time)', () => {
+describe('transport over TLS against a real node:http2 secure server (certificates made in-process at test time)', () => {
   it('speaks HTTP/2 when transport({ http2: true }) is set, with the service name as :authority', async () => {
     const mesh = tlsMesh(true, pki.caCert);
     try {

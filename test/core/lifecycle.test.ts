@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticEndpoints } from '../../src/discovery/index.js';
 import { ErrorCode, isTrellisError, type Layer, Mesh } from '../../src/index.js';
+import { compileLibrary } from '../support/compiled.js';
+import { fixture, runScript } from '../support/processes.js';
 import { startUpstreams, type Upstream } from '../support/upstreams.js';
-import { compileLibrary } from './support/compiled.js';
-import { fixture, runScript } from './support/processes.js';
 
 let users: Upstream;
 let library: ReturnType<typeof compileLibrary>;

@@ -5,8 +5,8 @@ import { roundRobin } from '../../src/balancers/index.js';
 import { staticEndpoints } from '../../src/discovery/index.js';
 import { ErrorCode, isTrellisError, Mesh } from '../../src/index.js';
 import { type ListenerProcess, startListener } from '../support/listener-process.js';
+import { fixture } from '../support/processes.js';
 import { startUpstreams, type Upstream } from '../support/upstreams.js';
-import { fixture } from './support/processes.js';
 
 let upstreams: Upstream[];
 let piper: ListenerProcess;

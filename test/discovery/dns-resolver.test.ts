@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ErrorCode, isTrellisError } from '../../src/core/errors.js';
 import { dnsAddresses, dnsSrv } from '../../src/discovery/dns/dns-resolver.js';
 import { runResolver, until } from '../support/discovery.js';
 import { type DnsRecords, type DnsServer, startDns } from '../support/dnsmasq.js';
+import { DNSMASQ, describeWithBinaries } from '../support/system-binary.js';
 
 const SRV = '_http._tcp.api.test';
 
@@ -20,7 +21,7 @@ const initial: DnsRecords = {
   ],
 };
 
-describe('DNS resolvers against a real dnsmasq on loopback', () => {
+describeWithBinaries([DNSMASQ], 'DNS resolvers against a real dnsmasq on loopback', () => {
   let dns: DnsServer;
   beforeAll(async () => {
     dns = await startDns(initial);

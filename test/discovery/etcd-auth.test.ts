@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EtcdClient } from '../../src/discovery/etcd/etcd-client.js';
 import { etcdEndpoints } from '../../src/discovery/etcd/etcd-resolver.js';
 import { runResolver, until } from '../support/discovery.js';
 import { type EtcdServer, startEtcd } from '../support/etcd.js';
+import { describeWithBinaries, ETCD } from '../support/system-binary.js';
 
 /** One call to etcd's JSON gateway as an administrator would make it. */
 async function admin(
@@ -21,7 +22,7 @@ async function admin(
   return reply;
 }
 
-describe('etcd client against a real etcd with authentication enabled', () => {
+describeWithBinaries([ETCD], 'etcd client against a real etcd with authentication enabled', () => {
   let etcd: EtcdServer;
   let rootToken: string;
   beforeAll(async () => {

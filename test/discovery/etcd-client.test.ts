@@ -1,16 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { EtcdEvent, EtcdKeyValue } from '../../src/discovery/etcd/codec.js';
 import { EtcdClient } from '../../src/discovery/etcd/etcd-client.js';
 import { type EtcdServer, startEtcd } from '../support/etcd.js';
 import { freePort } from '../support/ports.js';
-
-async function until(check: () => boolean, what: string, ms = 8000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { describeWithBinaries, ETCD } from '../support/system-binary.js';
+import { until } from '../support/until.js';
 
 /** Follows a prefix the way a consumer should: snapshot replaces, events patch. */
 function follower() {
@@ -45,7 +39,7 @@ function follower() {
   };
 }
 
-describe('etcd client against a real etcd', () => {
+describeWithBinaries([ETCD], 'etcd client against a real etcd', () => {
   let etcd: EtcdServer;
   let client: EtcdClient;
 

@@ -7,11 +7,12 @@ import { registerEndpoint } from '../../src/discovery/etcd/registration.js';
 import { Mesh } from '../../src/mesh/mesh.js';
 import { runResolver, until } from '../support/discovery.js';
 import { type EtcdServer, startEtcd } from '../support/etcd.js';
+import { describeWithBinaries, ETCD } from '../support/system-binary.js';
 import { startUpstreams, type Upstream } from '../support/upstreams.js';
 
 const FAST = { debounceMs: 10, emptySetGraceMs: 500 };
 
-describe('etcd resolver and registration against a real etcd', () => {
+describeWithBinaries([ETCD], 'etcd resolver and registration against a real etcd', () => {
   let etcd: EtcdServer;
   let client: EtcdClient;
   beforeAll(async () => {

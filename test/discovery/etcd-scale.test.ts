@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
 import { EtcdClient } from '../../src/discovery/etcd/etcd-client.js';
 import { etcdEndpoints } from '../../src/discovery/etcd/etcd-resolver.js';
 import { SNAPSHOT_PAGE_KEYS } from '../../src/discovery/etcd/etcd-watch.js';
@@ -6,6 +6,7 @@ import { Mesh } from '../../src/mesh/mesh.js';
 import { until } from '../support/discovery.js';
 import { type EtcdServer, startEtcd } from '../support/etcd.js';
 import { EtcdWriter } from '../support/etcd-writer.js';
+import { describeWithBinaries, ETCD } from '../support/system-binary.js';
 
 /** A registration value as registerEndpoint writes it, for the n-th instance. */
 function registration(n: number): string {
@@ -21,7 +22,7 @@ function registration(n: number): string {
  * counted while etcd is written to by a writer that parses nothing. Before incremental apply,
  * each event re-parsed every registration (about n/2 parses per key while n keys arrive).
  */
-describe('etcd discovery at scale, against a real etcd (work per event)', () => {
+describeWithBinaries([ETCD], 'etcd discovery at scale, against a real etcd (work per event)', () => {
   let etcd: EtcdServer;
   let client: EtcdClient;
   let writer: EtcdWriter;

@@ -4,25 +4,28 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EtcdClient } from '../../src/discovery/etcd/etcd-client.js';
 import { etcdEndpoints } from '../../src/discovery/etcd/etcd-resolver.js';
 import { createTestPki, type TestLeaf, type TestPki } from '../support/certs.js';
+import { forgetPid, killOnExit, removeOnExit } from '../support/cleanup.js';
 import { runResolver, until } from '../support/discovery.js';
 import { freePort } from '../support/ports.js';
+import { describeWithBinaries, ETCD } from '../support/system-binary.js';
 
 /** A real etcd serving its clients over TLS and requiring their certificates (mutual TLS). */
-describe('etcd client over mutual TLS, against a real etcd', () => {
+describeWithBinaries([ETCD], 'etcd client over mutual TLS, against a real etcd', () => {
   let pki: TestPki;
   let clientCert: TestLeaf;
   let etcd: ChildProcess;
   let url: string;
   let dataDir: string;
   beforeAll(async () => {
-    pki = createTestPki();
-    const server = pki.issue('etcd', ['IP:127.0.0.1']);
-    clientCert = pki.issue('client', ['URI:spiffe://test/client']);
+    pki = await createTestPki();
+    const server = await pki.issue('etcd', ['IP:127.0.0.1']);
+    clientCert = await pki.issue('client', ['URI:spiffe://test/client']);
     dataDir = mkdtempSync(join(tmpdir(), 'trellis-etcd-tls-'));
+    removeOnExit(dataDir);
     const [clientPort, peerPort] = [await freePort(), await freePort()];
     url = `https://127.0.0.1:${clientPort}`;
     const peer = `http://127.0.0.1:${peerPort}`;
@@ -44,6 +47,8 @@ describe('etcd client over mutual TLS, against a real etcd', () => {
       ],
       { stdio: 'ignore' },
     );
+    killOnExit(etcd.pid);
+    etcd.once('exit', () => forgetPid(etcd.pid));
     const probe = new Agent({ connect: { ca: pki.caCert, cert: clientCert.cert, key: clientCert.key } });
     try {
       const deadline = Date.now() + 15_000;

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { TrellisError } from '../../src/core/errors.js';
 import { EtcdClient } from '../../src/discovery/etcd/etcd-client.js';
 import { staticEndpoints } from '../../src/discovery/static.js';
@@ -6,6 +6,7 @@ import { Mesh } from '../../src/mesh/mesh.js';
 import { etcdRules } from '../../src/routing/etcd-rules.js';
 import type { RulesSource } from '../../src/routing/rules-source.js';
 import { type EtcdServer, startEtcd } from '../support/etcd.js';
+import { describeWithBinaries, ETCD } from '../support/system-binary.js';
 import { startUpstreams, type Upstream } from '../support/upstreams.js';
 
 const KEY = '/trellis/routes';
@@ -50,31 +51,30 @@ async function whoAnswers(): Promise<string> {
   return String(headers['x-upstream']);
 }
 
-beforeAll(async () => {
-  [etcd, [v1, v2]] = (await Promise.all([startEtcd(), startUpstreams('v1', 'v2')])) as [
-    EtcdServer,
-    [Upstream, Upstream],
-  ];
-  client = new EtcdClient({ endpoints: [etcd.url] });
-  await client.put(KEY, split(0, 100));
-  // A neighbouring key the prefix watch also sees; it must be ignored.
-  await client.put(`${KEY}-old`, 'not: [rules');
-  source = etcdRules({ endpoints: [etcd.url] });
-  mesh = Mesh.builder()
-    .rules(source)
-    .service('users', (s) => s.discovery(staticEndpoints([v1.address])))
-    .service('users-v2', (s) => s.discovery(staticEndpoints([v2.address])))
-    .build();
-  await source.loaded();
-}, 30_000);
+describeWithBinaries([ETCD], 'rules from an etcd key (real etcd)', () => {
+  beforeAll(async () => {
+    [etcd, [v1, v2]] = (await Promise.all([startEtcd(), startUpstreams('v1', 'v2')])) as [
+      EtcdServer,
+      [Upstream, Upstream],
+    ];
+    client = new EtcdClient({ endpoints: [etcd.url] });
+    await client.put(KEY, split(0, 100));
+    // A neighbouring key the prefix watch also sees; it must be ignored.
+    await client.put(`${KEY}-old`, 'not: [rules');
+    source = etcdRules({ endpoints: [etcd.url] });
+    mesh = Mesh.builder()
+      .rules(source)
+      .service('users', (s) => s.discovery(staticEndpoints([v1.address])))
+      .service('users-v2', (s) => s.discovery(staticEndpoints([v2.address])))
+      .build();
+    await source.loaded();
+  }, 30_000);
 
-afterAll(async () => {
-  await mesh?.close();
-  await client?.close();
-  await Promise.all([etcd?.destroy(), v1?.stop(), v2?.stop()]);
-});
-
-describe('rules from an etcd key (real etcd)', () => {
+  afterAll(async () => {
+    await mesh?.close();
+    await client?.close();
+    await Promise.all([etcd?.destroy(), v1?.stop(), v2?.stop()]);
+  });
   it('applies the rules stored under the key once loaded', async () => {
     expect(await whoAnswers()).toBe('v2');
   });

@@ -1,15 +1,27 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { webcrypto } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+// @peculiar/x509's dependency injection (tsyringe) needs the Reflect metadata polyfill loaded first.
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import { removeOnExit } from './cleanup.js';
+
+type KeyPair = webcrypto.CryptoKeyPair;
+
+// The library types its provider with the DOM's Crypto, which Node's webcrypto implements.
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[1]);
+
+const EC_P256 = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** PEM material for one test PKI: a CA, and leaf certificates it signed. */
 export interface TestPki {
   readonly dir: string;
   readonly caCert: string;
   readonly caCertPath: string;
-  /** Issues a leaf certificate with the given SANs (e.g. `URI:spiffe://td/users`, `IP:127.0.0.1`). */
-  issue(name: string, sans: string[], options?: { days?: number; ca?: 'own' | 'foreign' }): TestLeaf;
+  /** Issues a leaf certificate with the given SANs (e.g. `URI:spiffe://td/users`, `IP:127.0.0.1`, `DNS:x`). */
+  issue(name: string, sans: string[], options?: { days?: number; ca?: 'own' | 'foreign' }): Promise<TestLeaf>;
   cleanup(): void;
 }
 
@@ -21,79 +33,96 @@ export interface TestLeaf {
   readonly keyPath: string;
 }
 
-function openssl(args: string[], cwd: string): void {
-  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+interface Authority {
+  readonly keys: KeyPair;
+  readonly cert: x509.X509Certificate;
 }
 
-function makeCa(dir: string, name: string): void {
-  openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${name}.key`], dir);
-  openssl(
-    [
-      'req',
-      '-x509',
-      '-new',
-      '-key',
-      `${name}.key`,
-      '-sha256',
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${name}`,
-      '-out',
-      `${name}.crt`,
+const SAN_TYPES: Record<string, x509.GeneralNameType> = { URI: 'url', IP: 'ip', DNS: 'dns' };
+
+function generalName(san: string): x509.JsonGeneralName {
+  const colon = san.indexOf(':');
+  const type = SAN_TYPES[san.slice(0, colon)];
+  if (!type) throw new Error(`test PKI: unsupported SAN "${san}" (write URI:, IP: or DNS:)`);
+  return { type, value: san.slice(colon + 1) };
+}
+
+function serial(): string {
+  return Buffer.from(webcrypto.getRandomValues(new Uint8Array(8))).toString('hex');
+}
+
+async function keyPem(key: webcrypto.CryptoKey): Promise<string> {
+  const der = await webcrypto.subtle.exportKey('pkcs8', key);
+  return x509.PemConverter.encode(der, 'PRIVATE KEY');
+}
+
+async function makeCa(name: string): Promise<Authority> {
+  const keys = (await webcrypto.subtle.generateKey(EC_P256, true, ['sign', 'verify'])) as KeyPair;
+  const now = Date.now();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(),
+    name: `CN=${name}`,
+    notBefore: new Date(now - 60_000),
+    notAfter: new Date(now + 2 * DAY_MS),
+    keys,
+    signingAlgorithm: EC_P256,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
-    dir,
-  );
+  });
+  return { keys, cert };
 }
 
-/** Creates a throw-away PKI with real openssl-generated keys and certificates. */
-export function createTestPki(): TestPki {
+/**
+ * Creates a throw-away PKI in-process (ECDSA P-256 keys and X.509 certificates made with
+ * `@peculiar/x509` on Node's webcrypto; no openssl binary needed). Files live in a temporary
+ * folder that `cleanup()` removes, and that is removed at process exit if a test forgot to.
+ */
+export async function createTestPki(): Promise<TestPki> {
   const dir = mkdtempSync(join(tmpdir(), 'trellis-pki-'));
-  makeCa(dir, 'ca');
-  let foreignMade = false;
+  removeOnExit(dir);
+  const ca = await makeCa('ca');
+  let foreign: Authority | undefined;
+  const caCert = ca.cert.toString('pem');
+  const caCertPath = join(dir, 'ca.crt');
+  writeFileSync(caCertPath, caCert);
+
   return {
     dir,
-    caCert: readFileSync(join(dir, 'ca.crt'), 'utf8'),
-    caCertPath: join(dir, 'ca.crt'),
-    issue(name, sans, options = {}) {
-      const ca = options.ca === 'foreign' ? 'foreign-ca' : 'ca';
-      if (ca === 'foreign-ca' && !foreignMade) {
-        makeCa(dir, 'foreign-ca');
-        foreignMade = true;
-      }
-      openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${name}.key`], dir);
-      openssl(['req', '-new', '-key', `${name}.key`, '-subj', `/CN=${name}`, '-out', `${name}.csr`], dir);
-      writeFileSync(
-        join(dir, `${name}.ext`),
-        `subjectAltName=${sans.join(',')}\nextendedKeyUsage=serverAuth,clientAuth\n`,
-      );
-      openssl(
-        [
-          'x509',
-          '-req',
-          '-in',
-          `${name}.csr`,
-          '-CA',
-          `${ca}.crt`,
-          '-CAkey',
-          `${ca}.key`,
-          '-CAcreateserial',
-          '-days',
-          String(options.days ?? 1),
-          '-sha256',
-          '-extfile',
-          `${name}.ext`,
-          '-out',
-          `${name}.crt`,
+    caCert,
+    caCertPath,
+    async issue(name, sans, options = {}) {
+      if (options.ca === 'foreign') foreign ??= await makeCa('foreign-ca');
+      const issuer = options.ca === 'foreign' ? foreign! : ca;
+      const keys = (await webcrypto.subtle.generateKey(EC_P256, true, ['sign', 'verify'])) as KeyPair;
+      const now = Date.now();
+      const leaf = await x509.X509CertificateGenerator.create({
+        serialNumber: serial(),
+        subject: `CN=${name}`,
+        issuer: issuer.cert.subject,
+        notBefore: new Date(now - 60_000),
+        notAfter: new Date(now + (options.days ?? 1) * DAY_MS),
+        publicKey: keys.publicKey,
+        signingKey: issuer.keys.privateKey,
+        signingAlgorithm: EC_P256,
+        extensions: [
+          new x509.SubjectAlternativeNameExtension(sans.map(generalName)),
+          new x509.ExtendedKeyUsageExtension([
+            x509.ExtendedKeyUsage.serverAuth,
+            x509.ExtendedKeyUsage.clientAuth,
+          ]),
+          await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey),
         ],
-        dir,
-      );
-      return {
-        cert: readFileSync(join(dir, `${name}.crt`), 'utf8'),
-        key: readFileSync(join(dir, `${name}.key`), 'utf8'),
-        certPath: join(dir, `${name}.crt`),
-        keyPath: join(dir, `${name}.key`),
-      };
+      });
+      const cert = leaf.toString('pem');
+      const key = await keyPem(keys.privateKey);
+      const certPath = join(dir, `${name}.crt`);
+      const keyPath = join(dir, `${name}.key`);
+      writeFileSync(certPath, cert);
+      writeFileSync(keyPath, key, { mode: 0o600 });
+      return { cert, key, certPath, keyPath };
     },
     cleanup() {
       rmSync(dir, { recursive: true, force: true });

@@ -3,14 +3,8 @@ import { parseEndpoint } from '../../src/discovery/endpoint.js';
 import type { Resolver } from '../../src/discovery/resolver.js';
 import { UpdateGuard } from '../../src/discovery/update-guard.js';
 
-/** Polls `check` every 20 ms until it holds, failing after `ms`. */
-export async function until(check: () => boolean, what: string, ms = 8000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+// The one polling helper lives in until.ts; re-exported for the discovery suites.
+export { until } from './until.js';
 
 /**
  * Runs a resolver the way the mesh does (behind an UpdateGuard, with its update policy) and

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { forgetPid, killOnExit, removeOnExit } from './cleanup.js';
 import { freePort } from './ports.js';
 
 /** Records the test DNS server answers for (all names should end in `.test`). */
@@ -38,6 +39,7 @@ function render(records: DnsRecords): string {
 /** Starts dnsmasq answering `records`; unknown names under `.test` get NXDOMAIN. */
 export async function startDns(records: DnsRecords): Promise<DnsServer> {
   const dir = await mkdtemp(join(tmpdir(), 'trellis-dns-'));
+  removeOnExit(dir);
   const conf = join(dir, 'records.conf');
   const port = await freePort();
   let child: ChildProcess | undefined;
@@ -60,6 +62,8 @@ export async function startDns(records: DnsRecords): Promise<DnsServer> {
     ];
     const proc = spawn('dnsmasq', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     child = proc;
+    killOnExit(proc.pid);
+    proc.once('exit', () => forgetPid(proc.pid));
     let stderr = '';
     const started = new Promise<void>((resolve, reject) => {
       proc.stderr!.on('data', (chunk: Buffer) => {

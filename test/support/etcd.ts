@@ -3,12 +3,15 @@ import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { forgetPid, killOnExit, removeOnExit } from './cleanup.js';
 import { freePort } from './ports.js';
 
 /** A real etcd (Debian's etcd-server) on 127.0.0.1 with random ports and a temporary data dir. */
 export interface EtcdServer {
   /** The client URL, e.g. `http://127.0.0.1:40123`. */
   readonly url: string;
+  /** Its data directory (removed by `destroy`, or at the end of the run). */
+  readonly dataDir: string;
   /** Stops the process by PID (SIGTERM, SIGKILL after 1 s) and waits for it to exit; the data dir is kept. */
   stop(): Promise<void>;
   /** Starts it again on the same ports and data dir (after `stop`). */
@@ -24,6 +27,7 @@ export interface EtcdServer {
 /** Starts etcd and waits until it answers `/health`. */
 export async function startEtcd(): Promise<EtcdServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'trellis-etcd-'));
+  removeOnExit(dataDir);
   const [clientPort, peerPort] = [await freePort(), await freePort()];
   const url = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
@@ -42,6 +46,8 @@ export async function startEtcd(): Promise<EtcdServer> {
     ];
     const proc = spawn('etcd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     child = proc;
+    killOnExit(proc.pid);
+    proc.once('exit', () => forgetPid(proc.pid));
     let stderr = '';
     proc.stderr!.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-4000);
@@ -77,6 +83,7 @@ export async function startEtcd(): Promise<EtcdServer> {
   await launch();
   return {
     url,
+    dataDir,
     stop,
     restart: launch,
     pause: () => process.kill(child!.pid!, 'SIGSTOP'),

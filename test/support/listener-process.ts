@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { forgetPid, killOnExit } from './cleanup.js';
 
 /** A child process that printed `listening <port>` and can be stopped by PID. */
 export interface ListenerProcess {
@@ -11,6 +12,8 @@ export interface ListenerProcess {
 /** Runs `node <script> ...args` and waits (at most 10 s) for it to print `listening <port>`. */
 export async function startListener(script: string, args: string[]): Promise<ListenerProcess> {
   const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  killOnExit(child.pid);
+  child.once('exit', () => forgetPid(child.pid));
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   try {
     const port = await new Promise<number>((resolve, reject) => {

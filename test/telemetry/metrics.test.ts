@@ -5,7 +5,7 @@ import { ErrorCode } from '../../src/core/errors.js';
 import { staticEndpoints } from '../../src/discovery/static.js';
 import { Mesh } from '../../src/mesh/mesh.js';
 import { metrics } from '../../src/telemetry/metrics-layer.js';
-import { manualResolver } from '../core/support/manual-resolver.js';
+import { manualResolver } from '../support/manual-resolver.js';
 import { startUpstreams, type Upstream } from '../support/upstreams.js';
 import { matching, scrape, total } from './scrape.js';
 

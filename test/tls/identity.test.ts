@@ -72,8 +72,8 @@ describe('the server half of mutual TLS (real certificates)', () => {
   let port: number;
 
   beforeAll(async () => {
-    pki = createTestPki();
-    const leaf = pki.issue('orders', ['URI:spiffe://td/orders', 'IP:127.0.0.1']);
+    pki = await createTestPki();
+    const leaf = await pki.issue('orders', ['URI:spiffe://td/orders', 'IP:127.0.0.1']);
     server = https.createServer(
       serverTlsOptions({ ca: pki.caCert, cert: leaf.cert, key: leaf.key }),
       (req, res) => {
@@ -91,7 +91,7 @@ describe('the server half of mutual TLS (real certificates)', () => {
   });
 
   test('peerIdentities reports the verified identity of a mesh client', async () => {
-    const web = pki.issue('web', ['URI:spiffe://td/web']);
+    const web = await pki.issue('web', ['URI:spiffe://td/web']);
     const mesh = Mesh.builder()
       .service('orders', (s) =>
         s.discovery(staticEndpoints([`127.0.0.1:${port}`])).transport({

@@ -15,8 +15,8 @@ let pki: TestPki;
 let upstream: ListenerProcess;
 
 beforeAll(async () => {
-  pki = createTestPki();
-  const server = pki.issue('users', [`URI:${USERS_ID}`, 'DNS:users.prod.internal', 'IP:127.0.0.1']);
+  pki = await createTestPki();
+  const server = await pki.issue('users', [`URI:${USERS_ID}`, 'DNS:users.prod.internal', 'IP:127.0.0.1']);
   upstream = await startListener(TLS_UPSTREAM, [pki.caCertPath, server.certPath, server.keyPath, 'users']);
 });
 
@@ -38,7 +38,7 @@ function meshWith(tls: ReturnType<typeof mutualTls>): Mesh {
 
 describe('mutual TLS with service identity (real certificates, real HTTPS upstream process)', () => {
   test('a client with a certificate from the mesh CA reaches an upstream that presents the expected SPIFFE identity', async () => {
-    const client = pki.issue('web', [`URI:${CLIENT_ID}`]);
+    const client = await pki.issue('web', [`URI:${CLIENT_ID}`]);
     const mesh = meshWith(
       mutualTls({ ca: pki.caCert, cert: client.cert, key: client.key, serverIdentity: USERS_ID }),
     );
@@ -53,7 +53,7 @@ describe('mutual TLS with service identity (real certificates, real HTTPS upstre
   });
 
   test('the upstream is refused with TRELLIS_TLS_FAILED when it presents a different identity', async () => {
-    const client = pki.issue('web2', [`URI:${CLIENT_ID}`]);
+    const client = await pki.issue('web2', [`URI:${CLIENT_ID}`]);
     const mesh = meshWith(
       mutualTls({
         ca: pki.caCert,
@@ -73,7 +73,7 @@ describe('mutual TLS with service identity (real certificates, real HTTPS upstre
   });
 
   test('a DNS-name identity is accepted as an alternative to a SPIFFE ID', async () => {
-    const client = pki.issue('web3', [`URI:${CLIENT_ID}`]);
+    const client = await pki.issue('web3', [`URI:${CLIENT_ID}`]);
     const mesh = meshWith(
       mutualTls({
         ca: pki.caCert,
@@ -92,7 +92,7 @@ describe('mutual TLS with service identity (real certificates, real HTTPS upstre
   });
 
   test('a client certificate signed by a foreign CA is rejected by the upstream, with a TLS error code', async () => {
-    const stranger = pki.issue('stranger', [`URI:${CLIENT_ID}`], { ca: 'foreign' });
+    const stranger = await pki.issue('stranger', [`URI:${CLIENT_ID}`], { ca: 'foreign' });
     const mesh = meshWith(
       mutualTls({ ca: pki.caCert, cert: stranger.cert, key: stranger.key, serverIdentity: USERS_ID }),
     );
@@ -105,8 +105,8 @@ describe('mutual TLS with service identity (real certificates, real HTTPS upstre
     }
   });
 
-  test('tlsFromFiles loads PEM files and refuses a missing file with a message naming it', () => {
-    const client = pki.issue('web4', [`URI:${CLIENT_ID}`]);
+  test('tlsFromFiles loads PEM files and refuses a missing file with a message naming it', async () => {
+    const client = await pki.issue('web4', [`URI:${CLIENT_ID}`]);
     const tls = tlsFromFiles({ ca: pki.caCertPath, cert: client.certPath, key: client.keyPath });
     expect(String(tls.ca)).toContain('BEGIN CERTIFICATE');
     expect(() => tlsFromFiles({ ca: `${pki.dir}/missing.pem` })).toThrow(/missing\.pem/);

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 /** Absolute path of a file in test/fixtures. */
 export function fixture(name: string): string {
-  return fileURLToPath(new URL(`../../fixtures/${name}`, import.meta.url));
+  return fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 }
 
 /** The outcome of running a Node script to completion in a child process. */

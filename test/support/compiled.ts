@@ -3,7 +3,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -19,8 +19,11 @@ function sources(dir: string): string[] {
  * so `undici` and the other dependencies resolve from its node_modules. Returns the folder and a
  * function that removes it.
  */
-export function compileLibrary(): { dir: string; remove(): void } {
-  const dir = join(ROOT, '.tmp', `trellis-${process.pid}-${Date.now()}`);
+export function compileLibrary(options: { withPackageJson?: boolean } = {}): { dir: string; remove(): void } {
+  const scratch = join(ROOT, '.tmp', `trellis-${process.pid}-${Date.now()}`);
+  // With `withPackageJson`, the output sits in <scratch>/src/ under a package.json that carries
+  // the real version, laid out as in the package, for code that reads ../../package.json (the CLI).
+  const dir = options.withPackageJson ? join(scratch, 'src') : scratch;
   const src = join(ROOT, 'src');
   for (const file of sources(src)) {
     const out = join(dir, relative(src, file)).replace(/\.ts$/, '.js');
@@ -31,5 +34,9 @@ export function compileLibrary(): { dir: string; remove(): void } {
     writeFileSync(out, outputText);
   }
   writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  if (options.withPackageJson) {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    writeFileSync(join(scratch, 'package.json'), `${JSON.stringify({ type: 'module', version })}\n`);
+  }
+  return { dir, remove: () => rmSync(scratch, { recursive: true, force: true }) };
 }

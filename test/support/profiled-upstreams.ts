@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startListener } from '../support/listener-process.js';
+import { startListener } from './listener-process.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/profiled-upstream.mjs', import.meta.url));
 

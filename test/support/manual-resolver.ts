@@ -1,5 +1,5 @@
-import type { UpdatePolicy } from '../../../src/discovery/index.js';
-import type { EndpointInput, Resolver, ResolverSink } from '../../../src/index.js';
+import type { UpdatePolicy } from '../../src/discovery/index.js';
+import type { EndpointInput, Resolver, ResolverSink } from '../../src/index.js';
 
 /** A resolver the test drives by hand: publish sets and errors whenever it likes. */
 export interface ManualResolver extends Resolver {
