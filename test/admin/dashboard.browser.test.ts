@@ -1,17 +1,15 @@
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { AdminServer } from '../../src/admin/admin-server.js';
 import { roundRobin } from '../../src/balancers/round-robin.js';
 import { staticEndpoints } from '../../src/discovery/static.js';
 import { Mesh } from '../../src/mesh/mesh.js';
 import { metrics } from '../../src/telemetry/metrics-layer.js';
+import { CHROMIUM, describeWithBinaries } from '../support/system-binary.js';
 import { startUpstreams, type Upstream } from '../support/upstreams.js';
 import { type BrowserPage, openPage } from './cdp.js';
-import { systemBinary } from './system-binary.js';
 
-const chromium = systemBinary('chromium', 'apt-get install chromium');
-
-describe.skipIf(chromium === undefined)('the dashboard page in a real headless Chromium', () => {
+describeWithBinaries([CHROMIUM], 'the dashboard page in a real headless Chromium', () => {
   let a: Upstream;
   let b: Upstream;
   let mesh: Mesh;
@@ -26,7 +24,7 @@ describe.skipIf(chromium === undefined)('the dashboard page in a real headless C
       .service('orders', (s) => s.discovery(staticEndpoints([a.address])))
       .build();
     admin = await mesh.admin({ port: 0 });
-    page = await openPage(chromium!, admin.url);
+    page = await openPage('chromium', admin.url);
   }, 30_000);
   afterAll(async () => {
     await page?.close();

@@ -3,23 +3,21 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { AdminServer } from '../../src/admin/admin-server.js';
 import { staticEndpoints } from '../../src/discovery/static.js';
 import { Mesh } from '../../src/mesh/mesh.js';
 import { metrics } from '../../src/telemetry/metrics-layer.js';
 import { freePort } from '../support/ports.js';
+import { describeWithBinaries, PROMETHEUS } from '../support/system-binary.js';
 import { startUpstream, type Upstream } from '../support/upstreams.js';
-import { systemBinary } from './system-binary.js';
-
-const prometheusBinary = systemBinary('prometheus', 'apt-get install prometheus');
 
 interface Series {
   metric: Record<string, string>;
   value: [number, string];
 }
 
-describe.skipIf(prometheusBinary === undefined)('a real Prometheus scrapes the admin endpoint', () => {
+describeWithBinaries([PROMETHEUS], 'a real Prometheus scrapes the admin endpoint', () => {
   let upstream: Upstream;
   let mesh: Mesh;
   let admin: AdminServer;
@@ -42,7 +40,7 @@ describe.skipIf(prometheusBinary === undefined)('a real Prometheus scrapes the a
     const port = await freePort();
     api = `http://127.0.0.1:${port}/api/v1`;
     prometheus = spawn(
-      prometheusBinary!,
+      'prometheus',
       [
         `--config.file=${join(dir, 'prometheus.yml')}`,
         `--storage.tsdb.path=${join(dir, 'data')}`,
