@@ -92,7 +92,7 @@ async function child(variant, calls) {
         return st.replace(fireBreaker);
       case 'metrics':
       case 'full':
-        return st.prepend(metrics({ registry: new Registry() }));
+        return metrics({ registry: new Registry() }).install(st);
       case 'bulkhead':
         return st.insertBefore('balance', resilience.bulkhead({ maxInFlight: 1024 }));
       case 'adaptive':
@@ -102,8 +102,8 @@ async function child(variant, calls) {
       case 'rate-limit':
         return st.insertBefore('balance', resilience.rateLimit({ ratePerSecond: 1e12 }));
       case 'all-limits':
-        return st
-          .prepend(metrics({ registry: new Registry() }))
+        return metrics({ registry: new Registry() })
+          .install(st)
           .insertBefore('balance', resilience.rateLimit({ ratePerSecond: 1e12 }))
           .insertBefore('balance', resilience.adaptiveThrottle())
           .insertBefore('balance', adaptive());

@@ -63,7 +63,7 @@ export async function meshOpossumFire({ targets, path, concurrency, options }) {
 /** The default stack plus the Prometheus metrics layer on top (the "full default stack"). */
 export async function meshFullStack({ targets, path, concurrency, options }) {
   const registry = new Registry();
-  const mesh = benchMesh(targets, concurrency, (s) => s.stack((st) => st.prepend(metrics({ registry }))));
+  const mesh = benchMesh(targets, concurrency, (s) => s.stack(metrics({ registry }).install));
   return client(mesh, path, options.timeoutMs);
 }
 
@@ -75,8 +75,8 @@ export async function meshFullStackWithLimits({ targets, path, concurrency, opti
   const registry = new Registry();
   const mesh = benchMesh(targets, concurrency, (s) =>
     s.stack((st) =>
-      st
-        .prepend(metrics({ registry }))
+      metrics({ registry })
+        .install(st)
         .insertBefore('balance', rateLimit({ ratePerSecond: 1e9 }))
         .insertBefore('balance', adaptiveThrottle())
         .insertBefore(
