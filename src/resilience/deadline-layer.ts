@@ -1,3 +1,4 @@
+import { type BodyEndWatcher, whenBodyEnds } from '../core/body-end.js';
 import { isAborted, offAbort, onAbort, type SignalLike } from '../core/cancel-token.js';
 import type { AbortEmitter, RequestContext } from '../core/context.js';
 import { ErrorCode, isTrellisError, TrellisError } from '../core/errors.js';
@@ -83,7 +84,7 @@ export function deadlineExceeded(ctx: RequestContext, sent: boolean): TrellisErr
  * and the inbound request's signals are forwarded to it. Lives until the response body closes,
  * because the deadline covers the whole exchange, body included.
  */
-class DeadlineGuard implements AbortEmitter {
+class DeadlineGuard implements AbortEmitter, BodyEndWatcher {
   aborted = false;
   reason: TrellisError | undefined = undefined;
   #listeners: ListenerList = undefined;
@@ -156,13 +157,18 @@ class DeadlineGuard implements AbortEmitter {
   }
 
   /** Stops the expiry and the forwarding; the request is over (safe to call more than once). */
-  readonly release = (): void => {
+  release(): void {
     if (this.#slot >= 0) deadlineWheel.remove(this, this.#slot);
     this.#slot = -1;
     if (this.#onCaller !== undefined) offAbort(this.#caller as SignalLike, this.#onCaller);
     if (this.#onInbound !== undefined) offAbort(this.#inbound as SignalLike, this.#onInbound);
     this.#onCaller = this.#onInbound = undefined;
-  };
+  }
+
+  /** The response body is over, and with it the request. */
+  bodyEnded(): void {
+    this.release();
+  }
 }
 
 async function guarded(next: Service, ctx: RequestContext, guard: DeadlineGuard): Promise<MeshResponse> {
@@ -177,9 +183,7 @@ async function guarded(next: Service, ctx: RequestContext, guard: DeadlineGuard)
       ? guard.reason
       : err;
   }
-  const body = response.body;
-  if (body.destroyed) guard.release();
-  else body.once('close', guard.release);
+  whenBodyEnds(response.body, guard);
   return response;
 }
 

@@ -1,12 +1,13 @@
+import type { BodyEndWatcher } from '../core/body-end.js';
 import type { RequestContext } from '../core/context.js';
 import type { CompletionFeed } from './completion-feed.js';
 import type { RouteStats, ServiceStats } from './service-stats.js';
 
 /**
- * Times one call from its start to the end of its response body. Timers are pooled, and each has
- * its `ended` listener bound once, so timing a body costs no closure per request.
+ * Times one call from its start to the end of its response body. Timers are pooled and the body
+ * is watched with `whenBodyEnds`, so timing a body costs no allocation per request.
  */
-export class CallTimer {
+export class CallTimer implements BodyEndWatcher {
   service!: ServiceStats;
   route!: RouteStats;
   started = 0;
@@ -16,11 +17,13 @@ export class CallTimer {
   ctx: RequestContext | undefined = undefined;
   next: CallTimer | undefined = undefined;
   readonly #pool: CallTimerPool;
-  /** The response body's `close` listener. */
-  readonly ended = (): void => this.#pool.finish(this);
 
   constructor(pool: CallTimerPool) {
     this.#pool = pool;
+  }
+
+  bodyEnded(): void {
+    this.#pool.finish(this);
   }
 }
 

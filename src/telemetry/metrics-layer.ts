@@ -1,5 +1,6 @@
 import type { Registry, RegistryContentType } from 'prom-client';
 import { BALANCE_LAYER } from '../balancers/balance-layer.js';
+import { whenBodyEnds } from '../core/body-end.js';
 import type { RequestContext } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
@@ -205,8 +206,7 @@ export function metrics(options: MetricsOptions): MetricsLayer {
       timer.headersMs = headersMs;
       timer.status = response.statusCode;
       timer.ctx = completions.active ? ctx : undefined;
-      if (response.body.destroyed) timer.ended();
-      else response.body.once('close', timer.ended);
+      whenBodyEnds(response.body, timer);
       return response;
     };
   }
