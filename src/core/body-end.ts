@@ -10,19 +10,27 @@ export interface BodyEndWatcher {
 /**
  * One body's `close` listener. Links are pooled and each has its listener bound once, so waiting
  * for a body costs no closure per request; and on undici's body stream the listener is added with
- * `on`, which (unlike `once`) allocates no wrapper. A stream emits `close` only once, so the
- * listener left on a finished body never fires again.
+ * `on`, which (unlike `once`) allocates no wrapper. That listener stays on the finished stream, so
+ * it only answers the stream it was last given (an emitter calls listeners with itself as `this`):
+ * a stray second `close` from an old body cannot end the body the link serves now.
  */
 class BodyEndLink {
   watcher: BodyEndWatcher | undefined = undefined;
+  /** The stream listened to with `on`, or undefined for a body listened to with `once`. */
+  stream: Readable | undefined = undefined;
   next: BodyEndLink | undefined = undefined;
-  readonly fire = (): void => {
-    const watcher = this.watcher;
-    if (watcher === undefined) return;
-    this.watcher = undefined;
-    recycle(this);
-    watcher.bodyEnded();
-  };
+  readonly fire: () => void;
+
+  constructor() {
+    const link = this;
+    this.fire = function bodyClosed(this: unknown): void {
+      const watcher = link.watcher;
+      if (watcher === undefined || (link.stream !== undefined && this !== link.stream)) return;
+      link.watcher = link.stream = undefined;
+      recycle(link);
+      watcher.bodyEnded();
+    };
+  }
 }
 
 /** Keeps at most this many idle links. */
@@ -54,6 +62,8 @@ export function whenBodyEnds(body: ResponseBody, watcher: BodyEndWatcher): void 
   }
   const link = take();
   link.watcher = watcher;
-  if (body instanceof Readable) body.on('close', link.fire);
-  else body.once('close', link.fire);
+  if (body instanceof Readable) {
+    link.stream = body;
+    body.on('close', link.fire);
+  } else body.once('close', link.fire);
 }
