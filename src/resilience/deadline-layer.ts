@@ -2,7 +2,7 @@ import { type BodyEndWatcher, whenBodyEnds } from '../core/body-end.js';
 import { isAborted, offAbort, onAbort, type SignalLike } from '../core/cancel-token.js';
 import type { AbortEmitter, RequestContext } from '../core/context.js';
 import { ErrorCode, isTrellisError, TrellisError } from '../core/errors.js';
-import { withHeader } from '../core/headers.js';
+import { type HeaderBag, withHeader } from '../core/headers.js';
 import type { Layer, MeshResponse, Service } from '../core/layer.js';
 import { addListener, callListeners, type ListenerList, removeListener } from '../core/listener-list.js';
 import { invalidLayer, optionKeys, unknownOptions } from '../core/validate.js';
@@ -96,6 +96,11 @@ class DeadlineGuard implements AbortEmitter, BodyEndWatcher {
   /** The listeners forwarding the caller's and the inbound request's aborts, while linked. */
   #onCaller: (() => void) | undefined = undefined;
   #onInbound: (() => void) | undefined = undefined;
+  /**
+   * The header copy this layer made to carry the timeout header: the mesh's own, so a later
+   * attempt re-stamps it in place rather than copying it again (see {@link restampTimeout}).
+   */
+  ownHeaders: HeaderBag = undefined;
 
   constructor(
     ctx: RequestContext,
@@ -225,6 +230,7 @@ export function deadlines(options: DeadlineOptions = {}): Layer {
           ctx.headers = withHeader(ctx.headers, TIMEOUT_HEADER, formatTimeoutHeader(remaining));
         }
         const guard = new DeadlineGuard(ctx, limit, ctx.signal, inbound?.signal);
+        if (propagate && limit !== Number.POSITIVE_INFINITY) guard.ownHeaders = ctx.headers;
         ctx.signal = guard;
         return guarded(next, ctx, guard);
       };
@@ -235,14 +241,33 @@ export function deadlines(options: DeadlineOptions = {}): Layer {
 /**
  * Re-stamps the timeout header before a later attempt (a retry or a backup request), so the
  * upstream is told the time actually left rather than the time left when the request started.
+ * The headers the deadline layer copied are the mesh's own and the earlier attempt is over, so
+ * they are updated in place; any other headers (a backup's, a layer's later copy) are copied.
  */
 export function restampTimeout(ctx: RequestContext): void {
   if (ctx.deadline === Number.POSITIVE_INFINITY || !hasTimeoutHeader(ctx)) return;
-  ctx.headers = withHeader(
-    ctx.headers,
-    TIMEOUT_HEADER,
-    formatTimeoutHeader(ctx.deadline - performance.now()),
-  );
+  const value = formatTimeoutHeader(ctx.deadline - performance.now());
+  const signal = ctx.signal;
+  if (
+    signal instanceof DeadlineGuard &&
+    signal.ownHeaders === ctx.headers &&
+    setOwnTimeout(ctx.headers, value)
+  )
+    return;
+  ctx.headers = withHeader(ctx.headers, TIMEOUT_HEADER, value);
+}
+
+/** Sets the timeout header in headers the mesh made (where `withHeader` wrote it, lower-case). */
+function setOwnTimeout(headers: HeaderBag, value: string): boolean {
+  if (headers == null) return false;
+  if (Array.isArray(headers)) {
+    const at = headers.indexOf(TIMEOUT_HEADER);
+    if (at < 0 || at % 2 !== 0) return false;
+    headers[at + 1] = value;
+    return true;
+  }
+  (headers as Record<string, string>)[TIMEOUT_HEADER] = value;
+  return true;
 }
 
 function hasTimeoutHeader(ctx: RequestContext): boolean {

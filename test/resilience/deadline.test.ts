@@ -9,6 +9,7 @@ import { staticEndpoints } from '../../src/discovery/static.js';
 import { Mesh } from '../../src/mesh/mesh.js';
 import { deadlines } from '../../src/resilience/deadline-layer.js';
 import { withInboundDeadline } from '../../src/resilience/inbound.js';
+import { retries } from '../../src/resilience/retry-layer.js';
 import { TIMEOUT_HEADER } from '../../src/resilience/timeout-header.js';
 import { type CountingUpstream, startCounting } from '../support/resilience-upstreams.js';
 import { startUpstream, type Upstream } from '../support/upstreams.js';
@@ -192,5 +193,35 @@ describe('inbound deadlines (server helper)', () => {
     const err = await outcome!;
     server.close();
     expect(isTrellisError(err, ErrorCode.Aborted)).toBe(true);
+  });
+  it("re-stamps the timeout header on a retry with the time left, never touching the caller's headers", async () => {
+    const [failing] = await startCounting('d-retry');
+    const retrying = Mesh.builder()
+      .service('failing', (s) =>
+        s.discovery(staticEndpoints([failing.address])).layer(retries({ retries: 1 })),
+      )
+      .build();
+    try {
+      await failing.mode('fail503');
+      // Frozen: a write to the caller's object would throw here (ES modules are strict).
+      const headers = Object.freeze({ 'x-request-id': 'restamp' });
+      const res = await retrying.request({
+        service: 'failing',
+        path: '/work?retryAfter=1',
+        timeout: 5000,
+        headers,
+      });
+      await res.body.dump();
+      expect(res.statusCode).toBe(503);
+      expect((await failing.stats()).executed.restamp).toBe(2);
+      // The retry waited the 1 s Retry-After, so the upstream heard of at most ~4 s left.
+      const seen = Number(res.headers['x-seen-timeout']);
+      expect(seen).toBeGreaterThan(0);
+      expect(seen).toBeLessThanOrEqual(4000);
+      expect(headers).toEqual({ 'x-request-id': 'restamp' });
+    } finally {
+      await retrying.close();
+      await failing.kill();
+    }
   });
 });
