@@ -54,4 +54,12 @@ export interface EndpointView {
   telemetryState: unknown;
   /** The keep-alive connection pool to this endpoint, created on first use. */
   readonly pool: Dispatcher;
+  /**
+   * Told by the transport when the body of an answer below 500 from this endpoint is over, which
+   * is when the attempt's outcome is final: `failed` when the endpoint cut the body short (a
+   * reset, fewer bytes than its length) or let it stall past the idle limit, false when it was
+   * read to its end. A body the caller gave up on (an abort, a destroy) reports nothing. Layers
+   * of the endpoint stack listen with `EndpointHandle.onBodyEnd`.
+   */
+  bodyEnded?(failed: boolean): void;
 }

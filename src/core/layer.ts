@@ -103,6 +103,14 @@ export interface EndpointHandle extends ServiceHandle {
   setStatus(state: 'active' | 'ejected', slowStartFactor?: number): void;
   /** Registers cleanup to run when the endpoint leaves the service (it drained, or the mesh closed). */
   onRemoved(cleanup: () => void): void;
+  /**
+   * Listens to how each answer's body from this endpoint ends (see `EndpointView.bodyEnded`).
+   * Returns true when the transport below reports body ends (the mesh's own does), and false,
+   * without registering, when it does not: the layer must then judge the attempt by its headers.
+   */
+  onBodyEnd(listener: (failed: boolean) => void): boolean;
+  /** Declared by a transport layer that calls `EndpointView.bodyEnded` for every answer below 500. */
+  reportsBodyEnds(): void;
 }
 
 /** True when a layer is being built for one endpoint (it sits below `balance`). */

@@ -20,6 +20,8 @@ export class EndpointRuntimeHandle implements EndpointHandle {
   readonly service: ServiceHandle;
   readonly #owner: EndpointOwner;
   readonly #endpoint: MeshEndpoint;
+  /** Whether the transport layer of this stack reports body ends (it is built first, at the bottom). */
+  #bodyEndsReported = false;
 
   /**
    * @param owner - the service runtime
@@ -79,5 +81,15 @@ export class EndpointRuntimeHandle implements EndpointHandle {
 
   onRemoved(cleanup: () => void): void {
     this.#endpoint.onRemoved(cleanup);
+  }
+
+  onBodyEnd(listener: (failed: boolean) => void): boolean {
+    if (!this.#bodyEndsReported) return false;
+    this.#endpoint.onBodyEnd(listener);
+    return true;
+  }
+
+  reportsBodyEnds(): void {
+    this.#bodyEndsReported = true;
   }
 }

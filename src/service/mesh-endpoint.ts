@@ -35,6 +35,8 @@ export class MeshEndpoint implements EndpointView {
   call: Service = notBuilt;
   /** Cleanups the endpoint stack's layers registered, run once the endpoint has left the service. */
   readonly #removedHooks: Array<() => void> = [];
+  /** Who learns how each body ended: the health layer and the balancer, one listener each at most. */
+  readonly #bodyEndListeners: Array<(failed: boolean) => void> = [];
   readonly #transport: TransportOptions;
   readonly #authority: string;
   #pool: Pool | undefined = undefined;
@@ -93,6 +95,16 @@ export class MeshEndpoint implements EndpointView {
       connect: dial,
     });
     return this.#pool;
+  }
+
+  bodyEnded(failed: boolean): void {
+    const listeners = this.#bodyEndListeners;
+    for (let i = 0; i < listeners.length; i++) listeners[i]!(failed);
+  }
+
+  /** Registers a listener to how each response body from this endpoint ends (see `bodyEnded`). */
+  onBodyEnd(listener: (failed: boolean) => void): void {
+    this.#bodyEndListeners.push(listener);
   }
 
   /** Registers cleanup to run once the endpoint has left the service. */

@@ -208,6 +208,13 @@ export class ServiceRuntime implements EndpointOwner {
     const endpoint = new MeshEndpoint(record, this.#config.transport, this.name);
     if (this.#endpointStack !== undefined)
       endpoint.call = this.#endpointStack.build(new EndpointRuntimeHandle(this, endpoint));
+    // The balancer learned from the headers; a body the endpoint then cut short or stalled is a
+    // failed sample too (which the load metric prices at twice its estimate at least).
+    if (this.balancer.observe !== undefined) {
+      endpoint.onBodyEnd((failed) => {
+        if (failed) this.balancer.observe?.(endpoint, 0, false);
+      });
+    }
     for (const hook of this.#addedHooks) hook(endpoint);
     return endpoint;
   };

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { type Dispatcher, errors, util } from 'undici';
 import { offAbort, onAbort, type SignalLike } from '../core/cancel-token.js';
 import type { RequestContext } from '../core/context.js';
+import type { EndpointView } from '../core/endpoint.js';
 import type { MeshResponse } from '../core/layer.js';
 import { addListener, callListeners, type ListenerList } from '../core/listener-list.js';
 import { abortedError, toTransportError } from './transport-errors.js';
@@ -52,6 +53,8 @@ export class RelayBody {
   #ended = false;
   #dumpLimit = -1;
   #dumpDone: (() => void) | undefined = undefined;
+  /** The endpoint to tell how the body ended, while an answer below 500 streams its body. */
+  #reportTo: EndpointView | undefined = undefined;
   /** The response's raw header list, as undici read it off the wire. */
   rawHeaders: RawHeaders = [];
   /** Whether the body is over: read to the end, failed or destroyed. */
@@ -82,6 +85,8 @@ export class RelayBody {
     if (statusCode < 200) return true; // 1xx: informational, the real answer follows
     this.rawHeaders = rawHeaders;
     this.#resumeUndici = resume;
+    // A 5xx was judged by its headers already; any other answer is judged when its body ends.
+    if (statusCode < 500) this.#reportTo = this.#ctx.endpoint;
     const resolve = this.#resolve;
     this.#resolve = this.#reject = undefined;
     resolve?.(new RelayResponse(statusCode, statusText, this));
@@ -114,6 +119,7 @@ export class RelayBody {
     this.#rawTrailers = rawTrailers ?? [];
     if (this.#target !== undefined && this.#held === undefined) this.#deliverEnd(this.#target);
     this.#finish();
+    this.#bodyEnded(false);
   }
 
   onError(err: Error): void {
@@ -124,6 +130,9 @@ export class RelayBody {
       reject(toTransportError(this.#reason ?? err, this.#ctx));
       return;
     }
+    // Cut short or stalled by the endpoint, unless the caller cancelled it first (a reason).
+    if (this.#reason === undefined) this.#bodyEnded(true);
+    this.#reportTo = undefined;
     if (this.destroyed && this.#target === undefined) return;
     this.#error = this.#reason ?? err;
     if (this.#target !== undefined) this.#deliverError(this.#target, this.#error);
@@ -238,6 +247,14 @@ export class RelayBody {
   #deliverError(target: RelayTarget, err: Error): void {
     if (target.modern) target.handler.onResponseError?.(target.controller, err);
     else target.handler.onError?.(err);
+  }
+
+  /** Tells the endpoint, once, how the body of its answer ended (see `EndpointView.bodyEnded`). */
+  #bodyEnded(failed: boolean): void {
+    const endpoint = this.#reportTo;
+    if (endpoint === undefined) return;
+    this.#reportTo = undefined;
+    endpoint.bodyEnded?.(failed);
   }
 
   #finish(): void {

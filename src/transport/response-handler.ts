@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { type Dispatcher, util } from 'undici';
 import { offAbort, onAbort, type SignalLike } from '../core/cancel-token.js';
 import type { RequestContext } from '../core/context.js';
+import type { EndpointView } from '../core/endpoint.js';
 import { BodyReadable } from './body-readable.js';
 import { abortedError, toTransportError } from './transport-errors.js';
 
@@ -33,6 +34,8 @@ export class ResponseHandler {
   /** Why the attempt was cancelled, once it was. */
   #reason: Error | undefined = undefined;
   #body: BodyReadable | undefined = undefined;
+  /** The endpoint to tell how the body ended, while an answer below 500 streams its body. */
+  #reportTo: EndpointView | undefined = undefined;
   readonly #trailers: Record<string, string> = {};
 
   constructor(
@@ -96,6 +99,8 @@ export class ResponseHandler {
       contentLength: this.#ctx.method !== 'HEAD' && length ? Number(length) : null,
     });
     this.#body = body;
+    // A 5xx was judged by its headers already; any other answer is judged when its body ends.
+    if (statusCode < 500) this.#reportTo = this.#ctx.endpoint;
     const resolve = this.#resolve;
     this.#resolve = this.#reject = undefined;
     resolve?.({
@@ -117,6 +122,15 @@ export class ResponseHandler {
     this.#release();
     if (rawTrailers) util.parseHeaders(rawTrailers, this.#trailers);
     this.#body?.push(null);
+    this.#bodyEnded(false);
+  }
+
+  /** Tells the endpoint, once, how the body of its answer ended (see `EndpointView.bodyEnded`). */
+  #bodyEnded(failed: boolean): void {
+    const endpoint = this.#reportTo;
+    if (endpoint === undefined) return;
+    this.#reportTo = undefined;
+    endpoint.bodyEnded?.(failed);
   }
 
   onError(err: Error): void {
@@ -127,12 +141,16 @@ export class ResponseHandler {
     if (reject !== undefined) {
       this.#resolve = this.#reject = undefined;
       reject(toTransportError(err, ctx));
-    } else if (body !== undefined && this.#reason === undefined) {
-      // A response cut short (a reset, a body shorter than its content-length) fails its body
-      // stream with a TrellisError; after the handlers undici has already queued, as undici does.
+    } else if (body !== undefined && this.#reason === undefined && !body.destroyed) {
+      // A response cut short (a reset, a body shorter than its content-length) or stalled past
+      // the idle limit fails its body stream with a TrellisError; after the handlers undici has
+      // already queued, as undici does. That is the endpoint's failure. A body the caller
+      // cancelled or destroyed (caught above: a reason, a destroyed body) is not.
       const error = toTransportError(err, ctx);
       queueMicrotask(() => body.destroy(error));
+      this.#bodyEnded(true);
     }
+    this.#reportTo = undefined;
     // The request body stream is over with the request (undici's request() does the same).
     const sent = ctx.body;
     if (sent instanceof Readable && !sent.destroyed) sent.on('error', noop).destroy(err);

@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { RequestContext } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
-import type { Layer, MeshResponse } from '../core/layer.js';
+import { isEndpointHandle, type Layer, type MeshResponse } from '../core/layer.js';
 import { RelayBody } from './relay-body.js';
 import { invalidBodyError } from './request-body.js';
 import { ResponseHandler } from './response-handler.js';
@@ -67,5 +67,12 @@ function send(ctx: RequestContext): Promise<MeshResponse> {
  * fails at once, in whatever phase it is (see `ResponseHandler`).
  */
 export function transportLayer(): Layer {
-  return { name: TRANSPORT_LAYER, wrap: () => send };
+  return {
+    name: TRANSPORT_LAYER,
+    wrap(_next, handle) {
+      // Its handlers tell the endpoint how each body ended (ResponseHandler, RelayBody).
+      if (isEndpointHandle(handle)) handle.reportsBodyEnds();
+      return send;
+    },
+  };
 }

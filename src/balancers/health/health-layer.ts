@@ -1,5 +1,5 @@
 import type { RequestContext } from '../../core/context.js';
-import { ErrorCode, isTrellisError, TrellisError } from '../../core/errors.js';
+import { ErrorCode, TrellisError } from '../../core/errors.js';
 import {
   isEndpointHandle,
   type Layer,
@@ -7,6 +7,7 @@ import {
   type Service,
   type ServiceHandle,
 } from '../../core/layer.js';
+import { isLocalError } from '../../core/outcome.js';
 import { invalidLayer } from '../../core/validate.js';
 import { checkEndpoint } from './active-check.js';
 import {
@@ -24,11 +25,12 @@ export const HEALTH_LAYER = 'health';
 const TICK_MS = 250;
 
 /**
- * Whether an error says something about the endpoint. The caller giving up, or a request the
- * mesh refused as malformed, does not.
+ * Whether an error says something about the endpoint. The caller giving up, a request the mesh
+ * refused as malformed (its own request body stream failing among them), or the mesh's own
+ * limits do not (see `isLocalError`).
  */
 function blamesEndpoint(err: unknown): boolean {
-  return !(isTrellisError(err, ErrorCode.Aborted) || isTrellisError(err, ErrorCode.InvalidRequest));
+  return !isLocalError(err);
 }
 
 /**
@@ -75,6 +77,13 @@ export function healthLayer(options: HealthOptions = {}): Layer {
       const detector = detectorOf(handle.service);
       const state = detector.admit(handle);
       handle.onRemoved(() => detector.remove(handle));
+      // An answer below 500 is judged when its body ends, where its outcome is final: a body
+      // the endpoint cuts short or stalls is a failure of the endpoint. Transports that do not
+      // report body ends are judged by their headers.
+      const judgedAtBodyEnd = handle.onBodyEnd((failed) => {
+        if (failed) detector.failure(handle, state);
+        else detector.success(state);
+      });
       return async function health(ctx: RequestContext): Promise<MeshResponse> {
         let response: MeshResponse;
         try {
@@ -84,7 +93,7 @@ export function healthLayer(options: HealthOptions = {}): Layer {
           throw err;
         }
         if (response.statusCode >= 500) detector.failure(handle, state);
-        else detector.success(state);
+        else if (!judgedAtBodyEnd) detector.success(state);
         return response;
       };
     },
