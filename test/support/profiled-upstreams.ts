@@ -11,6 +11,8 @@ export interface Profile {
   spikeMs?: number;
   errorRate?: number;
   seed?: number;
+  /** Send 200 headers and half the body, then reset the connection or stall. */
+  bodyFault?: 'reset' | 'stall';
 }
 
 /** A profiled upstream process on 127.0.0.1. */
