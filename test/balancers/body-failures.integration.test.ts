@@ -5,7 +5,7 @@ import { ErrorCode, isTrellisError } from '../../src/core/errors.js';
 import { staticEndpoints } from '../../src/discovery/static.js';
 import { Mesh } from '../../src/mesh/mesh.js';
 import { freePort } from '../support/ports.js';
-import { type Profile, type ProfiledUpstream, startProfiled } from './profiled-upstreams.js';
+import { type Profile, type ProfiledUpstream, startProfiled } from '../support/profiled-upstreams.js';
 
 // The end of the response body is where an attempt's outcome is final (issue 11): an endpoint
 // that sends its headers and then resets the connection or stalls the body fails there, and
