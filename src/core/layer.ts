@@ -67,6 +67,12 @@ export interface ServiceHandle {
    */
   onEndpointAdded?(hook: (endpoint: EndpointView) => void): void;
   /**
+   * Registers a listener run each time an endpoint of the service cuts the body of an answer
+   * below 500 short or stalls it (see `EndpointView.bodyEnded`): for service-wide layers that
+   * judged the call by its headers. Optional so that handles made outside a mesh need not.
+   */
+  onBodyFailure?(listener: () => void): void;
+  /**
    * While discovery has not yet published the service's first endpoints, a wait for them within
    * the request's deadline (it rejects when the deadline passes or the caller aborts first);
    * `undefined` once the service has had endpoints. The balance layer calls it when it finds no

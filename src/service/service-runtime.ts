@@ -59,6 +59,8 @@ export class ServiceRuntime implements EndpointOwner {
   #queuedChanges: Map<string, Endpoint | null> | undefined;
   readonly #cleanups: Array<() => void | Promise<void>> = [];
   readonly #addedHooks: Array<(endpoint: MeshEndpoint) => void> = [];
+  /** Service-wide layers told when an endpoint cuts a body short or stalls it (the breaker). */
+  readonly #bodyFailureListeners: Array<() => void> = [];
   readonly #draining = new Set<Promise<void>>();
   #subscription: ResolverSubscription | undefined;
   #guard: UpdateGuard | undefined;
@@ -141,6 +143,20 @@ export class ServiceRuntime implements EndpointOwner {
     this.#addedHooks.push(hook);
   }
 
+  onBodyFailure(listener: () => void): void {
+    this.#bodyFailureListeners.push(listener);
+  }
+
+  /**
+   * An endpoint cut a body short or stalled it after answering below 500. The balancer learned
+   * from the headers: this is a failed sample too (which the load metric prices at twice its
+   * estimate at least). Service-wide layers (the breaker) hear of it as well.
+   */
+  #bodyFailed(endpoint: MeshEndpoint): void {
+    this.balancer.observe?.(endpoint, 0, false);
+    for (const listener of this.#bodyFailureListeners) listener();
+  }
+
   lookup(name: string): Service | undefined {
     return this.#lookup(name);
   }
@@ -208,13 +224,9 @@ export class ServiceRuntime implements EndpointOwner {
     const endpoint = new MeshEndpoint(record, this.#config.transport, this.name);
     if (this.#endpointStack !== undefined)
       endpoint.call = this.#endpointStack.build(new EndpointRuntimeHandle(this, endpoint));
-    // The balancer learned from the headers; a body the endpoint then cut short or stalled is a
-    // failed sample too (which the load metric prices at twice its estimate at least).
-    if (this.balancer.observe !== undefined) {
-      endpoint.onBodyEnd((failed) => {
-        if (failed) this.balancer.observe?.(endpoint, 0, false);
-      });
-    }
+    endpoint.onBodyEnd((failed) => {
+      if (failed) this.#bodyFailed(endpoint);
+    });
     for (const hook of this.#addedHooks) hook(endpoint);
     return endpoint;
   };

@@ -168,6 +168,33 @@ describe('a body the endpoint cuts short or stalls is that endpoint failing', ()
   });
 });
 
+describe('the circuit breaker counts a body cut short as a failed call', () => {
+  it('opens when two of three endpoints reset mid-body, though every answer had 200 headers', async () => {
+    const upstreams = await Promise.all([
+      startProfiled('bad1', { bodyFault: 'reset' }),
+      startProfiled('bad2', { bodyFault: 'reset' }),
+      startProfiled('a'),
+    ]);
+    running.push(...upstreams);
+    // No health layer (it would eject them first) and no retries: only the breaker judges.
+    mesh = Mesh.builder()
+      .service('api', (s) =>
+        s
+          .discovery(staticEndpoints(upstreams.map((u) => u.address)))
+          .balancer(roundRobin())
+          .stack((st) => st.remove('retry').remove('health')),
+      )
+      .build();
+    const circuit: string[] = [];
+    mesh.on('circuit', (_service, state) => circuit.push(state));
+    // Two failures in three calls (67%) against the default 50% threshold over 20 calls.
+    const { codes, cut } = await load(mesh, 60, 1);
+    expect(circuit[0]).toBe('open');
+    expect(codes.has(ErrorCode.CircuitOpen)).toBe(true);
+    expect((cut.get('bad1') ?? 0) + (cut.get('bad2') ?? 0)).toBeGreaterThanOrEqual(12);
+  });
+});
+
 describe('a body the caller gives up on is not the endpoint failing', () => {
   it('caller aborts and early destroys mid-body never eject the endpoint they happen on', async () => {
     // Every upstream sends half its body and then waits: the caller decides when it is over.

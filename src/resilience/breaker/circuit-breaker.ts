@@ -60,6 +60,8 @@ export interface CircuitBreakerOptions {
 interface CountingStatus {
   increment(property: 'fires' | 'successes' | 'failures' | 'rejects'): void;
   readonly stats: CircuitBreaker.Stats;
+  /** The window's buckets, newest first (a copy of the array; the buckets are opossum's own). */
+  readonly window: Array<{ successes: number }>;
 }
 
 const BREAKER_KEYS = optionKeys<CircuitBreakerOptions>({
@@ -164,6 +166,17 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): Layer {
           if ((stats.failures / calls) * 100 > settings.errorThresholdPercentage) breaker.open();
         }
       };
+
+      // A body an endpoint cut short or stalled fails a call that its headers had counted as a
+      // success: it moves from the successes to the failures (only under the default classifier,
+      // by which every answer below 500 is a success).
+      if (options.isFailure === undefined) {
+        service.onBodyFailure?.(() => {
+          const bucket = status.window[0];
+          if (bucket !== undefined && bucket.successes > 0) bucket.successes--;
+          recordFailure(false);
+        });
+      }
 
       const recordSuccess = (probe: boolean): void => {
         status.increment('successes');
