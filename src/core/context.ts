@@ -115,6 +115,8 @@ export class RequestContext {
   headersTimeout: number | undefined = undefined;
   /** Per-attempt limit on gaps between body chunks, in ms (undici's option). */
   bodyTimeout: number | undefined = undefined;
+  /** Close the connection after this request (undici's `reset`: sends `connection: close`). */
+  reset = false;
   /**
    * Set by the dispatcher front-end (`mesh.fetch`, `setGlobalDispatcher`): the transport relays
    * the response to the caller's undici handler instead of building a stream, and the response

@@ -1,5 +1,6 @@
 import { lookup as dnsLookup } from 'node:dns';
 import type { LookupFunction } from 'node:net';
+import { stringify } from 'node:querystring';
 import { Agent, Dispatcher } from 'undici';
 import { RequestContext } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
@@ -49,11 +50,22 @@ export interface MeshRoute {
   readonly tlsRequired: boolean;
 }
 
+/**
+ * The path with `query` appended exactly as undici appends it (`node:querystring`'s `stringify`,
+ * refused when the path already has a query or fragment), so a request means the same on a mesh
+ * route as on a pass-through host.
+ */
 function withQuery(path: string, query: Record<string, unknown> | undefined): string {
   if (query === undefined) return path;
-  const search = new URLSearchParams(query as Record<string, string>).toString();
-  if (search === '') return path;
-  return `${path}${path.includes('?') ? '&' : '?'}${search}`;
+  if (path.includes('?') || path.includes('#')) {
+    throw new TrellisError(
+      ErrorCode.InvalidRequest,
+      `${path}: query params cannot be given when the path already has "?" or "#" (undici refuses it too); ` +
+        'put the whole query in one of the two.',
+    );
+  }
+  const search = stringify(query as Parameters<typeof stringify>[0]);
+  return search === '' ? path : `${path}?${search}`;
 }
 
 /**
@@ -112,6 +124,10 @@ export class MeshDispatcher extends Dispatcher {
         signal: bridge,
       });
       ctx.relay = true;
+      // undici's per-request options, carried to the endpoint's pool as the caller gave them.
+      if (options.headersTimeout != null) ctx.headersTimeout = options.headersTimeout;
+      if (options.bodyTimeout != null) ctx.bodyTimeout = options.bodyTimeout;
+      if (options.reset === true) ctx.reset = true;
       bridge.start();
       bridge.deliver(service.call(ctx));
     } catch (err) {

@@ -25,6 +25,7 @@ function dispatchOptions(ctx: RequestContext): Dispatcher.DispatchOptions {
     body: ctx.body as Dispatcher.DispatchOptions['body'],
     headersTimeout: ctx.headersTimeout,
     bodyTimeout: ctx.bodyTimeout,
+    reset: ctx.reset,
   };
 }
 
