@@ -194,6 +194,8 @@ export class RelayBody {
     this.#target = target;
     const { handler } = target;
     if (target.modern) {
+      // A pause the handler asked for before there was a response (in onRequestStart) holds.
+      if (target.controller.paused) this.#paused = true;
       handler.onResponseStart?.(target.controller, statusCode, this.headers(), statusText);
     } else {
       handler.onResponseStarted?.();
