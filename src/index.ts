@@ -43,7 +43,7 @@ export { LAYER_ORDER } from './core/layer-ranks.js';
 export { Stack, type StackParts } from './core/stack.js';
 export type { Endpoint, EndpointInput, EndpointRecord } from './discovery/endpoint.js';
 export type { Resolver, ResolverSink, ResolverSubscription } from './discovery/resolver.js';
-export { MeshDispatcher } from './frontends/dispatcher.js';
+export { MeshDispatcher, type MeshDispatcherOptions } from './frontends/dispatcher.js';
 export type { FetchInit, FetchInput, FetchLike, RequestLike } from './frontends/fetch.js';
 export { defaultStack } from './mesh/default-stack.js';
 export { Mesh, MeshBuilder, type MeshRequestOptions, type ReadyOptions } from './mesh/mesh.js';

@@ -1,9 +1,10 @@
 import { lookup as dnsLookup } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { stringify } from 'node:querystring';
-import { Agent, Dispatcher } from 'undici';
+import { Agent, Dispatcher, errors, getGlobalDispatcher } from 'undici';
 import { RequestContext } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
+import { OptionProblems } from '../core/validate.js';
 import type { ServiceRuntime } from '../service/service-runtime.js';
 import { HandlerBridge } from './handler-bridge.js';
 import { checkDispatchTarget } from './request-options.js';
@@ -69,31 +70,76 @@ function withQuery(path: string, query: Record<string, unknown> | undefined): st
 }
 
 /**
+ * A plain `Agent` (undici's default global dispatcher, or Node's built-in fetch's) routes
+ * nothing: the mesh's own agent does the same and can also name the mesh service a mistyped
+ * host meant. A custom Agent is kept by passing it as `passthrough`.
+ */
+function isPlainAgent(dispatcher: Dispatcher): boolean {
+  return dispatcher.constructor.name === 'Agent';
+}
+
+/** Options of `mesh.dispatcher(options)`. */
+export interface MeshDispatcherOptions {
+  /**
+   * Where requests for hosts outside the mesh go (a `ProxyAgent`, an `Agent` with your TLS or
+   * connect options, ...). The mesh never closes it: it is yours. By default, the undici global
+   * dispatcher installed when the mesh dispatcher was created, unless that is a plain `Agent`
+   * (then the mesh uses an agent of its own).
+   */
+  passthrough?: Dispatcher;
+}
+
+/**
  * An undici `Dispatcher` that sends requests for mesh services through the mesh and everything
- * else, untouched, through an ordinary undici `Agent`. Pass it to `setGlobalDispatcher` to route
- * every `fetch` in the process, or as the `dispatcher` option of undici calls.
+ * else, untouched, to the pass-through dispatcher: the one given as `passthrough`, else undici's
+ * global dispatcher as it was when this one was created (so a `ProxyAgent`, `EnvHttpProxyAgent` or
+ * composed dispatcher installed before the mesh keeps carrying outside traffic), else, when that
+ * is a plain `Agent`, an agent of the mesh's own. Pass it to `setGlobalDispatcher` to
+ * route every `fetch` in the process, or as the `dispatcher` option of undici calls.
  */
 export class MeshDispatcher extends Dispatcher {
   readonly #directory: ServiceDirectory;
-  #passthrough: Agent | undefined;
+  /** The pass-through dispatcher; undefined until first use when the mesh makes its own. */
+  #passthrough: Dispatcher | undefined;
+  /** Whether the mesh made the pass-through agent (and so closes it). */
+  readonly #ownsPassthrough: boolean;
   /** Set by the first close() or destroy(): the pass-through agent's end. */
   #ending: Promise<void> | undefined;
+  #destroyed = false;
 
   /** @internal Created by `mesh.dispatcher()`. */
-  constructor(directory: ServiceDirectory) {
+  constructor(directory: ServiceDirectory, options: MeshDispatcherOptions = {}) {
     super();
     this.#directory = directory;
+    const problems = new OptionProblems('dispatcher', options, ['passthrough']);
+    const given = options.passthrough;
+    if (given !== undefined && typeof (given as Partial<Dispatcher>).dispatch !== 'function')
+      problems.add('passthrough must be an undici Dispatcher (an object with a dispatch method)');
+    problems.throwIfAny();
+    // This mesh's own dispatcher installed globally (then a second one made) would loop.
+    const global = getGlobalDispatcher();
+    const own = global instanceof MeshDispatcher && global.#directory === directory;
+    const inherited = own || isPlainAgent(global) ? undefined : global;
+    this.#passthrough = given ?? inherited;
+    this.#ownsPassthrough = this.#passthrough === undefined;
   }
 
-  /** The agent for hosts outside the mesh, created on first use. */
-  get passthrough(): Agent {
+  /** The dispatcher for hosts outside the mesh (see {@link MeshDispatcherOptions.passthrough}). */
+  get passthrough(): Dispatcher {
     this.#passthrough ??= new Agent({ connect: { lookup: lookupWithSuggestion(this.#directory) } });
     return this.#passthrough;
   }
 
   override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
     const route = options.origin === undefined ? undefined : this.#directory.routeForOrigin(options.origin);
-    if (route === undefined) return this.passthrough.dispatch(options, handler);
+    if (route === undefined) {
+      if (this.#ending === undefined) return this.passthrough.dispatch(options, handler);
+      // Closed: refused as undici's closed dispatchers refuse, even when the pass-through is not ours.
+      new HandlerBridge(handler).fail(
+        this.#destroyed ? new errors.ClientDestroyedError() : new errors.ClientClosedError(),
+      );
+      return false;
+    }
     const service = route.service;
     const bridge = new HandlerBridge(handler);
     try {
@@ -136,12 +182,16 @@ export class MeshDispatcher extends Dispatcher {
     return true;
   }
 
-  /** Closes the pass-through agent after its requests finish; calls `callback` when done, as undici does. */
+  /**
+   * Stops passing requests through and closes the pass-through agent after its requests finish,
+   * when the mesh made it (a given or inherited pass-through dispatcher is left open); calls
+   * `callback` when done, as undici does.
+   */
   override close(): Promise<void>;
   override close(callback: () => void): void;
   override close(callback?: () => void): Promise<void> | void {
     // Once closing or destroyed, every later close() waits for that (undici's agent would reject).
-    this.#ending ??= this.#passthrough?.close() ?? Promise.resolve();
+    this.#ending ??= (this.#ownsPassthrough ? this.#passthrough?.close() : undefined) ?? Promise.resolve();
     const closed = this.#ending;
     if (callback === undefined) return closed;
     closed.then(
@@ -150,7 +200,10 @@ export class MeshDispatcher extends Dispatcher {
     );
   }
 
-  /** Destroys the pass-through agent at once; calls `callback` when done, as undici does. */
+  /**
+   * Stops passing requests through and destroys the pass-through agent at once, when the mesh
+   * made it; calls `callback` when done, as undici does.
+   */
   override destroy(): Promise<void>;
   override destroy(err: Error | null): Promise<void>;
   override destroy(callback: () => void): void;
@@ -158,7 +211,9 @@ export class MeshDispatcher extends Dispatcher {
   override destroy(errOrCallback?: Error | null | (() => void), callback?: () => void): Promise<void> | void {
     const err = typeof errOrCallback === 'function' ? null : (errOrCallback ?? null);
     const done = typeof errOrCallback === 'function' ? errOrCallback : callback;
-    const destroyed = this.#passthrough?.destroy(err) ?? Promise.resolve();
+    const destroyed =
+      (this.#ownsPassthrough ? this.#passthrough?.destroy(err) : undefined) ?? Promise.resolve();
+    this.#destroyed = true;
     this.#ending = destroyed;
     if (done === undefined) return destroyed;
     destroyed.then(

@@ -9,7 +9,7 @@ import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { MeshEvents } from '../core/events.js';
 import type { Service } from '../core/layer.js';
 import { nearMiss } from '../core/near-miss.js';
-import { MeshDispatcher, type MeshRoute } from '../frontends/dispatcher.js';
+import { MeshDispatcher, type MeshDispatcherOptions, type MeshRoute } from '../frontends/dispatcher.js';
 import { type FetchInit, type FetchInput, type FetchLike, fetchVia, routeFetch } from '../frontends/fetch.js';
 import { claimKeys, originTarget } from '../frontends/origin.js';
 import { checkRequestOptions } from '../frontends/request-options.js';
@@ -79,6 +79,8 @@ export class Mesh extends EventEmitter<MeshEvents> {
   readonly #calls = new Map<string, Service>();
   readonly #options: MeshOptions;
   readonly #dispatcher: MeshDispatcher;
+  /** Dispatchers made by `dispatcher(options)`, closed with the mesh. */
+  readonly #otherDispatchers = new Set<MeshDispatcher>();
   /** The metrics layer of the services' stacks, if any: the admin endpoint reads it. */
   #metrics: MetricsLayer | undefined;
   readonly #admins = new Set<AdminServer>();
@@ -245,11 +247,29 @@ export class Mesh extends EventEmitter<MeshEvents> {
   /**
    * An undici `Dispatcher` that routes mesh hosts through the mesh and passes others through.
    * `setGlobalDispatcher(mesh.dispatcher())` makes every `fetch` in the process use the mesh
-   * (Node's built-in `fetch` included). `close()` also closes the pass-through agent, so put the
-   * previous global dispatcher back before closing the mesh.
+   * (Node's built-in `fetch` included).
+   *
+   * Hosts outside the mesh go to the undici global dispatcher that was installed when the mesh
+   * was built (a `ProxyAgent` set up before the mesh keeps carrying outside traffic; a plain
+   * `Agent` is replaced by the mesh's own), or, with `options.passthrough`, to the dispatcher you
+   * give. Without options the mesh's one dispatcher
+   * is returned; with options, a new one each call, closed with the mesh. The mesh never closes
+   * a pass-through dispatcher it did not make.
+   *
+   * @param options - where requests for other hosts go
+   * @example
+   * ```ts
+   * const proxied = mesh.dispatcher({ passthrough: new ProxyAgent('http://proxy.internal:3128') });
+   * await request('http://users/v1/users/42', { dispatcher: proxied }); // undici's: through the mesh
+   * await request('https://example.com/', { dispatcher: proxied });     // through the proxy
+   * ```
    */
-  dispatcher(): MeshDispatcher {
-    return this.#dispatcher;
+  dispatcher(options?: MeshDispatcherOptions): MeshDispatcher {
+    if (options === undefined) return this.#dispatcher;
+    this.assertOpen();
+    const dispatcher = new MeshDispatcher(this, options);
+    this.#otherDispatchers.add(dispatcher);
+    return dispatcher;
   }
 
   /**
@@ -381,7 +401,9 @@ export class Mesh extends EventEmitter<MeshEvents> {
       const timeout = this.#options.closeTimeoutMs;
       await Promise.all([...this.#admins].map((admin) => admin.close()));
       await Promise.all([...this.#services.values()].map((service) => service.close(timeout)));
-      await this.#dispatcher.close();
+      await Promise.all(
+        [this.#dispatcher, ...this.#otherDispatchers].map((dispatcher) => dispatcher.close()),
+      );
       this.removeAllListeners();
     })();
     return this.#closing;
