@@ -22,7 +22,9 @@ export function urlOf(input: FetchInput): string {
 
 /**
  * Node's built-in `fetch` has its own copy of undici, whose `Request` objects undici's `fetch` does
- * not recognise. Rebuild such a request as an undici one, keeping method, headers, body and signal.
+ * not recognise. Rebuild such a request as an undici one with every field a `Request` carries, so
+ * the request means what it did (an `integrity` is still checked, a `cache: 'no-store'` still sends
+ * `cache-control: no-cache`, and undici's `fetch` sees the same referrer, mode and credentials).
  */
 function asUndiciInput(input: FetchInput): string | URL | UndiciRequest {
   if (typeof input === 'string' || input instanceof URL || input instanceof UndiciRequest) return input;
@@ -33,6 +35,14 @@ function asUndiciInput(input: FetchInput): string | URL | UndiciRequest {
     body: foreign.body as ReadableStream | null,
     signal: foreign.signal,
     redirect: foreign.redirect,
+    integrity: foreign.integrity,
+    cache: foreign.cache,
+    referrer: foreign.referrer,
+    referrerPolicy: foreign.referrerPolicy,
+    keepalive: foreign.keepalive,
+    mode: foreign.mode,
+    credentials: foreign.credentials,
+    // A built-in Request with a body is always half-duplex (the only mode fetch supports).
     duplex: 'half',
   } as ConstructorParameters<typeof UndiciRequest>[1]);
 }
