@@ -106,6 +106,16 @@ export class MeshDispatcher extends Dispatcher {
   /** Set by the first close() or destroy(): the pass-through agent's end. */
   #ending: Promise<void> | undefined;
   #destroyed = false;
+  /** Re-emit the pass-through dispatcher's connection events as this dispatcher's (made once). */
+  readonly #forwardConnect = (origin: URL, targets: readonly Dispatcher[]): void => {
+    this.emitConnection('connect', origin, targets);
+  };
+  readonly #forwardDisconnect = (origin: URL, targets: readonly Dispatcher[], error: Error): void => {
+    this.emitConnection('disconnect', origin, targets, error);
+  };
+  readonly #forwardConnectionError = (origin: URL, targets: readonly Dispatcher[], error: Error): void => {
+    this.emitConnection('connectionError', origin, targets, error);
+  };
 
   /** @internal Created by `mesh.dispatcher()`. */
   constructor(directory: ServiceDirectory, options: MeshDispatcherOptions = {}) {
@@ -122,12 +132,52 @@ export class MeshDispatcher extends Dispatcher {
     const inherited = own || isPlainAgent(global) ? undefined : global;
     this.#passthrough = given ?? inherited;
     this.#ownsPassthrough = this.#passthrough === undefined;
+    if (this.#passthrough !== undefined) this.#listenTo(this.#passthrough);
   }
 
   /** The dispatcher for hosts outside the mesh (see {@link MeshDispatcherOptions.passthrough}). */
   get passthrough(): Dispatcher {
-    this.#passthrough ??= new Agent({ connect: { lookup: lookupWithSuggestion(this.#directory) } });
-    return this.#passthrough;
+    return this.#passthrough ?? this.#ownAgent();
+  }
+
+  #ownAgent(): Dispatcher {
+    const agent = new Agent({ connect: { lookup: lookupWithSuggestion(this.#directory) } });
+    this.#passthrough = agent;
+    this.#listenTo(agent);
+    return agent;
+  }
+
+  #listenTo(passthrough: Dispatcher): void {
+    passthrough
+      .on('connect', this.#forwardConnect)
+      .on('disconnect', this.#forwardDisconnect)
+      .on('connectionError', this.#forwardConnectionError);
+  }
+
+  /** Stops re-emitting the pass-through dispatcher's events (it may be shared and outlive us). */
+  #stopListening(): void {
+    this.#passthrough
+      ?.off('connect', this.#forwardConnect)
+      .off('disconnect', this.#forwardDisconnect)
+      .off('connectionError', this.#forwardConnectionError);
+  }
+
+  /**
+   * @internal Emits undici's connection event (`connect`, `disconnect`, `connectionError`) for a
+   * connection of a mesh endpoint's pool or of the pass-through dispatcher, with this dispatcher
+   * first in `targets`, as undici's Agent puts itself before its pools.
+   */
+  emitConnection(
+    event: 'connect' | 'disconnect' | 'connectionError',
+    origin: URL,
+    targets: readonly Dispatcher[],
+    error?: Error,
+  ): void {
+    if (this.listenerCount(event) === 0) return;
+    const chain = [this, ...targets];
+    if (event === 'connect') this.emit('connect', origin, chain);
+    else if (event === 'disconnect') this.emit('disconnect', origin, chain, error as errors.UndiciError);
+    else this.emit('connectionError', origin, chain, error as errors.UndiciError);
   }
 
   override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
@@ -191,6 +241,7 @@ export class MeshDispatcher extends Dispatcher {
   override close(callback: () => void): void;
   override close(callback?: () => void): Promise<void> | void {
     // Once closing or destroyed, every later close() waits for that (undici's agent would reject).
+    if (this.#ending === undefined && !this.#ownsPassthrough) this.#stopListening();
     this.#ending ??= (this.#ownsPassthrough ? this.#passthrough?.close() : undefined) ?? Promise.resolve();
     const closed = this.#ending;
     if (callback === undefined) return closed;

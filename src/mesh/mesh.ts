@@ -13,6 +13,7 @@ import { MeshDispatcher, type MeshDispatcherOptions, type MeshRoute } from '../f
 import { type FetchInit, type FetchInput, type FetchLike, fetchVia, routeFetch } from '../frontends/fetch.js';
 import { claimKeys, originTarget } from '../frontends/origin.js';
 import { checkRequestOptions } from '../frontends/request-options.js';
+import type { ConnectionListeners } from '../service/mesh-endpoint.js';
 import { type ServiceConfig, ServiceRuntime } from '../service/service-runtime.js';
 import { isMetricsLayer, METRICS_LAYER, type MetricsLayer } from '../telemetry/metrics-layer.js';
 import { MeshConfiguration } from './builder.js';
@@ -81,6 +82,13 @@ export class Mesh extends EventEmitter<MeshEvents> {
   readonly #dispatcher: MeshDispatcher;
   /** Dispatchers made by `dispatcher(options)`, closed with the mesh. */
   readonly #otherDispatchers = new Set<MeshDispatcher>();
+  /** Endpoint pools' connection events, re-emitted on every dispatcher of the mesh. */
+  readonly #connections: ConnectionListeners = {
+    connect: (origin, targets) => this.#emitConnection('connect', origin, targets),
+    disconnect: (origin, targets, error) => this.#emitConnection('disconnect', origin, targets, error),
+    connectionError: (origin, targets, error) =>
+      this.#emitConnection('connectionError', origin, targets, error),
+  };
   /** The metrics layer of the services' stacks, if any: the admin endpoint reads it. */
   #metrics: MetricsLayer | undefined;
   readonly #admins = new Set<AdminServer>();
@@ -105,7 +113,7 @@ export class Mesh extends EventEmitter<MeshEvents> {
     const lookup = (name: string) => this.#lookup(owners.get(name.toLowerCase()));
     try {
       for (const config of services) {
-        const runtime = new ServiceRuntime(config, this, options.closeTimeoutMs, lookup);
+        const runtime = new ServiceRuntime(config, this, options.closeTimeoutMs, lookup, this.#connections);
         const metrics = config.stack.get(METRICS_LAYER);
         if (isMetricsLayer(metrics)) this.#metrics ??= metrics;
         this.#services.set(config.name, runtime);
@@ -256,6 +264,10 @@ export class Mesh extends EventEmitter<MeshEvents> {
    * is returned; with options, a new one each call, closed with the mesh. The mesh never closes
    * a pass-through dispatcher it did not make.
    *
+   * Like undici's `Agent`, the dispatcher emits `connect`, `disconnect` and `connectionError`
+   * for the connections of the mesh's endpoint pools and of the pass-through dispatcher (a shared
+   * one, such as the global dispatcher, reports its other users' connections too).
+   *
    * @param options - where requests for other hosts go
    * @example
    * ```ts
@@ -327,6 +339,16 @@ export class Mesh extends EventEmitter<MeshEvents> {
       ErrorCode.MeshClosed,
       'The mesh is closed: create a new one to make more requests.',
     );
+  }
+
+  #emitConnection(
+    event: 'connect' | 'disconnect' | 'connectionError',
+    origin: URL,
+    targets: readonly Dispatcher[],
+    error?: Error,
+  ): void {
+    this.#dispatcher.emitConnection(event, origin, targets, error);
+    for (const dispatcher of this.#otherDispatchers) dispatcher.emitConnection(event, origin, targets, error);
   }
 
   /** Per-endpoint state of a service's balancer (in flight, state, weight, latency estimate). */

@@ -1,4 +1,4 @@
-import { buildConnector, Pool } from 'undici';
+import { buildConnector, type Dispatcher, Pool } from 'undici';
 import type { Endpoint, EndpointState, EndpointView } from '../core/endpoint.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { Service } from '../core/layer.js';
@@ -7,6 +7,19 @@ import { DEFAULT_TRANSPORT } from '../transport/transport-options.js';
 
 const notBuilt: Service = () =>
   Promise.reject(new TrellisError(ErrorCode.InvalidConfig, 'This endpoint has no endpoint stack built.'));
+
+/**
+ * Where endpoint pools report their connections (undici's `connect`, `disconnect` and
+ * `connectionError` events): the mesh re-emits them on its dispatchers. Made once per mesh.
+ */
+export interface ConnectionListeners {
+  /** A connection to the endpoint was made. */
+  readonly connect: (origin: URL, targets: readonly Dispatcher[]) => void;
+  /** A connection to the endpoint closed. */
+  readonly disconnect: (origin: URL, targets: readonly Dispatcher[], error: Error) => void;
+  /** A connection to the endpoint could not be made. */
+  readonly connectionError: (origin: URL, targets: readonly Dispatcher[], error: Error) => void;
+}
 
 /**
  * A live endpoint of a service: its discovery record, its connection pool (created on first
@@ -39,6 +52,7 @@ export class MeshEndpoint implements EndpointView {
   readonly #bodyEndListeners: Array<(failed: boolean) => void> = [];
   readonly #transport: TransportOptions;
   readonly #authority: string;
+  readonly #connections: ConnectionListeners | undefined;
   #pool: Pool | undefined = undefined;
 
   /**
@@ -46,11 +60,18 @@ export class MeshEndpoint implements EndpointView {
    * @param transport - connection settings for the pool
    * @param authority - the `Host` (HTTP/2 `:authority`) requests carry unless they set one;
    *   the service's logical name in a mesh, the endpoint's `host:port` by default
+   * @param connections - told of the pool's connections, if given
    */
-  constructor(endpoint: Endpoint, transport: TransportOptions, authority: string = endpoint.id) {
+  constructor(
+    endpoint: Endpoint,
+    transport: TransportOptions,
+    authority: string = endpoint.id,
+    connections?: ConnectionListeners,
+  ) {
     this.endpoint = endpoint;
     this.#transport = transport;
     this.#authority = authority;
+    this.#connections = connections;
   }
 
   /** `host:port` identity. */
@@ -94,6 +115,13 @@ export class MeshEndpoint implements EndpointView {
       bodyTimeout: t.idleTimeout ?? DEFAULT_TRANSPORT.idleTimeout,
       connect: dial,
     });
+    const connections = this.#connections;
+    if (connections !== undefined) {
+      this.#pool
+        .on('connect', connections.connect)
+        .on('disconnect', connections.disconnect)
+        .on('connectionError', connections.connectionError);
+    }
     return this.#pool;
   }
 

@@ -13,7 +13,7 @@ import type { TransportOptions } from '../transport/transport-options.js';
 import { type EndpointOwner, EndpointRuntimeHandle } from './endpoint-handle.js';
 import { type EndpointSetChange, EndpointSetDiff, EndpointSetPatch } from './endpoint-set-diff.js';
 import { FirstEndpoints } from './first-endpoints.js';
-import { MeshEndpoint } from './mesh-endpoint.js';
+import { type ConnectionListeners, MeshEndpoint } from './mesh-endpoint.js';
 
 /** A fully validated service configuration, as the builder hands it to the mesh. */
 export interface ServiceConfig {
@@ -74,14 +74,17 @@ export class ServiceRuntime implements EndpointOwner {
   readonly #endpointStack: Stack | undefined;
   /** Whether a balancer refresh is already queued for the status changes of this turn. */
   #refreshQueued = false;
+  readonly #connections: ConnectionListeners | undefined;
 
   constructor(
     config: ServiceConfig,
     events: EventEmitter<MeshEvents>,
     drainTimeoutMs: number,
     lookup: (name: string) => Service | undefined = () => undefined,
+    connections?: ConnectionListeners,
   ) {
     this.name = config.name;
+    this.#connections = connections;
     this.#lookup = lookup;
     this.balancer = config.balancer;
     this.events = events;
@@ -221,7 +224,7 @@ export class ServiceRuntime implements EndpointOwner {
   }
 
   readonly #createEndpoint = (record: Endpoint): MeshEndpoint => {
-    const endpoint = new MeshEndpoint(record, this.#config.transport, this.name);
+    const endpoint = new MeshEndpoint(record, this.#config.transport, this.name, this.#connections);
     if (this.#endpointStack !== undefined)
       endpoint.call = this.#endpointStack.build(new EndpointRuntimeHandle(this, endpoint));
     endpoint.onBodyEnd((failed) => {
