@@ -51,6 +51,8 @@ export class RelayBody {
   #rawTrailers: RawHeaders | undefined = undefined;
   #error: Error | undefined = undefined;
   #ended = false;
+  /** Set once the caller's handler has had its end or error: it never gets a second. */
+  #delivered = false;
   #dumpLimit = -1;
   #dumpDone: (() => void) | undefined = undefined;
   /** The endpoint to tell how the body ended, while an answer below 500 streams its body. */
@@ -242,11 +244,16 @@ export class RelayBody {
   }
 
   #deliverEnd(target: RelayTarget): void {
+    if (this.#delivered) return;
+    this.#delivered = true;
     if (target.modern) target.handler.onResponseEnd?.(target.controller, this.trailers());
     else target.handler.onComplete?.((this.#rawTrailers ?? []) as unknown as string[]);
   }
 
   #deliverError(target: RelayTarget, err: Error): void {
+    // An abort from inside onResponseStart reaches onError before relayTo's flush runs.
+    if (this.#delivered) return;
+    this.#delivered = true;
     if (target.modern) target.handler.onResponseError?.(target.controller, err);
     else target.handler.onError?.(err);
   }
