@@ -49,6 +49,6 @@ export { defaultStack } from './mesh/default-stack.js';
 export { Mesh, MeshBuilder, type MeshRequestOptions, type ReadyOptions } from './mesh/mesh.js';
 export type { MeshOptions } from './mesh/mesh-options.js';
 export { ServiceBuilder, type ServiceDraft, type StackEdit } from './mesh/service-builder.js';
-export { MeshEndpoint } from './service/mesh-endpoint.js';
+export { type ConnectionListeners, MeshEndpoint } from './service/mesh-endpoint.js';
 export { TRANSPORT_LAYER, transportLayer } from './transport/transport-layer.js';
 export type { TransportOptions, TransportTls } from './transport/transport-options.js';
