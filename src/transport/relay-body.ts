@@ -97,13 +97,12 @@ export class RelayBody {
 
   onData(chunk: Buffer): boolean {
     const target = this.#target;
-    if (target !== undefined && this.#held === undefined) {
-      // An old-generation handler pauses by returning false and resumes with undici's own resume.
-      if (!target.modern) return target.handler.onData?.(chunk) !== false;
-      if (!this.#paused) {
-        target.handler.onResponseData?.(target.controller, chunk);
-        return !this.#paused;
-      }
+    if (target !== undefined && this.#held === undefined && !this.#paused) {
+      // A new-generation handler pauses through its controller, an old one by returning false;
+      // either way the relay holds what comes next until resume().
+      if (target.modern) target.handler.onResponseData?.(target.controller, chunk);
+      else if (target.handler.onData?.(chunk) === false) this.#paused = true;
+      return !this.#paused;
     }
     if (this.#dumpLimit >= 0) {
       this.#heldBytes += chunk.length;
@@ -201,19 +200,20 @@ export class RelayBody {
       handler.onResponseStart?.(target.controller, statusCode, this.headers(), statusText);
     } else {
       handler.onResponseStarted?.();
-      const resume = this.#resumeUndici ?? noop;
+      // Old-generation handlers only (Node 20's fetch): the relay's resume, which hands over
+      // what was held before reading on.
+      const resume = () => this.resume();
       if (handler.onHeaders?.(statusCode, this.rawHeaders, resume, statusText) === false) this.#paused = true;
     }
     this.#flush(target);
     // Holding paused the socket: read on, unless the caller asked for a pause itself.
     if (!this.destroyed && !this.#paused && this.#heldBytes >= HOLD_LIMIT) this.#resumeUndici?.();
-    if (!target.modern) this.#paused = false;
   }
 
   /** Hands held chunks to the caller until it pauses, then the end or the failure once all is out. */
   #flush(target: RelayTarget): void {
     const held = this.#held;
-    while (held !== undefined && held.length > 0 && !(target.modern && this.#paused)) {
+    while (held !== undefined && held.length > 0 && !this.#paused) {
       const chunk = held.shift() as Buffer;
       if (target.modern) target.handler.onResponseData?.(target.controller, chunk);
       else if (target.handler.onData?.(chunk) === false) this.#paused = true;
@@ -304,8 +304,6 @@ export class RelayResponse {
     return this.body.trailers();
   }
 }
-
-function noop(): void {}
 
 function abortReasonOf(signal: NonNullable<RequestContext['signal']>): Error {
   const reason = signal.reason;
