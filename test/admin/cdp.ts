@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'undici';
+import { killOnExit, removeOnExit } from '../support/cleanup.js';
 
 /** A page in a real headless Chromium, driven over the Chrome DevTools Protocol. */
 export interface BrowserPage {
@@ -28,6 +29,9 @@ export async function openPage(path: string, url: string): Promise<BrowserPage> 
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  // Swept at the end of the run even when the suite fails before close().
+  killOnExit(browser.pid);
+  removeOnExit(profile);
   const debugUrl = await new Promise<string>((resolve, reject) => {
     let text = '';
     const timer = setTimeout(() => reject(new Error(`chromium did not start: ${text}`)), 20_000);
@@ -85,7 +89,8 @@ export async function openPage(path: string, url: string): Promise<BrowserPage> 
       const exited = new Promise((resolve) => browser.once('exit', resolve));
       browser.kill('SIGTERM');
       await exited;
-      rmSync(profile, { recursive: true, force: true });
+      // Chromium's helper processes may still write to the profile just after the browser exits.
+      rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
 }
