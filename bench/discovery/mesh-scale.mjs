@@ -1,5 +1,5 @@
 // Many services in one mesh (issue 12): build time, memory, and the cost of a request's pick as
-// the number of services grows, with the network taken out (undici's Pool.prototype.request
+// the number of services grows, with the network taken out (undici's Pool.prototype.dispatch
 // answers a canned response on the next microtask, as in bench/overhead.mjs; no socket opens).
 //   npm run build && node --expose-gc bench/discovery/mesh-scale.mjs [--services=1,10,100,1000] [--endpoints=10] [--requests=200000]
 // For each size: a fresh mesh of `services` services with `endpoints` static endpoints each;
@@ -20,12 +20,16 @@ const perService = Number(values.endpoints);
 const requests = Number(values.requests);
 const CONCURRENCY = 64;
 
-const canned = { statusCode: 200, headers: {}, trailers: {}, body: null, opaque: null, context: undefined };
-Pool.prototype.request = function cannedRequest(opts, callback) {
-  if (callback === undefined) {
-    return new Promise((ok, fail) => this.request(opts, (err, data) => (err ? fail(err) : ok(data))));
-  }
-  queueMicrotask(() => callback(null, canned));
+const noop = () => {};
+const RAW_HEADERS = [Buffer.from('content-length'), Buffer.from('0')];
+// The mesh sends with `dispatch` and its own handler: answer it as undici's Client would.
+Pool.prototype.dispatch = function cannedDispatch(_opts, handler) {
+  handler.onConnect(noop);
+  queueMicrotask(() => {
+    handler.onHeaders(200, RAW_HEADERS, noop, 'OK');
+    handler.onComplete([]);
+  });
+  return true;
 };
 
 const gc = globalThis.gc ?? (() => {});
