@@ -15,6 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { median } from './lib/aggregate.mjs';
+import { cannedDispatch } from './lib/canned-dispatch.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -28,16 +29,7 @@ const rounds = Number(values.rounds);
 const requests = Number(values.requests);
 const CONCURRENCY = 64;
 
-const noop = () => {};
-const RAW_HEADERS = [Buffer.from('content-length'), Buffer.from('0')];
-Pool.prototype.dispatch = function cannedDispatch(_opts, handler) {
-  handler.onConnect(noop);
-  queueMicrotask(() => {
-    handler.onHeaders(200, RAW_HEADERS, noop, 'OK');
-    handler.onComplete([]);
-  });
-  return true;
-};
+cannedDispatch();
 
 const dist = pathToFileURL(`${resolve(values.dist)}/`);
 const { Mesh } = await import(new URL('index.js', dist).href);

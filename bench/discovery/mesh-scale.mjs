@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { Mesh } from 'trellis';
 import { staticEndpoints } from 'trellis/discovery';
-import { Pool } from 'undici';
+import { cannedDispatch } from '../lib/canned-dispatch.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -20,17 +20,7 @@ const perService = Number(values.endpoints);
 const requests = Number(values.requests);
 const CONCURRENCY = 64;
 
-const noop = () => {};
-const RAW_HEADERS = [Buffer.from('content-length'), Buffer.from('0')];
-// The mesh sends with `dispatch` and its own handler: answer it as undici's Client would.
-Pool.prototype.dispatch = function cannedDispatch(_opts, handler) {
-  handler.onConnect(noop);
-  queueMicrotask(() => {
-    handler.onHeaders(200, RAW_HEADERS, noop, 'OK');
-    handler.onComplete([]);
-  });
-  return true;
-};
+cannedDispatch();
 
 const gc = globalThis.gc ?? (() => {});
 if (!globalThis.gc) console.error('run with node --expose-gc for memory figures');
