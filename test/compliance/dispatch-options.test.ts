@@ -1,26 +1,9 @@
-import { Agent, request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { staticEndpoints } from '../../src/discovery/index.js';
-import { Mesh } from '../../src/index.js';
-import { startUpstreams, type Upstream } from '../support/upstreams.js';
+import { type Agent, request } from 'undici';
+import { describe, expect, it } from 'vitest';
+import type { Mesh } from '../../src/index.js';
+import { mesh, outsider, plain, users, useThreeRoutes } from './three-routes.js';
 
-let users: Upstream;
-let outsider: Upstream;
-let mesh: Mesh;
-const plain = new Agent();
-
-beforeAll(async () => {
-  [users, outsider] = (await startUpstreams('users-1', 'outsider')) as [Upstream, Upstream];
-  mesh = Mesh.builder()
-    .service('users', (s) => s.discovery(staticEndpoints([users.address])))
-    .build();
-});
-
-afterAll(async () => {
-  await mesh?.close();
-  await plain.close();
-  await Promise.all([users?.stop(), outsider?.stop()]);
-});
+useThreeRoutes();
 
 async function echoedUrl(
   url: string,

@@ -1,36 +1,8 @@
-import { Agent, type Dispatcher } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { staticEndpoints } from '../../src/discovery/index.js';
-import { Mesh } from '../../src/index.js';
-import { startUpstreams, type Upstream } from '../support/upstreams.js';
+import type { Dispatcher } from 'undici';
+import { describe, expect, it } from 'vitest';
+import { routes, sleep, useThreeRoutes } from './three-routes.js';
 
-let users: Upstream;
-let outsider: Upstream;
-let mesh: Mesh;
-const plain = new Agent();
-
-beforeAll(async () => {
-  [users, outsider] = (await startUpstreams('users-1', 'outsider')) as [Upstream, Upstream];
-  mesh = Mesh.builder()
-    .service('users', (s) => s.discovery(staticEndpoints([users.address])))
-    .build();
-});
-
-afterAll(async () => {
-  await mesh?.close();
-  await plain.close();
-  await Promise.all([users?.stop(), outsider?.stop()]);
-});
-
-function routes(): [string, Dispatcher, string][] {
-  return [
-    ['undici Agent', plain, `http://${outsider.address}`],
-    ['mesh route', mesh.dispatcher(), 'http://users'],
-    ['mesh pass-through', mesh.dispatcher(), `http://${outsider.address}`],
-  ];
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+useThreeRoutes();
 
 /**
  * An old-generation handler (onConnect/onHeaders/onData/onComplete/onError), the kind Node 20's
