@@ -122,7 +122,13 @@ describe('balancing against real upstream processes', () => {
     returned.length = 0;
 
     await doomed!.stop();
-    for (let round = 0; round < 50 && ejected.length === 0; round++) await load(mesh, 20, 3);
+    // Keep traffic flowing until the active checks (every 100 ms, two failures) eject it. Bounded
+    // by time, not by rounds: on a fast machine fifty rounds end before the second check runs.
+    const ejectBy = performance.now() + 5_000;
+    while (ejected.length === 0 && performance.now() < ejectBy) {
+      await load(mesh, 20, 3);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     expect(ejected).toEqual([doomed!.address]);
     expect(mesh.snapshot('api').find((e) => e.id === doomed!.address)!.state).toBe('ejected');
     const during = await load(mesh, 150, 3);
