@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { type BodyEndSource, type BodyEndWatcher, WATCH_BODY_END } from '../core/body-end.js';
 
 /** What undici's response body stream is built from. */
 export interface BodyReadableOptions {
@@ -30,3 +31,33 @@ type BodyReadableClass = new (options: BodyReadableOptions) => BodyReadable;
 export const BodyReadable: BodyReadableClass = (
   createRequire(import.meta.url)('undici/lib/api/readable.js') as { Readable: BodyReadableClass }
 ).Readable;
+
+/**
+ * The body of an answer the transport received: undici's body, which also tells watchers when it
+ * is over for the transport (see `BodyEndSource`), so the layers above wait for it without a
+ * stream listener. The handler that feeds it calls {@link TransportBody.over} when the last byte
+ * has arrived or the response failed (a caller's cancel reaches the handler as a failure).
+ */
+export class TransportBody extends BodyReadable implements BodyEndSource {
+  #over = false;
+  #watcher: BodyEndWatcher | undefined = undefined;
+  #moreWatchers: BodyEndWatcher[] | undefined = undefined;
+
+  [WATCH_BODY_END](watcher: BodyEndWatcher): void {
+    if (this.#over) watcher.bodyEnded();
+    else if (this.#watcher === undefined) this.#watcher = watcher;
+    else if (this.#moreWatchers === undefined) this.#moreWatchers = [watcher];
+    else this.#moreWatchers.push(watcher);
+  }
+
+  /** The body is over for the transport: tells every watcher, once. */
+  over(): void {
+    if (this.#over) return;
+    this.#over = true;
+    const watcher = this.#watcher;
+    const more = this.#moreWatchers;
+    this.#watcher = this.#moreWatchers = undefined;
+    watcher?.bodyEnded();
+    if (more !== undefined) for (const each of more) each.bodyEnded();
+  }
+}

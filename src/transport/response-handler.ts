@@ -3,7 +3,7 @@ import { type Dispatcher, util } from 'undici';
 import { offAbort, onAbort, type SignalLike } from '../core/cancel-token.js';
 import type { RequestContext } from '../core/context.js';
 import type { EndpointView } from '../core/endpoint.js';
-import { BodyReadable } from './body-readable.js';
+import { TransportBody } from './body-readable.js';
 import { abortedError, toTransportError } from './transport-errors.js';
 
 type RawHeaders = Buffer[];
@@ -33,7 +33,7 @@ export class ResponseHandler {
   #onAbort: (() => void) | undefined = undefined;
   /** Why the attempt was cancelled, once it was. */
   #reason: Error | undefined = undefined;
-  #body: BodyReadable | undefined = undefined;
+  #body: TransportBody | undefined = undefined;
   /** The endpoint to tell how the body ended, while an answer below 500 streams its body. */
   #reportTo: EndpointView | undefined = undefined;
   readonly #trailers: Record<string, string> = {};
@@ -92,7 +92,7 @@ export class ResponseHandler {
     if (statusCode < 200) return; // 1xx: informational, the real answer follows
     const headers = util.parseHeaders(rawHeaders) as Dispatcher.ResponseData['headers'];
     const length = headers['content-length'];
-    const body = new BodyReadable({
+    const body = new TransportBody({
       resume,
       abort: this.#abortUndici ?? noop,
       contentType: headers['content-type'] as string | undefined,
@@ -115,14 +115,16 @@ export class ResponseHandler {
   }
 
   onData(chunk: Buffer): boolean {
-    return (this.#body as BodyReadable).push(chunk);
+    return (this.#body as TransportBody).push(chunk);
   }
 
   onComplete(rawTrailers: RawHeaders | null): void {
     this.#release();
     if (rawTrailers) util.parseHeaders(rawTrailers, this.#trailers);
-    this.#body?.push(null);
+    const body = this.#body;
+    body?.push(null);
     this.#bodyEnded(false);
+    body?.over();
   }
 
   /** Tells the endpoint, once, how the body of its answer ended (see `EndpointView.bodyEnded`). */
@@ -151,6 +153,7 @@ export class ResponseHandler {
       this.#bodyEnded(true);
     }
     this.#reportTo = undefined;
+    body?.over();
     // The request body stream is over with the request (undici's request() does the same).
     const sent = ctx.body;
     if (sent instanceof Readable && !sent.destroyed) sent.on('error', noop).destroy(err);
