@@ -5,6 +5,7 @@ import type { RequestContext } from '../core/context.js';
 import type { EndpointView } from '../core/endpoint.js';
 import type { MeshResponse } from '../core/layer.js';
 import { addListener, callListeners, type ListenerList } from '../core/listener-list.js';
+import type { QueueableHandler, QueuedDispatch } from './endpoint-sender.js';
 import { abortedError, toTransportError } from './transport-errors.js';
 
 /** Bytes a relay holds for a response nobody has claimed yet before it pauses the socket. */
@@ -32,7 +33,9 @@ export interface RelayTarget {
  * the front-end claims it, a few chunks are held (then the socket is paused), so a layer can
  * still look at the status and throw the response away (`dump`, `destroy`) to retry.
  */
-export class RelayBody {
+export class RelayBody implements QueueableHandler {
+  /** Its place in the endpoint's queue while it waits for a connection (see `EndpointSender`). */
+  queued: QueuedDispatch | undefined = undefined;
   readonly #ctx: RequestContext;
   #resolve: ((response: MeshResponse) => void) | undefined;
   #reject: ((err: Error) => void) | undefined;
@@ -150,6 +153,7 @@ export class RelayBody {
     if (reject !== undefined) {
       // No answer yet: the caller hears of it now, not when undici gets to a queued request.
       this.#resolve = this.#reject = undefined;
+      this.queued?.leave();
       this.#finish();
       reject(abortedError(this.#reason, this.#ctx, this.#abortUndici !== undefined));
     }

@@ -4,6 +4,7 @@ import { offAbort, onAbort, type SignalLike } from '../core/cancel-token.js';
 import type { RequestContext } from '../core/context.js';
 import type { EndpointView } from '../core/endpoint.js';
 import { TransportBody } from './body-readable.js';
+import type { QueueableHandler, QueuedDispatch } from './endpoint-sender.js';
 import { abortedError, toTransportError } from './transport-errors.js';
 
 type RawHeaders = Buffer[];
@@ -23,7 +24,9 @@ function noop(): void {}
  * throwing from `onConnect` (undici then drops the request and moves on to the next one on that
  * same connection), so an expired request never goes out and never costs a connection.
  */
-export class ResponseHandler {
+export class ResponseHandler implements QueueableHandler {
+  /** Its place in the endpoint's queue while it waits for a connection (see `EndpointSender`). */
+  queued: QueuedDispatch | undefined = undefined;
   readonly #ctx: RequestContext;
   #resolve: ((response: Dispatcher.ResponseData) => void) | undefined;
   #reject: ((err: Error) => void) | undefined;
@@ -62,6 +65,7 @@ export class ResponseHandler {
     const reject = this.#reject;
     if (reject !== undefined) {
       this.#resolve = this.#reject = undefined;
+      this.queued?.leave();
       reject(error);
       if (this.#abortUndici !== undefined) this.#abortUndici(error);
       // A stream body not yet on a connection is released now (without an error, which undici

@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { RequestContext } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import { isEndpointHandle, type Layer, type MeshResponse } from '../core/layer.js';
+import { EndpointSender, type QueueableHandler } from './endpoint-sender.js';
 import { RelayBody } from './relay-body.js';
 import { invalidBodyError } from './request-body.js';
 import { ResponseHandler } from './response-handler.js';
@@ -29,7 +30,7 @@ function dispatchOptions(ctx: RequestContext): Dispatcher.DispatchOptions {
   };
 }
 
-function send(ctx: RequestContext): Promise<MeshResponse> {
+function send(ctx: RequestContext, sender: EndpointSender | undefined): Promise<MeshResponse> {
   const endpoint = ctx.endpoint;
   if (endpoint === undefined) {
     return Promise.reject(
@@ -45,19 +46,12 @@ function send(ctx: RequestContext): Promise<MeshResponse> {
   if (signal?.aborted === true) return Promise.reject(abortedError(signal.reason, ctx, false));
   // undici's dispatch with the mesh's own handler and promise: no promise of undici's around it,
   // and the handler settles the promise the moment the request is cancelled, queued or not.
-  if (ctx.relay) {
-    return new Promise((resolve, reject) => {
-      endpoint.pool.dispatch(
-        dispatchOptions(ctx),
-        new RelayBody(ctx, resolve, reject) as unknown as Dispatcher.DispatchHandler,
-      );
-    });
-  }
   return new Promise((resolve, reject) => {
-    endpoint.pool.dispatch(
-      dispatchOptions(ctx),
-      new ResponseHandler(ctx, resolve, reject) as unknown as Dispatcher.DispatchHandler,
-    );
+    const handler: QueueableHandler = ctx.relay
+      ? new RelayBody(ctx, resolve, reject)
+      : new ResponseHandler(ctx, resolve, reject);
+    if (sender !== undefined) sender.send(dispatchOptions(ctx), handler);
+    else endpoint.pool.dispatch(dispatchOptions(ctx), handler as unknown as Dispatcher.DispatchHandler);
   });
 }
 
@@ -71,9 +65,13 @@ export function transportLayer(): Layer {
   return {
     name: TRANSPORT_LAYER,
     wrap(_next, handle) {
+      // Above an endpoint stack's handle the chosen endpoint varies: send straight to its pool.
+      if (!isEndpointHandle(handle)) return (ctx) => send(ctx, undefined);
       // Its handlers tell the endpoint how each body ended (ResponseHandler, RelayBody).
-      if (isEndpointHandle(handle)) handle.reportsBodyEnds();
-      return send;
+      handle.reportsBodyEnds();
+      const sender = new EndpointSender(handle.endpoint);
+      handle.onRemoved(() => sender.flush());
+      return (ctx) => send(ctx, sender);
     },
   };
 }

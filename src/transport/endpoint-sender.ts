@@ -1,0 +1,131 @@
+import type { Dispatcher } from 'undici';
+import type { EndpointView } from '../core/endpoint.js';
+
+/**
+ * A dispatch handler (undici's handler API, the generation its Client speaks) that can wait in an
+ * {@link EndpointSender}'s queue.
+ */
+export interface QueueableHandler {
+  /** Its place in the queue while it waits for a connection; set and cleared by the sender. */
+  queued: QueuedDispatch | undefined;
+}
+
+/** One request waiting for a free connection: a node of the sender's queue. */
+export class QueuedDispatch {
+  prev: QueuedDispatch | undefined = undefined;
+  next: QueuedDispatch | undefined = undefined;
+
+  constructor(
+    readonly sender: EndpointSender,
+    readonly options: Dispatcher.DispatchOptions,
+    readonly handler: QueueableHandler,
+  ) {}
+
+  /** Takes the request out of the queue (it was cancelled): it is never sent, nor dialled for. */
+  leave(): void {
+    this.sender.remove(this);
+  }
+}
+
+/**
+ * Sends one endpoint's attempts to its connection pool, and holds them in a queue of its own
+ * while every connection is busy (undici's `dispatch()` answers false). undici's pool would
+ * queue them too, but a request cancelled there stays until a connection takes it: when the
+ * deadline of 10,000 queued requests passed, undici re-dialled every aborted connection only to
+ * drop the dead requests one by one, and calls behind them settled up to 180 ms late. Here a
+ * cancelled request leaves the queue at once (its handler calls {@link QueuedDispatch.leave}),
+ * and the queue is pumped when the pool emits `drain`. A request costs one flag check while the
+ * pool has room; the queue node is made only for requests that wait.
+ */
+export class EndpointSender {
+  readonly #endpoint: EndpointView;
+  #pool: Dispatcher | undefined = undefined;
+  /** True from a `dispatch()` that answered false until the pool's next `drain`. */
+  #saturated = false;
+  #head: QueuedDispatch | undefined = undefined;
+  #tail: QueuedDispatch | undefined = undefined;
+  #waiting = 0;
+  /** Whether a pump is scheduled. */
+  #pumping = false;
+  readonly #pumpNow = (): void => {
+    this.#pumping = false;
+    this.#sendWaiting(false);
+  };
+  /**
+   * On the pool's `drain`, the queue is pumped a microtask later: an aborted attempt frees its
+   * connection in the middle of the deadline wheel's tick, and the requests behind it that expire
+   * in the same tick must leave the queue before a connection is dialled for them.
+   */
+  readonly #pump = (): void => {
+    this.#saturated = false;
+    if (this.#pumping || this.#head === undefined) return;
+    this.#pumping = true;
+    queueMicrotask(this.#pumpNow);
+  };
+
+  constructor(endpoint: EndpointView) {
+    this.#endpoint = endpoint;
+  }
+
+  /** Requests waiting for a connection. */
+  get waiting(): number {
+    return this.#waiting;
+  }
+
+  /** Sends the request now if the pool has room, or queues it behind those already waiting. */
+  send(options: Dispatcher.DispatchOptions, handler: QueueableHandler): void {
+    if (this.#head === undefined && !this.#saturated) {
+      this.#saturated = !this.#poolOf().dispatch(options, handler as unknown as Dispatcher.DispatchHandler);
+      return;
+    }
+    const entry = new QueuedDispatch(this, options, handler);
+    handler.queued = entry;
+    if (this.#tail === undefined) this.#head = entry;
+    else {
+      this.#tail.next = entry;
+      entry.prev = this.#tail;
+    }
+    this.#tail = entry;
+    this.#waiting++;
+  }
+
+  /** Unlinks a waiting request (see {@link QueuedDispatch.leave}). */
+  remove(entry: QueuedDispatch): void {
+    if (entry.handler.queued !== entry) return;
+    entry.handler.queued = undefined;
+    if (entry.prev === undefined) this.#head = entry.next;
+    else entry.prev.next = entry.next;
+    if (entry.next === undefined) this.#tail = entry.prev;
+    else entry.next.prev = entry.prev;
+    entry.prev = entry.next = undefined;
+    this.#waiting--;
+  }
+
+  /**
+   * Hands every waiting request to the pool, which queues what it has no connection for: the
+   * endpoint is leaving, and its pool's graceful close finishes what it holds.
+   */
+  flush(): void {
+    this.#sendWaiting(true);
+  }
+
+  #sendWaiting(all: boolean): void {
+    while (this.#head !== undefined && (all || !this.#saturated)) {
+      const entry = this.#head;
+      this.remove(entry);
+      this.#saturated = !this.#poolOf().dispatch(
+        entry.options,
+        entry.handler as unknown as Dispatcher.DispatchHandler,
+      );
+    }
+  }
+
+  #poolOf(): Dispatcher {
+    const pool = this.#endpoint.pool;
+    if (pool !== this.#pool) {
+      this.#pool = pool;
+      pool.on('drain', this.#pump);
+    }
+    return pool;
+  }
+}
