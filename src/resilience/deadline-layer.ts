@@ -7,7 +7,7 @@ import type { Layer, MeshResponse, Service } from '../core/layer.js';
 import { addListener, callListeners, type ListenerList, removeListener } from '../core/listener-list.js';
 import { invalidLayer, optionKeys, unknownOptions } from '../core/validate.js';
 import { abortedError } from '../transport/transport-errors.js';
-import { deadlineWheel } from './deadline-wheel.js';
+import { deadlineWheel, WheelEntry } from './deadline-wheel.js';
 import { currentInbound } from './inbound.js';
 import { formatTimeoutHeader, TIMEOUT_HEADER } from './timeout-header.js';
 
@@ -84,13 +84,11 @@ export function deadlineExceeded(ctx: RequestContext, sent: boolean): TrellisErr
  * and the inbound request's signals are forwarded to it. Lives until the response body closes,
  * because the deadline covers the whole exchange, body included.
  */
-class DeadlineGuard implements AbortEmitter, BodyEndWatcher {
+class DeadlineGuard extends WheelEntry implements AbortEmitter, BodyEndWatcher {
   aborted = false;
   reason: TrellisError | undefined = undefined;
   #listeners: ListenerList = undefined;
   readonly #ctx: RequestContext;
-  /** The wheel slot of the pending expiry, or -1 when none is pending. */
-  #slot = -1;
   readonly #caller: SignalLike | undefined;
   readonly #inbound: SignalLike | undefined;
   /** The listeners forwarding the caller's and the inbound request's aborts, while linked. */
@@ -108,10 +106,11 @@ class DeadlineGuard implements AbortEmitter, BodyEndWatcher {
     caller: SignalLike | undefined,
     inbound: SignalLike | undefined,
   ) {
+    super();
     this.#ctx = ctx;
     this.#caller = caller;
     this.#inbound = inbound;
-    if (deadline !== Number.POSITIVE_INFINITY) this.#slot = deadlineWheel.add(this, deadline);
+    if (deadline !== Number.POSITIVE_INFINITY) deadlineWheel.add(this, deadline);
     if (caller !== undefined) {
       const forward = () => this.abort(abortedError(caller.reason, ctx, true));
       if (isAborted(caller)) forward();
@@ -157,7 +156,6 @@ class DeadlineGuard implements AbortEmitter, BodyEndWatcher {
 
   /** Called by the deadline wheel when the deadline passes. */
   expire(): void {
-    this.#slot = -1;
     // Raised on the wheel's tick, whose stack says nothing about the request: capture none. The
     // stack trace is most of an error's cost, and thousands of deadlines can pass in one tick.
     const limit = Error.stackTraceLimit;
@@ -169,8 +167,7 @@ class DeadlineGuard implements AbortEmitter, BodyEndWatcher {
 
   /** Stops the expiry and the forwarding; the request is over (safe to call more than once). */
   release(): void {
-    if (this.#slot >= 0) deadlineWheel.remove(this, this.#slot);
-    this.#slot = -1;
+    deadlineWheel.remove(this);
     if (this.#onCaller !== undefined) offAbort(this.#caller as SignalLike, this.#onCaller);
     if (this.#onInbound !== undefined) offAbort(this.#inbound as SignalLike, this.#onInbound);
     this.#onCaller = this.#onInbound = undefined;
