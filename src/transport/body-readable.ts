@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { type BodyEndSource, type BodyEndWatcher, WATCH_BODY_END } from '../core/body-end.js';
+import { abortQuietly } from './quiet-abort.js';
 
 /** What undici's response body stream is built from. */
 export interface BodyReadableOptions {
@@ -32,6 +33,11 @@ export const BodyReadable: BodyReadableClass = (
   createRequire(import.meta.url)('undici/lib/api/readable.js') as { Readable: BodyReadableClass }
 ).Readable;
 
+/** undici's body calls its abort on itself (`this[kAbort]()`): one function serves every body. */
+function abortFromBody(this: TransportBody): void {
+  abortQuietly(this.abortAttempt);
+}
+
 /**
  * The body of an answer the transport received: undici's body, which also tells watchers when it
  * is over for the transport (see `BodyEndSource`), so the layers above wait for it without a
@@ -39,9 +45,20 @@ export const BodyReadable: BodyReadableClass = (
  * has arrived or the response failed (a caller's cancel reaches the handler as a failure).
  */
 export class TransportBody extends BodyReadable implements BodyEndSource {
+  /** undici's abort for the attempt, called (quietly) when the body is destroyed before its end. */
+  readonly abortAttempt: () => void;
   #over = false;
   #watcher: BodyEndWatcher | undefined = undefined;
   #moreWatchers: BodyEndWatcher[] | undefined = undefined;
+
+  /**
+   * @param abortAttempt - undici's abort for the attempt
+   * @param options - undici's body options; its `abort` is this body's own
+   */
+  constructor(abortAttempt: () => void, options: Omit<BodyReadableOptions, 'abort'>) {
+    super({ ...options, abort: abortFromBody });
+    this.abortAttempt = abortAttempt;
+  }
 
   [WATCH_BODY_END](watcher: BodyEndWatcher): void {
     if (this.#over) watcher.bodyEnded();

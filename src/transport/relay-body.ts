@@ -6,6 +6,7 @@ import type { EndpointView } from '../core/endpoint.js';
 import type { MeshResponse } from '../core/layer.js';
 import { addListener, callListeners, type ListenerList } from '../core/listener-list.js';
 import type { QueueableHandler, QueuedDispatch } from './endpoint-sender.js';
+import { abortQuietly } from './quiet-abort.js';
 import { abortedError, toTransportError } from './transport-errors.js';
 
 /** Bytes a relay holds for a response nobody has claimed yet before it pauses the socket. */
@@ -157,7 +158,7 @@ export class RelayBody implements QueueableHandler {
       this.#finish();
       reject(abortedError(this.#reason, this.#ctx, this.#abortUndici !== undefined));
     }
-    if (this.#abortUndici !== undefined) this.#abortUndici(this.#reason);
+    if (this.#abortUndici !== undefined) abortQuietly(this.#abortUndici, this.#reason);
     return this;
   }
 

@@ -5,6 +5,7 @@ import type { RequestContext } from '../core/context.js';
 import type { EndpointView } from '../core/endpoint.js';
 import { TransportBody } from './body-readable.js';
 import type { QueueableHandler, QueuedDispatch } from './endpoint-sender.js';
+import { abortQuietly } from './quiet-abort.js';
 import { abortedError, toTransportError } from './transport-errors.js';
 
 type RawHeaders = Buffer[];
@@ -67,7 +68,7 @@ export class ResponseHandler implements QueueableHandler {
       this.#resolve = this.#reject = undefined;
       this.queued?.leave();
       reject(error);
-      if (this.#abortUndici !== undefined) this.#abortUndici(error);
+      if (this.#abortUndici !== undefined) abortQuietly(this.#abortUndici, error);
       // A stream body not yet on a connection is released now (without an error, which undici
       // would turn into an abort that closes the connection it is eventually given).
       else if (this.#ctx.body instanceof Readable) this.#ctx.body.destroy();
@@ -96,9 +97,8 @@ export class ResponseHandler implements QueueableHandler {
     if (statusCode < 200) return; // 1xx: informational, the real answer follows
     const headers = util.parseHeaders(rawHeaders) as Dispatcher.ResponseData['headers'];
     const length = headers['content-length'];
-    const body = new TransportBody({
+    const body = new TransportBody(this.#abortUndici ?? noop, {
       resume,
-      abort: this.#abortUndici ?? noop,
       contentType: headers['content-type'] as string | undefined,
       contentLength: this.#ctx.method !== 'HEAD' && length ? Number(length) : null,
     });
