@@ -14,7 +14,7 @@ let lib: { dir: string; remove(): void };
 let scratch: string;
 
 beforeAll(() => {
-  lib = compileLibrary({ withPackageJson: true });
+  lib = compileLibrary();
   scratch = mkdtempSync(join(tmpdir(), 'trellis-cli-process-'));
 });
 

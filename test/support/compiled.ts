@@ -13,17 +13,16 @@ function sources(dir: string): string[] {
   });
 }
 
+/** The environment variable through which test workers find the run's compiled library. */
+export const COMPILED_LIBRARY_ENV = 'TRELLIS_COMPILED_LIBRARY';
+
 /**
- * Transpiles `src/` (types stripped, no type check) into a scratch folder under `.tmp/`, so child
- * processes can import the library without a build step. The folder sits inside the repository,
- * so `undici` and the other dependencies resolve from its node_modules. Returns the folder and a
- * function that removes it.
+ * Transpiles `src/` (types stripped, no type check) into `<scratch>/src/`, laid out as in the
+ * package: a `package.json` of `{"type":"module"}` beside the output, and one with the real
+ * version above it, for code that reads ../../package.json (the CLI).
  */
-export function compileLibrary(options: { withPackageJson?: boolean } = {}): { dir: string; remove(): void } {
-  const scratch = join(ROOT, '.tmp', `trellis-${process.pid}-${Date.now()}`);
-  // With `withPackageJson`, the output sits in <scratch>/src/ under a package.json that carries
-  // the real version, laid out as in the package, for code that reads ../../package.json (the CLI).
-  const dir = options.withPackageJson ? join(scratch, 'src') : scratch;
+export function transpileLibrary(scratch: string): string {
+  const dir = join(scratch, 'src');
   const src = join(ROOT, 'src');
   for (const file of sources(src)) {
     const out = join(dir, relative(src, file)).replace(/\.ts$/, '.js');
@@ -34,9 +33,25 @@ export function compileLibrary(options: { withPackageJson?: boolean } = {}): { d
     writeFileSync(out, outputText);
   }
   writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
-  if (options.withPackageJson) {
-    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
-    writeFileSync(join(scratch, 'package.json'), `${JSON.stringify({ type: 'module', version })}\n`);
-  }
-  return { dir, remove: () => rmSync(scratch, { recursive: true, force: true }) };
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  writeFileSync(join(scratch, 'package.json'), `${JSON.stringify({ type: 'module', version })}\n`);
+  return dir;
+}
+
+/** A scratch folder for a compiled library, inside the repository so dependencies resolve. */
+export function libraryScratch(): string {
+  return join(ROOT, '.tmp', `trellis-${process.pid}-${Date.now()}`);
+}
+
+/**
+ * The library compiled for child processes to import without a build step: the one the run's
+ * global set-up compiled once (test/support/global-setup.ts), or, outside such a run, a fresh
+ * transpile. The folder sits inside the repository, so `undici` and the other dependencies
+ * resolve from its node_modules. `remove()` deletes only a folder made here.
+ */
+export function compileLibrary(): { dir: string; remove(): void } {
+  const shared = process.env[COMPILED_LIBRARY_ENV];
+  if (shared !== undefined) return { dir: shared, remove: () => {} };
+  const scratch = libraryScratch();
+  return { dir: transpileLibrary(scratch), remove: () => rmSync(scratch, { recursive: true, force: true }) };
 }

@@ -3,8 +3,8 @@ import { type BodyEndWatcher, whenBodyEnds } from '../../src/core/body-end.js';
 import { staticEndpoints } from '../../src/discovery/static.js';
 import { Mesh } from '../../src/mesh/mesh.js';
 import { deadlineWheel } from '../../src/resilience/deadline-wheel.js';
-import { startUpstream, type Upstream } from '../support/upstreams.js';
 import { until } from '../support/until.js';
+import { startUpstream, type Upstream } from '../support/upstreams.js';
 
 let upstream: Upstream;
 let mesh: Mesh;
