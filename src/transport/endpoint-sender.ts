@@ -42,6 +42,8 @@ export class EndpointSender {
   #pool: Dispatcher | undefined = undefined;
   /** True from a `dispatch()` that answered false until the pool's next `drain`. */
   #saturated = false;
+  /** Set once the endpoint is leaving: from then on the pool queues (or refuses) everything itself. */
+  #leaving = false;
   #head: QueuedDispatch | undefined = undefined;
   #tail: QueuedDispatch | undefined = undefined;
   #waiting = 0;
@@ -74,7 +76,7 @@ export class EndpointSender {
 
   /** Sends the request now if the pool has room, or queues it behind those already waiting. */
   send(options: Dispatcher.DispatchOptions, handler: QueueableHandler): void {
-    if (this.#head === undefined && !this.#saturated) {
+    if (this.#leaving || (this.#head === undefined && !this.#saturated)) {
       this.#saturated = !this.#poolOf().dispatch(options, handler as unknown as Dispatcher.DispatchHandler);
       return;
     }
@@ -102,10 +104,12 @@ export class EndpointSender {
   }
 
   /**
-   * Hands every waiting request to the pool, which queues what it has no connection for: the
-   * endpoint is leaving, and its pool's graceful close finishes what it holds.
+   * Hands every waiting request to the pool, which queues what it has no connection for, and
+   * every later one too: the endpoint is leaving, and its pool's graceful close finishes (or
+   * refuses) what it holds, with no `drain` to wait for.
    */
   flush(): void {
+    this.#leaving = true;
     this.#sendWaiting(true);
   }
 
