@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestContext } from '../../src/core/context.js';
 import type { EndpointView } from '../../src/core/endpoint.js';
 import { ErrorCode, isTrellisError } from '../../src/core/errors.js';
+import { staticEndpoints } from '../../src/discovery/static.js';
+import { Mesh } from '../../src/mesh/mesh.js';
 import { EndpointSender } from '../../src/transport/endpoint-sender.js';
 import { ResponseHandler } from '../../src/transport/response-handler.js';
 import { until } from '../support/until.js';
@@ -57,5 +59,28 @@ describe('attempts waiting for a connection (EndpointSender, a real pool to a ha
     expect(await holding).toBe('aborted');
     expect(sender.waiting).toBe(0);
     await Promise.all(waiting);
+  });
+});
+
+describe('a mesh that closes while attempts wait for a connection', () => {
+  it('sends them before its pools close, and each one is answered', async () => {
+    const slow = await startUpstream('slow-queue');
+    const mesh = Mesh.builder()
+      .service('slow', (s) => s.discovery(staticEndpoints([slow.address])).transport({ connections: 1 }))
+      .build();
+    try {
+      const calls = Array.from({ length: 5 }, async () => {
+        const response = await mesh.request({ service: 'slow', path: '/slow?ms=100' });
+        return response.body.text();
+      });
+      // Let the first take the connection and the rest queue behind it, then close.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const closed = mesh.close();
+      expect(await Promise.all(calls)).toEqual(Array(5).fill('slow slow-queue'));
+      await closed;
+    } finally {
+      await mesh.close();
+      await slow.stop();
+    }
   });
 });
