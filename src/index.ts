@@ -40,6 +40,7 @@ export {
   type ServiceHandle,
 } from './core/layer.js';
 export { LAYER_ORDER } from './core/layer-ranks.js';
+export type { RetryBudgetReadout, RulesInForce, ServiceReadings } from './core/service-readings.js';
 export { Stack, type StackParts } from './core/stack.js';
 export type { Endpoint, EndpointInput, EndpointRecord } from './discovery/endpoint.js';
 export type { Resolver, ResolverSink, ResolverSubscription } from './discovery/resolver.js';

@@ -4,6 +4,7 @@ import type { Balancer } from './balancer.js';
 import type { RequestContext } from './context.js';
 import type { EndpointView } from './endpoint.js';
 import type { MeshEvents } from './events.js';
+import type { ServiceReadings } from './service-readings.js';
 
 /**
  * What layers may do with a response body, whatever front-end sent the request: see it end
@@ -79,6 +80,11 @@ export interface ServiceHandle {
    * endpoint. Optional so that handles made outside a mesh (in tests) need not provide it.
    */
   waitForFirstEndpoints?(ctx: RequestContext): Promise<void> | undefined;
+  /**
+   * Where layers publish their state for the admin endpoint and the metrics (see
+   * {@link ServiceReadings}). Optional so that handles made outside a mesh need not provide it.
+   */
+  readonly readings?: ServiceReadings;
   /** Registers cleanup (timers, breakers) to run when the service is closed. */
   onClose(cleanup: () => void | Promise<void>): void;
   /**

@@ -4,6 +4,7 @@ import type { RequestContext } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { MeshEvents } from '../core/events.js';
 import type { Service } from '../core/layer.js';
+import type { ServiceReadings } from '../core/service-readings.js';
 import type { Stack } from '../core/stack.js';
 import type { Endpoint } from '../discovery/endpoint.js';
 import type { Resolver, ResolverSubscription } from '../discovery/resolver.js';
@@ -44,6 +45,8 @@ export class ServiceRuntime implements EndpointOwner {
   readonly name: string;
   readonly balancer: Balancer;
   readonly events: EventEmitter<MeshEvents>;
+  /** What the layers publish of their state (retry budget, rules in force). */
+  readonly readings: ServiceReadings = { retryBudget: undefined, rules: undefined };
   /** The built stack: call it with a context to make a request. */
   readonly call: Service;
   readonly #config: ServiceConfig;
