@@ -1,4 +1,6 @@
+import type { RetryBudgetReadout } from '../core/service-readings.js';
 import { optionKeys } from '../core/validate.js';
+
 /** Options for a {@link RetryBudget}. */
 export interface RetryBudgetOptions {
   /**
@@ -61,7 +63,7 @@ const SLOTS = 10;
  *
  * Counts live in ten time slots, so a deposit or withdrawal is a few array operations.
  */
-export class RetryBudget {
+export class RetryBudget implements RetryBudgetReadout {
   readonly #percent: number;
   readonly #reserve: number;
   readonly #slotMs: number;
@@ -116,7 +118,17 @@ export class RetryBudget {
 
   /** Extra attempts currently allowed (may be fractional). */
   balance(): number {
+    return this.capacity() - this.#withdrawalSum;
+  }
+
+  /** What is left of the budget now, never below 0 (read by the admin endpoint and the metrics). */
+  left(): number {
+    return Math.max(0, this.balance());
+  }
+
+  /** Extra attempts allowed over the window: the floor plus the share of the window's requests. */
+  capacity(): number {
     this.#advance();
-    return this.#reserve + this.#percent * this.#depositSum - this.#withdrawalSum;
+    return this.#reserve + this.#percent * this.#depositSum;
   }
 }

@@ -257,6 +257,7 @@ export function retries(options: RetryOptions = {}): Layer {
         random: options.random ?? Math.random,
       };
       const budget = config.budget;
+      if (service.readings !== undefined) service.readings.retryBudget = budget;
       const statuses = config.statuses;
 
       async function firstAttempt(ctx: RequestContext, replayable: boolean): Promise<MeshResponse> {
