@@ -6,7 +6,7 @@ export interface MeshChange {
   /** When, as an ISO timestamp. */
   at: string;
   service: string;
-  /** `ejected`, `returned`, `circuit`, `endpoints` or `discovery-error`. */
+  /** `ejected`, `returned`, `circuit`, `endpoints`, `discovery-error`, `rules` or `rules-rejected`. */
   kind: string;
   /** What changed, in words. */
   detail: string;
@@ -14,7 +14,7 @@ export interface MeshChange {
 
 const KEEP = 50;
 
-/** The last few state changes of a mesh (ejections, returns, breaker, discovery), for the dashboard. */
+/** The last few state changes of a mesh (ejections, returns, breaker, discovery, rules), for the dashboard. */
 export class MeshChangeLog {
   readonly #changes: MeshChange[] = [];
   readonly #events: EventEmitter<MeshEvents>;
@@ -35,6 +35,11 @@ export class MeshChangeLog {
       ['circuit', (s: string, state: string) => add(s, 'circuit', state)],
       ['endpoints', (s: string, list: readonly unknown[]) => add(s, 'endpoints', `${list.length} endpoints`)],
       ['discoveryError', (s: string, err: Error) => add(s, 'discovery-error', err.message)],
+      [
+        'rulesApplied',
+        (s: string, version: number, origin: string) => add(s, 'rules', `version ${version} from ${origin}`),
+      ],
+      ['rulesRejected', (s: string, err: Error) => add(s, 'rules-rejected', err.message)],
     ];
     for (const [event, listener] of this.#listeners) events.on(event, listener as never);
   }

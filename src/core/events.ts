@@ -21,4 +21,14 @@ export interface MeshEvents {
   retryBudgetExhausted: (service: string) => void;
   /** A backup request was sent (`sent`) or answered first (`won`). */
   hedge: (service: string, outcome: 'sent' | 'won') => void;
+  /**
+   * A rule set is in force for the service: `version` as its rules source numbers it (an etcd
+   * revision, or a count of the sets it applied), `origin` where it came from. Emitted for every
+   * update the source applies, whether or not this service's entry changed; the rules a service
+   * starts with are applied while the mesh is built, before anyone can listen (the admin
+   * endpoint's `/services` shows them).
+   */
+  rulesApplied: (service: string, version: number, origin: string) => void;
+  /** The service's rules source rejected an update; the rules in force stay. */
+  rulesRejected: (service: string, error: Error) => void;
 }

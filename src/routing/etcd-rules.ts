@@ -54,7 +54,7 @@ export function etcdRules(options: EtcdRulesOptions): RulesSource {
     const publish = (value: string, revision: number): void => {
       if (revision === lastRevision) return;
       lastRevision = revision;
-      source.offer(value, `${description} (revision ${revision})`);
+      source.offer(value, `${description} (revision ${revision})`, revision);
     };
     // The watch is on a prefix; keys that merely start with the rules key are not ours.
     const watch = client.watch(key, {

@@ -2,8 +2,9 @@ import type { RequestContext } from '../core/context.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
 import { type BackendLookup, CompiledRoutes, unknownBackends } from './compile.js';
 import { parseServiceRoutes } from './parse-rules.js';
-import type { RouteTable, ServiceRoutes } from './rules.js';
+import { EMPTY_ROUTE_TABLE, type RouteTable, type ServiceRoutes } from './rules.js';
 import { RulesSource } from './rules-source.js';
+import { ServiceRulesState } from './service-rules-state.js';
 import { SplitRandom } from './split-random.js';
 
 /** The layer name of {@link routes}. */
@@ -29,6 +30,11 @@ export interface RouteLayerOptions {
  * backend's own routing rules apply only to requests addressed to it by name, so a split never
  * routes twice and rules cannot loop.
  *
+ * Each service publishes the rules it has in force, with their version and source, as its
+ * `rules` reading (the admin endpoint's `/services`, the `routing_rules_version` metric), and the
+ * mesh emits `rulesApplied` for every rule set put in force and `rulesRejected` for every update
+ * its source rejects.
+ *
  * @example
  * ```ts
  * // rules for every service, changed at run time
@@ -46,7 +52,8 @@ export function routes(rules?: RulesSource | ServiceRoutes, options: RouteLayerO
   if (rules === undefined) return { name: ROUTE_LAYER, wrap: (next) => next };
   if (rules instanceof RulesSource) return sourceLayer(rules, options.seed);
   const fixed = parseServiceRoutes(rules);
-  return sourceLayer(new RulesSource('routes() in the builder'), options.seed, fixed);
+  // Given an (empty) table, the source counts the fixed routes as its version 1.
+  return sourceLayer(new RulesSource('routes() in the builder', EMPTY_ROUTE_TABLE), options.seed, fixed);
 }
 
 function sourceLayer(source: RulesSource, seed: number | undefined, fixed?: ServiceRoutes): Layer {
@@ -65,6 +72,8 @@ function sourceLayer(source: RulesSource, seed: number | undefined, fixed?: Serv
         fixed ?? (Object.hasOwn(table.services, name) ? table.services[name] : undefined);
       // The rules in force for this service; null when it has none (the common case).
       let current: CompiledRoutes | null = null;
+      const state = new ServiceRulesState(source);
+      if (service.readings !== undefined) service.readings.rules = state;
       const unsubscribe = source.subscribe({
         service: name,
         check: (table) => {
@@ -77,9 +86,20 @@ function sourceLayer(source: RulesSource, seed: number | undefined, fixed?: Serv
             rules === undefined || rules.routes.length === 0
               ? null
               : new CompiledRoutes(rules, lookup, next, random);
+          state.apply(source, rules?.routes ?? []);
+          service.events.emit('rulesApplied', name, source.version, source.origin);
         },
       });
       service.onClose(unsubscribe);
+      // Listened to once the subscription holds (a table that does not fit throws above).
+      const rejected = (error: Error): void => {
+        state.reject(error);
+        service.events.emit('rulesRejected', name, error);
+      };
+      source.on('rejected', rejected);
+      service.onClose(() => {
+        source.off('rejected', rejected);
+      });
       return function route(ctx: RequestContext): Promise<MeshResponse> {
         // A request routed here from another service's split keeps that service's name and is
         // not routed again.

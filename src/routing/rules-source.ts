@@ -42,6 +42,8 @@ export class RulesSource extends EventEmitter<RulesSourceEvents> {
   /** Where the rules come from, for messages. */
   readonly description: string;
   #table: RouteTable;
+  #version: number;
+  #origin: string;
   readonly #subscribers = new Set<RulesSubscriber>();
   readonly #watch: RulesWatch | undefined;
   #stop: (() => void | Promise<void>) | undefined;
@@ -58,6 +60,8 @@ export class RulesSource extends EventEmitter<RulesSourceEvents> {
     super();
     this.description = description;
     this.#table = initial === undefined ? EMPTY_ROUTE_TABLE : parseRules(initial, description);
+    this.#version = initial === undefined ? 0 : 1;
+    this.#origin = description;
     this.#watch = watch;
     this.#loaded =
       watch === undefined ? Promise.resolve() : new Promise((resolve) => (this.#markLoaded = resolve));
@@ -85,15 +89,30 @@ export class RulesSource extends EventEmitter<RulesSourceEvents> {
   }
 
   /**
+   * The version of the table in force: the one its watch gave (the etcd revision for
+   * `etcdRules`), else how many tables this source has put in force (0 while none, the first
+   * rules given when it was created included).
+   */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** Where the table in force came from (the `origin` it was set with). */
+  get origin(): string {
+    return this.#origin;
+  }
+
+  /**
    * Validates `input` as a whole and, if every subscribed service accepts it, puts it in force
    * everywhere at once.
    *
    * @param input - rules in any form {@link parseRules} takes (data, YAML or JSON text)
    * @param origin - where this update came from, for messages
+   * @param version - the update's version (an etcd revision); the version in force plus 1 by default
    * @returns the table now in force
    * @throws `TrellisError` `TRELLIS_INVALID_CONFIG` listing every problem; nothing changes.
    */
-  set(input: unknown, origin: string = this.description): RouteTable {
+  set(input: unknown, origin: string = this.description, version: number = this.#version + 1): RouteTable {
     let table: RouteTable;
     try {
       table = parseRules(input, origin);
@@ -113,6 +132,8 @@ export class RulesSource extends EventEmitter<RulesSourceEvents> {
       throw err;
     }
     this.#table = table;
+    this.#version = version;
+    this.#origin = origin;
     for (const subscriber of this.#subscribers) subscriber.apply(table);
     this.emit('applied', table);
     return table;
@@ -124,9 +145,9 @@ export class RulesSource extends EventEmitter<RulesSourceEvents> {
    *
    * @returns whether the update is now in force
    */
-  offer(input: unknown, origin: string = this.description): boolean {
+  offer(input: unknown, origin: string = this.description, version: number = this.#version + 1): boolean {
     try {
-      this.set(input, origin);
+      this.set(input, origin, version);
       return true;
     } catch {
       return false;
