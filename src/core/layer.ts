@@ -16,6 +16,12 @@ import type { ServiceReadings } from './service-readings.js';
 export interface ResponseBody {
   /** True once the body is over: read to the end, failed or destroyed. */
   readonly destroyed: boolean;
+  /**
+   * The error the body failed with, as Node's `readable.errored`: a `TrellisError` when the
+   * endpoint cut it short or stalled it or the deadline passed; null while it has not failed,
+   * or when it was read to its end or destroyed without an error.
+   */
+  readonly errored?: Error | null;
   /** Aborts the response. */
   destroy(error?: Error): unknown;
   /** Discards the body (reading up to `limit` bytes so the connection can be reused). */

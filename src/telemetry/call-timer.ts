@@ -1,6 +1,8 @@
 import type { BodyEndWatcher } from '../core/body-end.js';
 import type { RequestContext } from '../core/context.js';
+import type { ResponseBody } from '../core/layer.js';
 import type { CompletionFeed } from './completion-feed.js';
+import { bodyErrorCode } from './outcome-class.js';
 import type { RouteStats, ServiceStats } from './service-stats.js';
 
 /**
@@ -13,6 +15,8 @@ export class CallTimer implements BodyEndWatcher {
   started = 0;
   headersMs = 0;
   status = 0;
+  /** The body being timed: how it ended decides whether it counts as a body error. */
+  body: ResponseBody | undefined = undefined;
   /** The call, kept only while someone taps completions. */
   ctx: RequestContext | undefined = undefined;
   next: CallTimer | undefined = undefined;
@@ -49,12 +53,18 @@ export class CallTimerPool {
     return timer;
   }
 
-  /** Counts the end of a call's body, reports it to the tap when watched, and recycles the timer. */
+  /**
+   * Counts the end of a call's body (and its failure, when it failed), reports it to the tap
+   * when watched, and recycles the timer.
+   */
   finish(timer: CallTimer): void {
     const now = performance.now();
     const elapsedMs = now - timer.started;
     timer.service.inflight--;
     timer.route.end.observe(elapsedMs / 1000);
+    const bodyError = bodyErrorCode(timer.body?.errored);
+    timer.body = undefined;
+    if (bodyError !== undefined) timer.service.countBodyError(bodyError);
     const ctx = timer.ctx;
     if (ctx !== undefined) {
       this.#feed.publish({
@@ -65,7 +75,7 @@ export class CallTimerPool {
         path: ctx.path,
         endpoint: ctx.endpoint?.id,
         status: timer.status,
-        error: undefined,
+        error: bodyError,
         headersMs: timer.headersMs,
         latencyMs: elapsedMs,
         attempts: ctx.attempt,

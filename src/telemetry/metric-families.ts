@@ -108,6 +108,17 @@ export function registerFamilies(
       reset: resetAll,
     });
   }
+  registerScraped(registry, {
+    name: `${prefix}response_body_errors_total`,
+    help: 'Calls whose response body failed after the headers (cut short, stalled, deadline), per service and TrellisError code.',
+    type: 'counter',
+    labelNames: ['service', 'code'],
+    collect: (out) => {
+      for (const s of all())
+        for (const [code, value] of s.bodyErrors) out.push({ labels: { service: s.name, code }, value });
+    },
+    reset: resetAll,
+  });
   perService(
     'requests_in_flight',
     'gauge',
@@ -145,7 +156,8 @@ export function registerFamilies(
         }
       },
       reset: () => {
-        for (const v of endpointViews(all())) if (v.stats) v.stats.requests = v.stats.failures = 0;
+        for (const v of endpointViews(all()))
+          if (v.stats) v.stats.requests = v.stats.failures = v.stats.bodyErrors = 0;
       },
     });
   perEndpoint(
@@ -159,6 +171,12 @@ export function registerFamilies(
     'counter',
     'Attempts an endpoint failed (5xx or upstream error).',
     (v) => v.stats?.failures ?? 0,
+  );
+  perEndpoint(
+    'endpoint_response_body_errors_total',
+    'counter',
+    'Answers below 500 whose body the endpoint cut short or stalled past the idle limit.',
+    (v) => v.stats?.bodyErrors ?? 0,
   );
   perEndpoint(
     'endpoint_requests_in_flight',

@@ -3,7 +3,13 @@ import { BALANCE_LAYER } from '../balancers/balance-layer.js';
 import { whenBodyEnds } from '../core/body-end.js';
 import type { RequestContext } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
-import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
+import {
+  isEndpointHandle,
+  type Layer,
+  type MeshResponse,
+  type Service,
+  type ServiceHandle,
+} from '../core/layer.js';
 import type { Stack } from '../core/stack.js';
 import { optionKeys, unknownOptions } from '../core/validate.js';
 import { CallTimerPool } from './call-timer.js';
@@ -12,6 +18,7 @@ import { bucketBounds } from './latency-histogram.js';
 import { MeshEventCounts } from './mesh-event-counts.js';
 import { registerFamilies } from './metric-families.js';
 import { endpointFailed, errorCell, errorCode, responseCell } from './outcome-class.js';
+import { registerReadingFamilies } from './reading-families.js';
 import { EndpointStats, ServiceStats } from './service-stats.js';
 
 /** Whether a stack's layer is a {@link MetricsLayer} (and not another layer that took the name). */
@@ -85,9 +92,11 @@ const METRICS_KEYS = optionKeys<MetricsOptions>({
 /**
  * Prometheus metrics, on prom-client: golden signals per service and per route (requests by
  * outcome and status class, latency to the response headers and to the end of the body, calls in
- * flight, errors by code), per endpoint (attempts, failures, latency estimate, in flight, state),
- * and the mesh's own (retries, retry budget exhausted, hedges, breaker state, ejections and
- * returns, endpoints by state, discovery updates and errors). The README lists every name.
+ * flight, errors by code, bodies that failed after the headers), per endpoint (attempts,
+ * failures, bodies cut short, latency estimate, in flight, state), and the mesh's own (retries,
+ * retry budget left and exhausted, hedges, breaker state, ejections and returns, endpoints by
+ * state, discovery updates and errors, routing rules version and updates). The README lists
+ * every name.
  *
  * The request path only adds to numbers in typed arrays (a route is one map lookup, when the
  * call names one); prom-client reads them when the registry is scraped, histogram buckets
@@ -112,7 +121,9 @@ export function metrics(options: MetricsOptions): MetricsLayer {
     throw invalid(`metrics(): maxRoutes must be an integer >= 0, got ${JSON.stringify(maxRoutes)}.`);
   const services = new Map<string, ServiceStats>();
   try {
-    registerFamilies(registry, options.prefix ?? 'trellis_client_', services);
+    const prefix = options.prefix ?? 'trellis_client_';
+    registerFamilies(registry, prefix, services);
+    registerReadingFamilies(registry, prefix, services);
   } catch (err) {
     throw invalid(
       `metrics() could not register its metrics: ${(err as Error).message}. Create one metrics layer per ` +
@@ -141,9 +152,15 @@ export function metrics(options: MetricsOptions): MetricsLayer {
   const perAttempt: Layer = {
     name: ATTEMPT_METRICS_LAYER,
     wrap(next: Service, service: ServiceHandle): Service {
-      service.onEndpointAdded?.((endpoint) => {
-        endpoint.telemetryState = new EndpointStats();
-      });
+      // Below `balance` this is built once per endpoint, as discovery adds it: its counts are
+      // set up here, and the transport tells it how each body ends, without a cost per request.
+      if (isEndpointHandle(service)) {
+        const stats = new EndpointStats();
+        service.endpoint.telemetryState = stats;
+        service.onBodyEnd((failed) => {
+          if (failed) stats.bodyErrors++;
+        });
+      }
       return async function countedAttempt(ctx: RequestContext): Promise<MeshResponse> {
         const endpoint = ctx.endpoint;
         if (endpoint === undefined) return next(ctx);
@@ -205,6 +222,7 @@ export function metrics(options: MetricsOptions): MetricsLayer {
       timer.started = started;
       timer.headersMs = headersMs;
       timer.status = response.statusCode;
+      timer.body = response.body;
       timer.ctx = completions.active ? ctx : undefined;
       whenBodyEnds(response.body, timer);
       return response;

@@ -37,6 +37,17 @@ export function endpointFailed(response: MeshResponse | undefined, error: unknow
   return upstreamFailure(response, error);
 }
 
+/**
+ * The `code` label of a response body that failed after the headers, or undefined when its end
+ * is no failure to count: read to its end, destroyed by the caller, or cancelled by the caller
+ * (`TRELLIS_ABORTED`). The mesh fails a body only with `TrellisError`s (an endpoint's reset or
+ * stall, a deadline); any other error came from the caller's own `destroy(error)`.
+ */
+export function bodyErrorCode(error: Error | null | undefined): string | undefined {
+  if (!isTrellisError(error) || error.code === ErrorCode.Aborted) return undefined;
+  return error.code;
+}
+
 /** The `code` label of an error: its `TrellisError` code, or `UNKNOWN`. */
 export function errorCode(error: unknown): string {
   return isTrellisError(error) ? error.code : 'UNKNOWN';

@@ -46,6 +46,8 @@ export class ServiceStats {
   readonly unrouted: RouteStats;
   /** Errors (calls with no response) by code. */
   readonly errors = new Map<string, number>();
+  /** Calls whose response body failed after the headers (cut, stalled, deadline), by code. */
+  readonly bodyErrors = new Map<string, number>();
   readonly retries = { sent: 0, budgetExhausted: 0 };
   readonly hedges = { sent: 0, won: 0 };
   circuit: (typeof CIRCUIT_STATES)[number] = 'closed';
@@ -89,9 +91,14 @@ export class ServiceStats {
     this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
   }
 
+  countBodyError(code: string): void {
+    this.bodyErrors.set(code, (this.bodyErrors.get(code) ?? 0) + 1);
+  }
+
   reset(): void {
     for (const route of this.routes()) route.reset();
     this.errors.clear();
+    this.bodyErrors.clear();
     this.retries.sent = this.retries.budgetExhausted = 0;
     this.hedges.sent = this.hedges.won = 0;
     this.ejections.clear();
@@ -104,4 +111,6 @@ export class ServiceStats {
 export class EndpointStats {
   requests = 0;
   failures = 0;
+  /** Answers whose body the endpoint cut short or stalled (see `EndpointView.bodyEnded`). */
+  bodyErrors = 0;
 }

@@ -65,6 +65,11 @@ export class RelayBody implements QueueableHandler {
   rawHeaders: RawHeaders = [];
   /** Whether the body is over: read to the end, failed or destroyed. */
   destroyed = false;
+  /**
+   * What the body failed with once it has (the caller's handler is given undici's own error);
+   * a failure of the endpoint's as a `TrellisError`, as `mesh.request()`'s body would have it.
+   */
+  errored: Error | null = null;
 
   constructor(ctx: RequestContext, resolve: (response: MeshResponse) => void, reject: (err: Error) => void) {
     this.#ctx = ctx;
@@ -140,6 +145,7 @@ export class RelayBody implements QueueableHandler {
     this.#reportTo = undefined;
     if (this.destroyed && this.#target === undefined) return;
     this.#error = this.#reason ?? err;
+    this.errored = this.#reason ?? toTransportError(err, this.#ctx);
     if (this.#target !== undefined) this.#deliverError(this.#target, this.#error);
     this.#finish();
   }
