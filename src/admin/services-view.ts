@@ -1,4 +1,6 @@
 import type { EndpointSnapshot } from '../core/balancer.js';
+import type { ServiceReadings } from '../core/service-readings.js';
+import type { EndpointStats } from '../telemetry/service-stats.js';
 import type { AdminSource } from './admin-source.js';
 import type { GoldenSignals, GoldenWindow } from './golden-window.js';
 import type { MeshChange, MeshChangeLog } from './mesh-change-log.js';
@@ -9,6 +11,27 @@ export interface EndpointView extends EndpointSnapshot {
   requests?: number;
   /** Attempts it failed (with the metrics layer). */
   failures?: number;
+  /** Answers whose body it cut short or stalled (with the metrics layer). */
+  bodyErrors?: number;
+}
+
+/** The routing rules in force for a service in `/services`. */
+export interface RulesView {
+  /** Where they come from (`file /etc/trellis/routes.yaml`, `etcd key /trellis/routes`). */
+  source: string;
+  /** Their version: the etcd revision for etcd rules, else the count of rule sets the source applied. */
+  version: number;
+  /** The update that put them in force. */
+  origin: string;
+  /** When they were put in force, as an ISO timestamp. */
+  appliedAt: string;
+  /** The service's routes in that version, in order; empty: no rules for it. */
+  routes: readonly unknown[];
+  /** Rule sets applied (the first included) and updates rejected. */
+  applied: number;
+  rejected: number;
+  /** Why the latest update was rejected, if one was. */
+  lastRejection: string | null;
 }
 
 /** One service in `/services`. */
@@ -22,6 +45,12 @@ export interface ServiceView {
   /** The breaker's state as last reported (`closed` until it changes). */
   breaker: string | null;
   retries: { sent: number; budgetExhausted: number } | null;
+  /** What is left of the retry budget now, and what it allows over its window (with a retry layer). */
+  retryBudget: { left: number; capacity: number } | null;
+  /** Calls whose response body failed after the headers (with the metrics layer). */
+  bodyErrors: number | null;
+  /** The routing rules in force (with a route layer that follows a rules source). */
+  rules: RulesView | null;
   hedges: { sent: number; won: number } | null;
   discovery: {
     source: string;
@@ -54,18 +83,25 @@ export function servicesView(
   const metrics = source.metrics;
   const services = source.services.map((name): ServiceView => {
     const stats = metrics?.stats(name);
-    const perEndpoint = new Map<string, { requests: number; failures: number }>();
+    const perEndpoint = new Map<string, EndpointStats>();
     for (const handle of stats?.handles ?? [])
       for (const endpoint of handle.endpoints()) {
-        const counts = endpoint.telemetryState as { requests: number; failures: number } | undefined;
+        const counts = endpoint.telemetryState as EndpointStats | undefined;
         if (counts !== undefined) perEndpoint.set(endpoint.id, counts);
       }
     const endpoints = source.snapshot(name).map((snapshot): EndpointView => {
       const counts = perEndpoint.get(snapshot.id);
       return counts === undefined
         ? snapshot
-        : { ...snapshot, requests: counts.requests, failures: counts.failures };
+        : {
+            ...snapshot,
+            requests: counts.requests,
+            failures: counts.failures,
+            bodyErrors: counts.bodyErrors,
+          };
     });
+    const readings = source.readings(name);
+    const budget = readings?.retryBudget;
     const last = stats?.discovery.lastUpdateMs;
     return {
       name,
@@ -76,6 +112,9 @@ export function servicesView(
       breaker: stats?.circuit ?? null,
       retries: stats ? { ...stats.retries } : null,
       hedges: stats ? { ...stats.hedges } : null,
+      retryBudget: budget ? { left: budget.left(), capacity: budget.capacity() } : null,
+      bodyErrors: stats ? sum(stats.bodyErrors.values()) : null,
+      rules: rulesView(readings),
       discovery: {
         source: source.discovery(name),
         updates: stats?.discovery.updates ?? null,
@@ -92,5 +131,26 @@ export function servicesView(
     services,
     changes: changes.recent(),
     tap,
+  };
+}
+
+function sum(values: Iterable<number>): number {
+  let total = 0;
+  for (const value of values) total += value;
+  return total;
+}
+
+function rulesView(readings: ServiceReadings | undefined): RulesView | null {
+  const rules = readings?.rules;
+  if (rules === undefined) return null;
+  return {
+    source: rules.source,
+    version: rules.version,
+    origin: rules.origin,
+    appliedAt: new Date(rules.appliedAtMs).toISOString(),
+    routes: rules.routes,
+    applied: rules.applied,
+    rejected: rules.rejected,
+    lastRejection: rules.lastRejection || null,
   };
 }

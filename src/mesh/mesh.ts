@@ -394,6 +394,7 @@ export class Mesh extends EventEmitter<MeshEvents> {
       services: this.services,
       snapshot: (name) => services.get(name)?.balancer.snapshot() ?? [],
       discovery: (name) => services.get(name)?.discovery ?? 'unknown',
+      readings: (name) => services.get(name)?.readings,
       events: this,
       metrics: this.#metrics,
       get open() {
