@@ -75,7 +75,7 @@ export class CallTimerPool {
         path: ctx.path,
         endpoint: ctx.endpoint?.id,
         status: timer.status,
-        error: bodyError,
+        error: undefined,
         headersMs: timer.headersMs,
         latencyMs: elapsedMs,
         attempts: ctx.attempt,

@@ -68,4 +68,29 @@ describe('RetryBudget', () => {
       { numRuns: 200 },
     );
   });
+
+  it('reports left and capacity consistently: left is never below 0, a withdrawal succeeds only with one left', () => {
+    const step = fc.record({
+      advance: fc.integer({ min: 0, max: 600 }),
+      deposits: fc.integer({ min: 0, max: 10 }),
+      withdrawals: fc.integer({ min: 0, max: 10 }),
+    });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 100 }), (steps) => {
+        let now = 0;
+        const budget = new RetryBudget({ percent: 0.3, minPerSecond: 2, ttlMs: 1000, now: () => now });
+        for (const { advance, deposits, withdrawals } of steps) {
+          now += advance;
+          for (let i = 0; i < deposits; i++) budget.deposit();
+          for (let i = 0; i < withdrawals; i++) {
+            const left = budget.left();
+            expect(left).toBeGreaterThanOrEqual(0);
+            expect(left).toBeLessThanOrEqual(budget.capacity());
+            expect(budget.tryWithdraw()).toBe(left >= 1);
+          }
+          expect(budget.left()).toBe(Math.max(0, budget.balance()));
+        }
+      }),
+    );
+  });
 });
