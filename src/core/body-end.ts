@@ -3,8 +3,11 @@ import type { ResponseBody } from './layer.js';
 
 /** What a layer that waits for a response body to be over implements (see {@link whenBodyEnds}). */
 export interface BodyEndWatcher {
-  /** Called once, when the body is over: read to the end, failed or destroyed. */
-  bodyEnded(): void;
+  /**
+   * Called once, when the body is over: read to the end, failed or destroyed. `failure` is what
+   * it failed with (see `ResponseBody.errored`), null when it was not failed with an error.
+   */
+  bodyEnded(failure: Error | null): void;
 }
 
 /**
@@ -18,6 +21,8 @@ class BodyEndLink {
   watcher: BodyEndWatcher | undefined = undefined;
   /** The stream listened to with `on`, or undefined for a body listened to with `once`. */
   stream: Readable | undefined = undefined;
+  /** The body waited for, asked at its end what it failed with. */
+  body: ResponseBody | undefined = undefined;
   next: BodyEndLink | undefined = undefined;
   readonly fire: () => void;
 
@@ -26,9 +31,10 @@ class BodyEndLink {
     this.fire = function bodyClosed(this: unknown): void {
       const watcher = link.watcher;
       if (watcher === undefined || (link.stream !== undefined && this !== link.stream)) return;
-      link.watcher = link.stream = undefined;
+      const failure = link.body?.errored ?? null;
+      link.watcher = link.stream = link.body = undefined;
       recycle(link);
-      watcher.bodyEnded();
+      watcher.bodyEnded(failure);
     };
   }
 }
@@ -75,7 +81,7 @@ export interface BodyEndSource {
  */
 export function whenBodyEnds(body: ResponseBody, watcher: BodyEndWatcher): void {
   if (body.destroyed) {
-    watcher.bodyEnded();
+    watcher.bodyEnded(body.errored ?? null);
     return;
   }
   const watch = (body as Partial<BodyEndSource>)[WATCH_BODY_END];
@@ -85,6 +91,7 @@ export function whenBodyEnds(body: ResponseBody, watcher: BodyEndWatcher): void 
   }
   const link = take();
   link.watcher = watcher;
+  link.body = body;
   if (body instanceof Readable) {
     link.stream = body;
     body.on('close', link.fire);

@@ -1,6 +1,5 @@
 import type { BodyEndWatcher } from '../core/body-end.js';
 import type { RequestContext } from '../core/context.js';
-import type { ResponseBody } from '../core/layer.js';
 import type { CompletionFeed } from './completion-feed.js';
 import { bodyErrorCode } from './outcome-class.js';
 import type { RouteStats, ServiceStats } from './service-stats.js';
@@ -15,8 +14,6 @@ export class CallTimer implements BodyEndWatcher {
   started = 0;
   headersMs = 0;
   status = 0;
-  /** The body being timed: how it ended decides whether it counts as a body error. */
-  body: ResponseBody | undefined = undefined;
   /** The call, kept only while someone taps completions. */
   ctx: RequestContext | undefined = undefined;
   next: CallTimer | undefined = undefined;
@@ -26,8 +23,8 @@ export class CallTimer implements BodyEndWatcher {
     this.#pool = pool;
   }
 
-  bodyEnded(): void {
-    this.#pool.finish(this);
+  bodyEnded(failure: Error | null): void {
+    this.#pool.finish(this, failure);
   }
 }
 
@@ -57,13 +54,12 @@ export class CallTimerPool {
    * Counts the end of a call's body (and its failure, when it failed), reports it to the tap
    * when watched, and recycles the timer.
    */
-  finish(timer: CallTimer): void {
+  finish(timer: CallTimer, failure: Error | null): void {
     const now = performance.now();
     const elapsedMs = now - timer.started;
     timer.service.inflight--;
     timer.route.end.observe(elapsedMs / 1000);
-    const bodyError = bodyErrorCode(timer.body?.errored);
-    timer.body = undefined;
+    const bodyError = bodyErrorCode(failure);
     if (bodyError !== undefined) timer.service.countBodyError(bodyError);
     const ctx = timer.ctx;
     if (ctx !== undefined) {

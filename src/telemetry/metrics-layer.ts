@@ -222,7 +222,6 @@ export function metrics(options: MetricsOptions): MetricsLayer {
       timer.started = started;
       timer.headersMs = headersMs;
       timer.status = response.statusCode;
-      timer.body = response.body;
       timer.ctx = completions.active ? ctx : undefined;
       whenBodyEnds(response.body, timer);
       return response;

@@ -48,6 +48,8 @@ export class TransportBody extends BodyReadable implements BodyEndSource {
   /** undici's abort for the attempt, called (quietly) when the body is destroyed before its end. */
   readonly abortAttempt: () => void;
   #over = false;
+  /** What the body failed with, once over; null when it arrived whole. */
+  #failure: Error | null = null;
   #watcher: BodyEndWatcher | undefined = undefined;
   #moreWatchers: BodyEndWatcher[] | undefined = undefined;
 
@@ -61,20 +63,25 @@ export class TransportBody extends BodyReadable implements BodyEndSource {
   }
 
   [WATCH_BODY_END](watcher: BodyEndWatcher): void {
-    if (this.#over) watcher.bodyEnded();
+    if (this.#over) watcher.bodyEnded(this.#failure);
     else if (this.#watcher === undefined) this.#watcher = watcher;
     else if (this.#moreWatchers === undefined) this.#moreWatchers = [watcher];
     else this.#moreWatchers.push(watcher);
   }
 
-  /** The body is over for the transport: tells every watcher, once. */
-  over(): void {
+  /**
+   * The body is over for the transport: tells every watcher, once, with what it failed with
+   * (null when it arrived whole). The stream itself may be failed a little later, after the
+   * chunks undici already queued, so its `errored` cannot tell the watchers yet.
+   */
+  over(failure: Error | null = null): void {
     if (this.#over) return;
     this.#over = true;
+    this.#failure = failure;
     const watcher = this.#watcher;
     const more = this.#moreWatchers;
     this.#watcher = this.#moreWatchers = undefined;
-    watcher?.bodyEnded();
-    if (more !== undefined) for (const each of more) each.bodyEnded();
+    watcher?.bodyEnded(failure);
+    if (more !== undefined) for (const each of more) each.bodyEnded(failure);
   }
 }

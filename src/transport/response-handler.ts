@@ -144,6 +144,8 @@ export class ResponseHandler implements QueueableHandler {
     const ctx = this.#ctx;
     const reject = this.#reject;
     const body = this.#body;
+    // A cancel's reason (the deadline, the caller's abort), or the error of a body the caller destroyed.
+    let failure: Error | null = this.#reason ?? body?.errored ?? null;
     if (reject !== undefined) {
       this.#resolve = this.#reject = undefined;
       reject(toTransportError(err, ctx));
@@ -155,9 +157,10 @@ export class ResponseHandler implements QueueableHandler {
       const error = toTransportError(err, ctx);
       queueMicrotask(() => body.destroy(error));
       this.#bodyEnded(true);
+      failure = error;
     }
     this.#reportTo = undefined;
-    body?.over();
+    body?.over(failure);
     // The request body stream is over with the request (undici's request() does the same).
     const sent = ctx.body;
     if (sent instanceof Readable && !sent.destroyed) sent.on('error', noop).destroy(err);
