@@ -1,9 +1,10 @@
 import { Agent, type Dispatcher } from 'undici';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
+import { sleep } from '../../core/time.js';
 import { optionKeys, unknownOptions } from '../../core/validate.js';
 import { GroupedRecords } from '../grouped-records.js';
+import { reconnectBackoff } from '../reconnect-backoff.js';
 import type { Resolver, ResolverSink } from '../resolver.js';
-import { sleep } from '../sleep.js';
 import { type UpdatePolicy, validateUpdatePolicy } from '../update-guard.js';
 import { type ConsulParseOptions, nextConsulIndex, parseConsulHealth } from './consul-format.js';
 
@@ -91,14 +92,13 @@ export function consulEndpoints(options: ConsulEndpointsOptions): Resolver {
       const service = options.service ?? meshService;
       const origin = options.address.replace(/\/+$/, '');
       const waitSeconds = options.waitSeconds ?? 60;
-      const maxBackoffMs = options.maxBackoffMs ?? 10_000;
       const dispatcher = options.dispatcher ?? new Agent();
       const abort = new AbortController();
       const headers: Record<string, string> = {};
       if (options.token) headers['x-consul-token'] = options.token;
       let index = 0;
       const answers = new GroupedRecords(sink);
-      let backoffMs = 250;
+      const backoff = reconnectBackoff(250, options.maxBackoffMs ?? 10_000);
 
       const query = async (): Promise<void> => {
         const params = new URLSearchParams({ passing: 'true', wait: `${waitSeconds}s` });
@@ -141,17 +141,19 @@ export function consulEndpoints(options: ConsulEndpointsOptions): Resolver {
       };
 
       const loop = async (): Promise<void> => {
+        let waitMs = 0;
         while (!abort.signal.aborted) {
           try {
+            // The wait is inside the try: closing aborts it, and the catch below ends the loop.
+            if (waitMs > 0) await sleep(waitMs, abort.signal);
             await query();
-            backoffMs = 250;
+            backoff.reset();
             // Without a usable X-Consul-Index the query cannot block: pace it instead of spinning.
-            if (index === 0) await sleep(1000, abort.signal);
+            waitMs = index === 0 ? 1000 : 0;
           } catch (err) {
             if (abort.signal.aborted) return;
             sink.error(err as Error);
-            await sleep(backoffMs * (0.5 + Math.random() / 2), abort.signal);
-            backoffMs = Math.min(backoffMs * 2, maxBackoffMs);
+            waitMs = backoff.next();
           }
         }
       };

@@ -1,5 +1,6 @@
 import { promises as dns, type RecordWithTtl } from 'node:dns';
 import { isIP } from 'node:net';
+import { Backoff } from '../../core/backoff.js';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
 import { optionKeys, unknownOptions } from '../../core/validate.js';
 import type { EndpointRecord } from '../endpoint.js';
@@ -143,7 +144,8 @@ function pollingResolver(
       const resolver = new dns.Resolver({ timeout: options.timeoutMs ?? 2000, tries: options.tries ?? 2 });
       if (options.servers) resolver.setServers([...options.servers]);
       let closed = false;
-      let failures = 0;
+      // Without jitter: minTtlMs promises never to re-resolve sooner, after a failure too.
+      const backoff = new Backoff({ baseMs: minMs, maxMs, jitter: 0 });
       let timer: NodeJS.Timeout | undefined;
       let inFlight: Promise<void> | undefined;
       const schedule = (ms: number) => {
@@ -157,14 +159,14 @@ function pollingResolver(
         try {
           const answer = await query(resolver);
           if (closed) return;
-          failures = 0;
+          backoff.reset();
           for (const failure of answer.failures) sink.error(failure);
           sink.update(answer.endpoints);
           schedule(Math.min(maxMs, Math.max(minMs, answer.ttlSeconds * 1000)));
         } catch (err) {
           if (closed) return;
           sink.error(err as Error);
-          schedule(Math.min(maxMs, minMs * 2 ** failures++));
+          schedule(backoff.next());
         }
       };
       inFlight = tick();

@@ -1,4 +1,7 @@
+import type { Backoff } from '../../core/backoff.js';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
+import { sleep } from '../../core/time.js';
+import { reconnectBackoff } from '../reconnect-backoff.js';
 import { type EtcdEvent, type EtcdKeyValue, encode, parseWatchMessage, prefixRangeEnd } from './codec.js';
 import type { EtcdClient } from './etcd-client.js';
 
@@ -48,17 +51,14 @@ export class EtcdWatch {
   readonly #client: EtcdClient;
   readonly #prefix: string;
   readonly #handlers: EtcdWatchHandlers;
-  readonly #minBackoffMs: number;
-  readonly #maxBackoffMs: number;
+  readonly #backoff: Backoff;
   readonly #livenessCheckMs: number;
   readonly #forget: (watch: EtcdWatch) => void;
   readonly #done: Promise<void>;
   #next: number | undefined;
-  #backoffMs: number;
-  #closed = false;
+  /** Aborted by `close()`: ends the reconnection wait at once. */
+  readonly #closing = new AbortController();
   #abort: AbortController | undefined;
-  #wake: (() => void) | undefined;
-  #sleepTimer: NodeJS.Timeout | undefined;
 
   /** @internal Use {@link EtcdClient.watch}. */
   constructor(
@@ -71,10 +71,8 @@ export class EtcdWatch {
     this.#client = client;
     this.#prefix = prefix;
     this.#handlers = handlers;
-    this.#minBackoffMs = options.minBackoffMs ?? 100;
-    this.#maxBackoffMs = options.maxBackoffMs ?? 5000;
+    this.#backoff = reconnectBackoff(options.minBackoffMs ?? 100, options.maxBackoffMs ?? 5000);
     this.#livenessCheckMs = options.livenessCheckMs ?? 30_000;
-    this.#backoffMs = this.#minBackoffMs;
     this.#next = options.startRevision;
     this.#forget = forget;
     this.#done = this.#run();
@@ -88,18 +86,24 @@ export class EtcdWatch {
   /** Stops the watch and waits until its stream and timers are gone. */
   async close(): Promise<void> {
     if (!this.#closed) {
-      this.#closed = true;
+      this.#closing.abort();
       this.#abort?.abort();
-      clearTimeout(this.#sleepTimer);
-      this.#wake?.();
       this.#forget(this);
     }
     await this.#done;
   }
 
+  get #closed(): boolean {
+    return this.#closing.signal.aborted;
+  }
+
   async #run(): Promise<void> {
+    let waitMs = 0;
     while (!this.#closed) {
       try {
+        // The wait is inside the try: closing aborts it, and the catch below ends the loop.
+        if (waitMs > 0) await sleep(waitMs, this.#closing.signal);
+        waitMs = 0;
         if (this.#next === undefined) await this.#resync();
         if (this.#closed) return;
         await this.#follow(this.#next!);
@@ -112,8 +116,7 @@ export class EtcdWatch {
           continue;
         }
         this.#report(err as Error);
-        await this.#sleep(this.#backoffMs * (0.5 + Math.random() / 2));
-        this.#backoffMs = Math.min(this.#backoffMs * 2, this.#maxBackoffMs);
+        waitMs = this.#backoff.next();
       }
     }
   }
@@ -217,7 +220,7 @@ export class EtcdWatch {
         `etcd canceled the watch on '${this.#prefix}'${message.cancelReason ? `: ${message.cancelReason}` : ''}.`,
       );
     }
-    if (message.created) this.#backoffMs = this.#minBackoffMs;
+    if (message.created) this.#backoff.reset();
     if (message.events.length === 0) return;
     let last = this.#next ?? 0;
     for (const event of message.events) last = Math.max(last, event.kv.modRevision);
@@ -240,12 +243,5 @@ export class EtcdWatch {
     } catch {
       // An error handler that throws has nowhere left to report to.
     }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.#wake = resolve;
-      this.#sleepTimer = setTimeout(resolve, ms);
-    });
   }
 }

@@ -1,5 +1,7 @@
 import { ErrorCode, TrellisError } from '../../core/errors.js';
+import { sleep } from '../../core/time.js';
 import { type EndpointRecord, parseEndpoint } from '../endpoint.js';
+import { reconnectBackoff } from '../reconnect-backoff.js';
 import type { EtcdClient } from './etcd-client.js';
 import type { EtcdLease } from './etcd-lease.js';
 import { DEFAULT_ETCD_PREFIX, servicePrefix } from './etcd-resolver.js';
@@ -32,7 +34,8 @@ export class EtcdRegistration {
   readonly #value: string;
   #lease: EtcdLease | undefined;
   #renewing: Promise<void> | undefined;
-  #closed = false;
+  /** Aborted by `close()`: ends a re-registration's wait at once. */
+  readonly #closing = new AbortController();
 
   /** @internal Use {@link registerEndpoint}. */
   constructor(options: RegistrationOptions, key: string, value: string) {
@@ -71,7 +74,7 @@ export class EtcdRegistration {
    */
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.#closed = true;
+    this.#closing.abort();
     await this.#renewing;
     try {
       await this.#lease?.revoke();
@@ -85,21 +88,29 @@ export class EtcdRegistration {
     }
   }
 
+  get #closed(): boolean {
+    return this.#closing.signal.aborted;
+  }
+
   #reRegister(): void {
     if (this.#closed) return;
-    const attempt = async (delayMs: number): Promise<void> => {
+    const attempt = async (): Promise<void> => {
+      const backoff = reconnectBackoff(200, 5000);
+      let waitMs = 0;
       while (!this.#closed) {
         try {
+          // The wait is inside the try: closing aborts it, and the catch below ends the loop.
+          if (waitMs > 0) await sleep(waitMs, this.#closing.signal);
           await this.register();
           return;
         } catch (err) {
+          if (this.#closed) return;
           this.#options.onError?.(err as Error);
-          await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
-          delayMs = Math.min(delayMs * 2, 5000);
+          waitMs = backoff.next();
         }
       }
     };
-    this.#renewing = attempt(200).finally(() => {
+    this.#renewing = attempt().finally(() => {
       this.#renewing = undefined;
     });
   }

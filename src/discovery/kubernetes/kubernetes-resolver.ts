@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { Agent, type Dispatcher } from 'undici';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
+import { sleep } from '../../core/time.js';
 import { optionKeys, unknownOptions } from '../../core/validate.js';
 import { GroupedRecords } from '../grouped-records.js';
+import { reconnectBackoff } from '../reconnect-backoff.js';
 import type { Resolver, ResolverSink } from '../resolver.js';
-import { sleep } from '../sleep.js';
 import { type UpdatePolicy, validateUpdatePolicy } from '../update-guard.js';
 import { parseEndpointSlice, parseWatchEvent } from './endpoint-slice.js';
 
@@ -117,7 +118,7 @@ export function kubernetesEndpoints(options: KubernetesEndpointsOptions): Resolv
       // Each slice is a group: a watch event costs what its slice costs, not the whole service.
       const slices = new GroupedRecords(sink);
       let resourceVersion: string | undefined;
-      let backoffMs = 250;
+      const backoff = reconnectBackoff(250, options.maxBackoffMs ?? 10_000);
 
       const get = async (path: string, timeoutMs: number): Promise<Dispatcher.ResponseData> => {
         const headers: Record<string, string> = { accept: 'application/json' };
@@ -197,7 +198,7 @@ export function kubernetesEndpoints(options: KubernetesEndpointsOptions): Resolv
                 );
               }
               resourceVersion = event.resourceVersion;
-              backoffMs = 250;
+              backoff.reset();
               if (event.type === 'BOOKMARK') continue;
               if (event.type === 'DELETED') {
                 const name = (event.object as { metadata?: { name?: unknown } }).metadata?.name;
@@ -220,8 +221,12 @@ export function kubernetesEndpoints(options: KubernetesEndpointsOptions): Resolv
       };
 
       const loop = async (): Promise<void> => {
+        let waitMs = 0;
         while (!abort.signal.aborted) {
           try {
+            // The wait is inside the try: closing aborts it, and the catch below ends the loop.
+            if (waitMs > 0) await sleep(waitMs, abort.signal);
+            waitMs = 0;
             if (resourceVersion === undefined) await list();
             await watch();
           } catch (err) {
@@ -231,8 +236,7 @@ export function kubernetesEndpoints(options: KubernetesEndpointsOptions): Resolv
               continue;
             }
             sink.error(err as Error);
-            await sleep(backoffMs * (0.5 + Math.random() / 2), abort.signal);
-            backoffMs = Math.min(backoffMs * 2, options.maxBackoffMs ?? 10_000);
+            waitMs = backoff.next();
           }
         }
       };
