@@ -60,3 +60,48 @@ export function sleep(ms: number, signal: SignalLike | undefined): Promise<void>
     onAbort(signal, cancel);
   });
 }
+
+/** A timer from {@link Timers}: cancel it with {@link Timers.clear}. */
+export interface Timer {
+  /** Lets the process exit while the timer is pending (as Node's `Timeout.unref`); returns the timer. */
+  unref(): Timer;
+}
+
+/**
+ * A clock that can also wake you: the time (`now`, the same time base as {@link Clock}) and
+ * timers on that time base. Components with timers of their own (the health layer's ticker, the
+ * hedge layer's backup timer, the deadline wheel) take one, so a test can move time by hand
+ * instead of waiting; the default is `performance.now` with Node's own timers.
+ */
+export interface Timers {
+  /** The current time in ms; called on its own (as a {@link Clock}), so it must not need `this`. */
+  readonly now: Clock;
+  /** Calls `callback(arg)` once, `ms` from now. */
+  setTimeout<A>(callback: (arg: A) => void, ms: number, arg: A): Timer;
+  /** Calls `callback(arg)` every `ms` from now on, until cleared. */
+  setInterval<A>(callback: (arg: A) => void, ms: number, arg: A): Timer;
+  /** Cancels a timer of either kind; a no-op for `undefined` or a timer that has fired. */
+  clear(timer: Timer | undefined): void;
+}
+
+/**
+ * The real {@link Timers}: `performance.now()` and Node's own timers, called directly (no
+ * wrapper), so a component using the default costs what calling them itself would.
+ */
+export const systemTimers: Timers = {
+  now: monotonicClock,
+  setTimeout,
+  setInterval,
+  // Node's clearTimeout clears intervals too; the timers it is given are the Timeouts made above.
+  clear: clearTimeout as Timers['clear'],
+};
+
+/**
+ * The {@link Timers} a component uses for a `clock` option that may be a plain {@link Clock}
+ * (time only: the timers stay real) or a whole {@link Timers}.
+ */
+export function timersOf(clock: Clock | Timers | undefined): Timers {
+  if (clock === undefined) return systemTimers;
+  if (typeof clock === 'function') return { ...systemTimers, now: clock };
+  return clock;
+}

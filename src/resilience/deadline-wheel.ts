@@ -1,3 +1,5 @@
+import { type Clock, systemTimers, type Timer, type Timers, timersOf } from '../core/time.js';
+
 /**
  * Something that must be told when its deadline passes. The wheel links its entries into its
  * slots' lists through these fields (an intrusive list: adding and removing an entry allocates
@@ -38,17 +40,20 @@ export class DeadlineWheel {
   #pending = 0;
   /** The next absolute slot to walk. */
   #cursor = 0;
-  #timer: NodeJS.Timeout | undefined = undefined;
+  #timer: Timer | undefined = undefined;
   /** The entries of the slot being expired, reused from tick to tick. */
   readonly #due: WheelEntry[] = [];
-  readonly #now: () => number;
+  readonly #timers: Timers;
 
-  /** @param now - the clock deadlines are on (`performance.now()` ms); a test may drive its own */
-  constructor(now: () => number = () => performance.now()) {
-    this.#now = now;
+  /**
+   * @param clock - the clock deadlines are on and the interval runs on (`performance.now()` and
+   *   Node's timers by default); a test may pass a plain clock and tick by hand, or whole timers
+   */
+  constructor(clock: Clock | Timers = systemTimers) {
+    this.#timers = timersOf(clock);
   }
 
-  /** Schedules `entry` to expire at `deadline` (`performance.now()` ms). */
+  /** Schedules `entry` to expire at `deadline` (ms on the wheel's clock, `performance.now()` by default). */
   add(entry: WheelEntry, deadline: number): void {
     if (this.#timer === undefined) this.#start();
     let slot = Math.ceil(deadline / SLOT_MS);
@@ -95,19 +100,19 @@ export class DeadlineWheel {
   }
 
   #start(): void {
-    this.#cursor = Math.floor(this.#now() / SLOT_MS);
-    this.#timer = setInterval(tick, SLOT_MS, this);
+    this.#cursor = Math.floor(this.#timers.now() / SLOT_MS);
+    this.#timer = this.#timers.setInterval(tick, SLOT_MS, this);
     this.#timer.unref();
   }
 
   #stop(): void {
-    clearInterval(this.#timer);
+    this.#timers.clear(this.#timer);
     this.#timer = undefined;
   }
 
   /** Expires everything in the slots that have come due. */
   tick(): void {
-    const due = Math.floor(this.#now() / SLOT_MS);
+    const due = Math.floor(this.#timers.now() / SLOT_MS);
     // Behind by a turn or more (a long stall): each ring position is walked once.
     const last = Math.min(due, this.#cursor + RING_SIZE - 1);
     for (; this.#cursor <= last; this.#cursor++) this.#expireAt(this.#cursor & RING_MASK, due);

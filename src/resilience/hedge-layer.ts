@@ -3,6 +3,7 @@ import type { RequestContext } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import { LatencyWindow } from '../core/latency-window.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
+import { type Clock, type Timer, type Timers, timersOf } from '../core/time.js';
 import { invalidLayer, optionKeys, unknownOptions } from '../core/validate.js';
 import { restampTimeout } from './deadline-layer.js';
 import { isReplayable } from './replayable-body.js';
@@ -44,11 +45,12 @@ export interface HedgeOptions {
    */
   windowMs?: number;
   /**
-   * Clock in ms (for tests).
+   * The clock latencies are measured on and the backup timer runs on. A plain {@link Clock}
+   * replaces the time only; {@link Timers} (for tests, a hand-moved one) drive the timer too.
    *
-   * @defaultValue `performance.now`
+   * @defaultValue `performance.now` and Node's timers
    */
-  now?: () => number;
+  clock?: Clock | Timers;
 }
 
 const HEDGE_KEYS = optionKeys<HedgeOptions>({
@@ -57,7 +59,7 @@ const HEDGE_KEYS = optionKeys<HedgeOptions>({
   maxExtraLoad: true,
   minSamples: true,
   windowMs: true,
-  now: true,
+  clock: true,
 });
 
 /** Lists what is wrong with hedging options, each as a sentence the user can act on. */
@@ -94,7 +96,6 @@ function forkContext(ctx: RequestContext): RequestContext {
 /** One attempt of a hedged request: its context, its cancel token, and its outcome. */
 class Attempt {
   readonly token = new CancelToken();
-  readonly started = performance.now();
   done = false;
   response: MeshResponse | undefined = undefined;
   error: unknown = undefined;
@@ -103,6 +104,7 @@ class Attempt {
   constructor(
     readonly ctx: RequestContext,
     parent: RequestContext['signal'],
+    readonly started: number,
   ) {
     const token = this.token;
     const cancel = () => token.abort(((parent as CancelToken).reason as Error | undefined) ?? callerAborted);
@@ -127,6 +129,7 @@ interface HedgeConfig {
   readonly window: LatencyWindow;
   readonly budget: RetryBudget;
   readonly service: ServiceHandle;
+  readonly timers: Timers;
 }
 
 class HedgedRequest {
@@ -134,7 +137,7 @@ class HedgedRequest {
   readonly #ctx: RequestContext;
   readonly #parentSignal: RequestContext['signal'];
   readonly #attempts: Attempt[] = [];
-  readonly #timer: NodeJS.Timeout;
+  readonly #timer: Timer;
   #settled = false;
   #resolve!: (response: MeshResponse) => void;
   #reject!: (err: unknown) => void;
@@ -149,11 +152,11 @@ class HedgedRequest {
       this.#reject = reject;
     });
     this.#launch(ctx);
-    this.#timer = setTimeout(launchBackup, delayMs, this);
+    this.#timer = config.timers.setTimeout(launchBackup, delayMs, this);
   }
 
   #launch(ctx: RequestContext): void {
-    const attempt = new Attempt(ctx, this.#parentSignal);
+    const attempt = new Attempt(ctx, this.#parentSignal, this.#config.timers.now());
     this.#attempts.push(attempt);
     this.#config.next(ctx).then(
       (response) => this.#finish(attempt, response, undefined),
@@ -164,6 +167,7 @@ class HedgedRequest {
   /** Sends the backup if the request is still open, the budget allows and the deadline leaves time. */
   backup(): void {
     const ctx = this.#ctx;
+    // Deadlines are on performance.now()'s clock whatever clock measures latencies.
     if (this.#settled || this.#attempts.length > 1 || performance.now() >= ctx.deadline) return;
     if (!this.#config.budget.tryWithdraw()) return;
     const backup = forkContext(ctx);
@@ -179,7 +183,7 @@ class HedgedRequest {
     attempt.response = response;
     attempt.error = error;
     if (response !== undefined && response.statusCode < 500)
-      this.#config.window.record(performance.now() - attempt.started);
+      this.#config.window.record(this.#config.timers.now() - attempt.started);
     if (this.#settled) {
       if (response !== undefined) response.body.dump({ limit: 65_536 }).catch(() => {});
       attempt.unlink?.();
@@ -198,7 +202,7 @@ class HedgedRequest {
     if (winner !== this.#attempts[0] && winner.response !== undefined) {
       this.#config.service.events.emit('hedge', this.#config.service.name, 'won');
     }
-    clearTimeout(this.#timer);
+    this.#config.timers.clear(this.#timer);
     const ctx = this.#ctx;
     ctx.signal = this.#parentSignal;
     ctx.endpoint = winner.ctx.endpoint;
@@ -240,23 +244,24 @@ export function hedging(options: HedgeOptions = {}): Layer {
     name: HEDGE_LAYER,
     wrap(next: Service, service: ServiceHandle): Service {
       if (options.enabled === false) return next;
+      const timers = timersOf(options.clock);
       const window = new LatencyWindow({
         quantile: options.quantile,
         minSamples: options.minSamples,
         windowMs: options.windowMs,
-        now: options.now,
+        now: timers.now,
       });
       const budget = new RetryBudget({
         percent: options.maxExtraLoad ?? 0.05,
         minPerSecond: 0,
-        now: options.now,
+        now: timers.now,
       });
-      const config: HedgeConfig = { next, window, budget, service };
+      const config: HedgeConfig = { next, window, budget, service, timers };
 
       async function measured(ctx: RequestContext): Promise<MeshResponse> {
-        const started = performance.now();
+        const started = timers.now();
         const response = await next(ctx);
-        if (response.statusCode < 500) window.record(performance.now() - started);
+        if (response.statusCode < 500) window.record(timers.now() - started);
         return response;
       }
 

@@ -19,7 +19,7 @@ export {
   upstreamFailure,
   upstreamRejected,
 } from '../core/outcome.js';
-export { type Clock, monotonicClock, type Random } from '../core/time.js';
+export { type Clock, monotonicClock, type Random, type Timer, type Timers } from '../core/time.js';
 // Circuit breaking, concurrency control and client-side limits.
 export {
   BREAKER_LAYER,

@@ -10,6 +10,7 @@ import type { MeshEvents } from '../../src/core/events.js';
 import { EndpointRuntimeHandle } from '../../src/service/endpoint-handle.js';
 import type { MeshEndpoint } from '../../src/service/mesh-endpoint.js';
 import { endpoints, request } from '../support/balancer-endpoints.js';
+import { ManualClock } from '../support/manual-clock.js';
 
 /**
  * A detector over a real balancer and event emitter, driven by a hand-moved clock. Each endpoint
@@ -186,6 +187,37 @@ describe('the health layer', () => {
     await attempt();
     expect(set[0]!.state).toBe('ejected');
     for (const cleanup of cleanups) await cleanup(); // stops the layer's timers
+  });
+
+  it("ends an ejection on the layer's own ticker, driven by the clock it was given, and stops it on close", async () => {
+    const { set, balancer } = setup(4);
+    const clock = new ManualClock();
+    const cleanups: Array<() => void | Promise<void>> = [];
+    const owner = {
+      name: 'svc',
+      balancer,
+      events: new EventEmitter<MeshEvents>(),
+      endpoints: () => set,
+      onClose: (c: () => void) => cleanups.push(c),
+      statusChanged: () => balancer.update(set),
+    };
+    const layer = healthLayer({ consecutiveFailures: 1, baseEjectionMs: 2_000, slowStartMs: 0, clock });
+    const service = layer.wrap(
+      () => Promise.resolve({ statusCode: 503 }) as never,
+      new EndpointRuntimeHandle(owner, set[0]!),
+    );
+    const ctx = request();
+    ctx.endpoint = set[0];
+    await service(ctx);
+    expect(set[0]!.state).toBe('ejected');
+    await clock.advance(1_999);
+    expect(set[0]!.state).toBe('ejected');
+    // The next tick (every 250 ms) after the ejection time returns it.
+    await clock.advance(250);
+    expect(set[0]!.state).toBe('active');
+    expect(clock.pending).toBe(1);
+    for (const cleanup of cleanups) await cleanup();
+    expect(clock.pending).toBe(0);
   });
 
   it('refuses to be built above the balance layer, where it would not see one endpoint', () => {

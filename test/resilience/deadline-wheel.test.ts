@@ -1,10 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DeadlineWheel, WheelEntry } from '../../src/resilience/deadline-wheel.js';
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+import { ManualClock } from '../support/manual-clock.js';
 
 class Item extends WheelEntry {
   fired = 0;
@@ -19,42 +16,65 @@ class Item extends WheelEntry {
 }
 
 describe('DeadlineWheel', () => {
-  it('expires items in deadline order, no earlier than their deadline', async () => {
-    const wheel = new DeadlineWheel();
+  /** A wheel on a hand-moved clock, starting at an odd time so slots do not line up with 0. */
+  function manualWheel() {
+    const clock = new ManualClock(1_001);
+    return { clock, wheel: new DeadlineWheel(clock) };
+  }
+
+  it('expires items in deadline order, no earlier than their deadline and at most one slot late', async () => {
+    const { clock, wheel } = manualWheel();
     const fired: Array<{ name: string; at: number; deadline: number }> = [];
-    const start = performance.now();
+    const start = clock.now();
     for (const [name, offset] of [
       ['late', 60],
       ['early', 20],
       ['middle', 40],
     ] as const) {
       const deadline = start + offset;
-      wheel.add(new Item(() => fired.push({ name, at: performance.now(), deadline })), deadline);
+      wheel.add(new Item(() => fired.push({ name, at: clock.now(), deadline })), deadline);
     }
-    await sleep(150);
+    await clock.advance(19);
+    expect(fired).toEqual([]);
+    await clock.advance(60);
     expect(fired.map((f) => f.name)).toEqual(['early', 'middle', 'late']);
-    for (const f of fired) expect(f.at).toBeGreaterThanOrEqual(f.deadline - 4);
+    for (const f of fired) {
+      expect(f.at).toBeGreaterThanOrEqual(f.deadline);
+      expect(f.at).toBeLessThanOrEqual(f.deadline + 4);
+    }
     expect(wheel.pending).toBe(0);
   });
 
   it('never fires a removed item, and stops ticking once nothing is pending', async () => {
-    const wheel = new DeadlineWheel();
+    const { clock, wheel } = manualWheel();
     const item = new Item();
-    wheel.add(item, performance.now() + 10);
+    wheel.add(item, clock.now() + 10);
+    expect(wheel.ticking).toBe(true);
     wheel.remove(item);
     wheel.remove(item);
     expect(wheel.pending).toBe(0);
-    await sleep(40);
+    await clock.advance(40);
     expect(item.fired).toBe(0);
     expect(wheel.ticking).toBe(false);
+    expect(clock.pending).toBe(0);
   });
 
   it('fires an item whose deadline has already passed on the next tick', async () => {
-    const wheel = new DeadlineWheel();
+    const { clock, wheel } = manualWheel();
     const item = new Item();
-    wheel.add(item, performance.now() - 1000);
-    await sleep(20);
+    wheel.add(item, clock.now() - 1000);
+    expect(item.fired).toBe(0);
+    await clock.advance(4);
     expect(item.fired).toBe(1);
+  });
+
+  it('runs on the real clock by default: an item expires without anyone moving time', async () => {
+    const wheel = new DeadlineWheel();
+    const deadline = performance.now() + 5;
+    const expired = new Promise<number>((resolve) =>
+      wheel.add(new Item(() => resolve(performance.now())), deadline),
+    );
+    expect(await expired).toBeGreaterThanOrEqual(deadline);
   });
 
   it('does not tell an entry that an earlier expiry on the same tick released', () => {

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roundRobin } from '../../src/balancers/round-robin.js';
 import { ErrorCode, isTrellisError } from '../../src/core/errors.js';
@@ -7,6 +6,7 @@ import { Mesh } from '../../src/mesh/mesh.js';
 import { hedging } from '../../src/resilience/hedge-layer.js';
 import { retries } from '../../src/resilience/retry-layer.js';
 import { type CountingUpstream, startCounting } from '../support/resilience-upstreams.js';
+import { until } from '../support/until.js';
 
 let a: CountingUpstream;
 let b: CountingUpstream;
@@ -102,12 +102,10 @@ describe('hedging', () => {
       const controller = new AbortController();
       const pending = mesh.fetch('http://hedged/work', { signal: controller.signal });
       // Both endpoints hang: the backup goes out after the p90 of the warm-up latencies.
-      for (let waited = 0; inflight() < 2 && waited < 2000; waited += 10) await sleep(10);
-      expect(inflight()).toBe(2);
+      await until(() => inflight() === 2, 'the primary and its backup in flight', 2000);
       controller.abort();
       await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
-      for (let waited = 0; inflight() > 0 && waited < 1000; waited += 10) await sleep(10);
-      expect(inflight()).toBe(0);
+      await until(() => inflight() === 0, 'both attempts cancelled', 1000);
     } finally {
       await Promise.all([a.mode('ok'), b.mode('ok')]);
     }

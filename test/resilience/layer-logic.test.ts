@@ -14,6 +14,7 @@ import { deadlines } from '../../src/resilience/deadline-layer.js';
 import { hedging } from '../../src/resilience/hedge-layer.js';
 import { runInbound } from '../../src/resilience/inbound.js';
 import { TIMEOUT_HEADER } from '../../src/resilience/timeout-header.js';
+import { ManualClock } from '../support/manual-clock.js';
 
 const events = new EventEmitter3<MeshEvents>();
 const handle = { name: 's', events } as unknown as ServiceHandle;
@@ -85,27 +86,40 @@ describe('deadline layer (in-process next)', () => {
   });
 });
 
-describe('hedge layer (in-process next)', () => {
+describe('hedge layer (in-process next, on a hand-moved clock)', () => {
   /** A hedged service whose attempts are answered by `answers[i]` (called with the attempt's signal). */
   function hedged(answers: Array<(signal: EventEmitter) => Promise<MeshResponse>>) {
     let i = 0;
     const next: Service = (ctx) => answers[Math.min(i++, answers.length - 1)]!(ctx.signal as EventEmitter);
-    const call = hedging({ minSamples: 2, maxExtraLoad: 1 }).wrap(next, handle);
+    const call = hedging({ minSamples: 2, maxExtraLoad: 1, clock }).wrap(next, handle);
     return { call, attempts: () => i };
   }
 
+  const clock = new ManualClock();
+
   const answerAfter = (ms: number, value: () => MeshResponse | Error) => () =>
     new Promise<MeshResponse>((resolve, reject) =>
-      setTimeout(() => {
-        const v = value();
-        if (v instanceof Error) reject(v);
-        else resolve(v);
-      }, ms),
+      clock.setTimeout(
+        () => {
+          const v = value();
+          if (v instanceof Error) reject(v);
+          else resolve(v);
+        },
+        ms,
+        undefined,
+      ),
     );
 
+  /** Calls the service and moves the clock on by `ms` before waiting for the answer. */
+  async function callFor(call: Service, ms: number, init: { method?: string; signal?: AbortSignal } = {}) {
+    const answer = call(new RequestContext({ service: 's', path: '/', ...init }));
+    await clock.advance(ms);
+    return answer;
+  }
+
   async function warm(call: Service): Promise<void> {
-    // Two fast answers (the minimum sample count) teach the window a p95 of a few ms.
-    for (let k = 0; k < 2; k++) await call(new RequestContext({ service: 's', path: '/' }));
+    // Two 1 ms answers (the minimum sample count) teach the window a p95 of 1 ms.
+    for (let k = 0; k < 2; k++) await callFor(call, 1);
   }
 
   it('takes the backup when the primary is slow, cancels the primary, and reports both', async () => {
@@ -118,17 +132,25 @@ describe('hedge layer (in-process next)', () => {
         });
       });
     const fast = answerAfter(1, () => response(200));
-    const { call } = hedged([fast, fast, slow, answerAfter(5, () => response(201))]);
+    const { call, attempts } = hedged([fast, fast, slow, answerAfter(5, () => response(201))]);
     await warm(call);
     const reported: string[] = [];
     const onHedge = (_service: string, outcome: string) => reported.push(outcome);
     events.on('hedge', onHedge);
-    const res = await call(new RequestContext({ service: 's', path: '/' }));
+    const answer = call(new RequestContext({ service: 's', path: '/' }));
+    // Before the p95 (1 ms) has passed, only the primary is out.
+    await clock.advance(0);
+    expect(attempts()).toBe(3);
+    await clock.advance(1);
+    expect(attempts()).toBe(4);
+    await clock.advance(5);
+    const res = await answer;
     events.off('hedge', onHedge);
     expect(res.statusCode).toBe(201);
     expect(reported).toEqual(['sent', 'won']);
     expect(cancelled).toHaveLength(1);
     expect(isTrellisError(cancelled[0], ErrorCode.Aborted)).toBe(true);
+    expect(clock.pending).toBe(0);
   });
 
   it('waits for the backup when the primary fails while the backup is running', async () => {
@@ -140,7 +162,7 @@ describe('hedge layer (in-process next)', () => {
       answerAfter(100, () => response(202)),
     ]);
     await warm(call);
-    expect((await call(new RequestContext({ service: 's', path: '/' }))).statusCode).toBe(202);
+    expect((await callFor(call, 200)).statusCode).toBe(202);
   });
 
   it('returns the 5xx answer rather than the error when both attempts fail', async () => {
@@ -152,7 +174,7 @@ describe('hedge layer (in-process next)', () => {
       answerAfter(100, () => new TrellisError(ErrorCode.UpstreamUnavailable, 'down')),
     ]);
     await warm(call);
-    expect((await call(new RequestContext({ service: 's', path: '/' }))).statusCode).toBe(503);
+    expect((await callFor(call, 200)).statusCode).toBe(503);
   });
 
   it('dumps the body of a losing answer that arrives after the winner', async () => {
@@ -161,9 +183,10 @@ describe('hedge layer (in-process next)', () => {
     const { call } = hedged([fast, fast, answerAfter(80, () => late), answerAfter(2, () => response(204))]);
     await warm(call);
     // The primary ignores its cancel signal here, as a server that answers anyway would.
-    const res = await call(new RequestContext({ service: 's', path: '/' }));
+    const res = await callFor(call, 3);
     expect(res.statusCode).toBe(204);
-    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect((late.body as unknown as FakeBody).dumped).toBe(false);
+    await clock.advance(80);
     expect((late.body as unknown as FakeBody).dumped).toBe(true);
   });
 
@@ -181,7 +204,7 @@ describe('hedge layer (in-process next)', () => {
     await warm(call);
     const caller = new AbortController();
     caller.abort();
-    await call(new RequestContext({ service: 's', path: '/', signal: caller.signal }));
+    await callFor(call, 0, { signal: caller.signal });
     expect(seen).toEqual([true]);
   });
 
@@ -189,7 +212,7 @@ describe('hedge layer (in-process next)', () => {
     const fast = answerAfter(1, () => response(200));
     const { call, attempts } = hedged([fast, fast, answerAfter(80, () => response(200))]);
     await warm(call);
-    await call(new RequestContext({ service: 's', method: 'POST', path: '/' }));
+    await callFor(call, 80, { method: 'POST' });
     expect(attempts()).toBe(3);
   });
 });

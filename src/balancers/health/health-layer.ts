@@ -11,6 +11,7 @@ import { isLocalError } from '../../core/outcome.js';
 import { invalidLayer } from '../../core/validate.js';
 import { checkEndpoint } from './active-check.js';
 import {
+  type ActiveCheckOptions,
   checkHealthOptions,
   type HealthOptions,
   type ResolvedHealthOptions,
@@ -107,22 +108,32 @@ function startDetector(service: ServiceHandle, resolved: ResolvedHealthOptions):
     if (name === service.name) detector.sync();
   };
   service.events.on('endpoints', onEndpoints);
-  const ticker = setInterval(() => detector.tick(), TICK_MS).unref();
+  const timers = resolved.timers;
+  const ticker = timers.setInterval(tick, TICK_MS, detector).unref();
   const check = resolved.activeCheck;
-  const checker =
-    check &&
-    setInterval(() => {
-      for (const [endpoint, health] of detector.entries()) {
-        if (endpoint.endpoint.state === 'draining') continue;
-        void checkEndpoint(endpoint.endpoint, check).then((passed) =>
-          detector.checked(endpoint, health, passed),
-        );
-      }
-    }, check.intervalMs).unref();
+  const checker = check && timers.setInterval(checkAll, check.intervalMs, { detector, check }).unref();
   service.onClose(() => {
-    clearInterval(ticker);
-    if (checker) clearInterval(checker);
+    timers.clear(ticker);
+    if (checker) timers.clear(checker);
     service.events.off('endpoints', onEndpoints);
   });
   return detector;
+}
+
+function tick(detector: OutlierDetector): void {
+  detector.tick();
+}
+
+/** One round of active checks: every endpoint that is not draining. */
+function checkAll({
+  detector,
+  check,
+}: {
+  detector: OutlierDetector;
+  check: Required<ActiveCheckOptions>;
+}): void {
+  for (const [endpoint, health] of detector.entries()) {
+    if (endpoint.endpoint.state === 'draining') continue;
+    void checkEndpoint(endpoint.endpoint, check).then((passed) => detector.checked(endpoint, health, passed));
+  }
 }

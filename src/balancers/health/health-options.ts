@@ -1,4 +1,4 @@
-import type { Clock } from '../../core/time.js';
+import { type Clock, type Timers, timersOf } from '../../core/time.js';
 import { optionKeys, unknownOptions } from '../../core/validate.js';
 import { checkPositive } from '../options.js';
 
@@ -96,8 +96,14 @@ export interface HealthOptions {
   slowStartMinFactor?: number;
   /** Active HTTP checks (off by default). Ejected endpoints then return only after a check passes. */
   activeCheck?: ActiveCheckOptions;
-  /** Monotonic ms clock; inject one for deterministic tests. */
-  clock?: Clock;
+  /**
+   * The clock ejections, slow start and success-rate intervals are timed on, and that the
+   * layer's ticker and active checks run on. A plain {@link Clock} replaces the time only;
+   * {@link Timers} (for tests, a hand-moved one) drive the ticker and the checks too.
+   *
+   * @defaultValue `performance.now` and Node's timers
+   */
+  clock?: Clock | Timers;
 }
 
 /** {@link HealthOptions} with defaults applied. */
@@ -110,7 +116,7 @@ export interface ResolvedHealthOptions {
   readonly slowStartMs: number;
   readonly slowStartMinFactor: number;
   readonly activeCheck: Required<ActiveCheckOptions> | undefined;
-  readonly clock: Clock;
+  readonly timers: Timers;
 }
 
 /** Applies the defaults. */
@@ -143,7 +149,7 @@ export function resolveHealthOptions(options: HealthOptions): ResolvedHealthOpti
             timeoutMs: check.timeoutMs ?? 1_000,
             failures: check.failures ?? 2,
           },
-    clock: options.clock ?? (() => performance.now()),
+    timers: timersOf(options.clock),
   };
 }
 

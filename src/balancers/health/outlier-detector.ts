@@ -34,14 +34,14 @@ export class OutlierDetector {
   constructor(service: ServiceHandle, options: ResolvedHealthOptions) {
     this.#service = service;
     this.#options = options;
-    this.#intervalStart = options.clock();
+    this.#intervalStart = options.timers.now();
   }
 
   /**
    * Takes in an endpoint discovery is adding (its endpoint stack is being built): its health
    * state, and slow start once the service has had a first set.
    */
-  admit(endpoint: EndpointHandle, now = this.#options.clock()): EndpointHealth {
+  admit(endpoint: EndpointHandle, now = this.#options.timers.now()): EndpointHealth {
     const health = new EndpointHealth();
     this.#endpoints.set(endpoint, health);
     if (this.#seeded) this.#startSlowStart(endpoint, health, now);
@@ -72,7 +72,7 @@ export class OutlierDetector {
     health.failures++;
     health.consecutiveFailures++;
     if (health.onProbation || health.consecutiveFailures >= this.#options.consecutiveFailures) {
-      this.#eject(endpoint, health, 'consecutive-failures', this.#options.clock());
+      this.#eject(endpoint, health, 'consecutive-failures', this.#options.timers.now());
     }
   }
 
@@ -82,7 +82,7 @@ export class OutlierDetector {
     health.checkFailures = passed ? 0 : health.checkFailures + 1;
     const threshold = this.#options.activeCheck?.failures ?? Number.POSITIVE_INFINITY;
     if (!passed && health.checkFailures >= threshold) {
-      this.#eject(endpoint, health, 'active-check', this.#options.clock());
+      this.#eject(endpoint, health, 'active-check', this.#options.timers.now());
     }
   }
 
@@ -93,7 +93,7 @@ export class OutlierDetector {
 
   /** Returns endpoints whose ejection is over, advances slow start, and compares success rates. */
   tick(): void {
-    const now = this.#options.clock();
+    const now = this.#options.timers.now();
     for (const [endpoint, health] of this.#endpoints) {
       const state = endpoint.endpoint.state;
       if (state === 'ejected') {
