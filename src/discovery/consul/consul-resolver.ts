@@ -1,9 +1,9 @@
 import { Agent, type Dispatcher } from 'undici';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
-import { sleep } from '../../core/time.js';
 import { optionKeys, unknownOptions } from '../../core/validate.js';
 import { GroupedRecords } from '../grouped-records.js';
 import { reconnectBackoff } from '../reconnect-backoff.js';
+import { reconnectLoop } from '../reconnect-loop.js';
 import type { Resolver, ResolverSink } from '../resolver.js';
 import { type UpdatePolicy, validateUpdatePolicy } from '../update-guard.js';
 import { type ConsulParseOptions, nextConsulIndex, parseConsulHealth } from './consul-format.js';
@@ -140,24 +140,17 @@ export function consulEndpoints(options: ConsulEndpointsOptions): Resolver {
         answers.replaceGroup(service, endpoints);
       };
 
-      const loop = async (): Promise<void> => {
-        let waitMs = 0;
-        while (!abort.signal.aborted) {
-          try {
-            // The wait is inside the try: closing aborts it, and the catch below ends the loop.
-            if (waitMs > 0) await sleep(waitMs, abort.signal);
-            await query();
-            backoff.reset();
-            // Without a usable X-Consul-Index the query cannot block: pace it instead of spinning.
-            waitMs = index === 0 ? 1000 : 0;
-          } catch (err) {
-            if (abort.signal.aborted) return;
-            sink.error(err as Error);
-            waitMs = backoff.next();
-          }
-        }
-      };
-      const running = loop();
+      const running = reconnectLoop(
+        abort.signal,
+        backoff,
+        (err) => sink.error(err),
+        async () => {
+          await query();
+          backoff.reset();
+          // Without a usable X-Consul-Index the query cannot block: pace it instead of spinning.
+          return index === 0 ? 1000 : 0;
+        },
+      );
       return {
         async close() {
           abort.abort();

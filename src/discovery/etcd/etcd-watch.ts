@@ -1,7 +1,7 @@
 import type { Backoff } from '../../core/backoff.js';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
-import { sleep } from '../../core/time.js';
 import { reconnectBackoff } from '../reconnect-backoff.js';
+import { reconnectLoop } from '../reconnect-loop.js';
 import { type EtcdEvent, type EtcdKeyValue, encode, parseWatchMessage, prefixRangeEnd } from './codec.js';
 import type { EtcdClient } from './etcd-client.js';
 
@@ -97,28 +97,21 @@ export class EtcdWatch {
     return this.#closing.signal.aborted;
   }
 
-  async #run(): Promise<void> {
-    let waitMs = 0;
-    while (!this.#closed) {
+  #run(): Promise<void> {
+    const onError = (err: Error) => this.#report(err);
+    return reconnectLoop(this.#closing.signal, this.#backoff, onError, async () => {
       try {
-        // The wait is inside the try: closing aborts it, and the catch below ends the loop.
-        if (waitMs > 0) await sleep(waitMs, this.#closing.signal);
-        waitMs = 0;
         if (this.#next === undefined) await this.#resync();
-        if (this.#closed) return;
+        if (this.#closed) return 0;
         await this.#follow(this.#next!);
-        if (this.#closed) return;
-        throw new TrellisError(ErrorCode.DiscoveryFailed, `etcd closed the watch on '${this.#prefix}'.`);
       } catch (err) {
-        if (this.#closed) return;
-        if (err instanceof Compacted) {
-          this.#next = undefined;
-          continue;
-        }
-        this.#report(err as Error);
-        waitMs = this.#backoff.next();
+        if (!(err instanceof Compacted)) throw err;
+        this.#next = undefined; // the missed revisions are gone: read the prefix again, at once
+        return 0;
       }
-    }
+      if (this.#closed) return 0;
+      throw new TrellisError(ErrorCode.DiscoveryFailed, `etcd closed the watch on '${this.#prefix}'.`);
+    });
   }
 
   /** Reads the prefix page by page at one revision, then hands it over whole. */

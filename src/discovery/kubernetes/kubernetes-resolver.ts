@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { Agent, type Dispatcher } from 'undici';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
-import { sleep } from '../../core/time.js';
 import { optionKeys, unknownOptions } from '../../core/validate.js';
 import { GroupedRecords } from '../grouped-records.js';
 import { reconnectBackoff } from '../reconnect-backoff.js';
+import { reconnectLoop } from '../reconnect-loop.js';
 import type { Resolver, ResolverSink } from '../resolver.js';
 import { type UpdatePolicy, validateUpdatePolicy } from '../update-guard.js';
 import { parseEndpointSlice, parseWatchEvent } from './endpoint-slice.js';
@@ -220,27 +220,21 @@ export function kubernetesEndpoints(options: KubernetesEndpointsOptions): Resolv
         }
       };
 
-      const loop = async (): Promise<void> => {
-        let waitMs = 0;
-        while (!abort.signal.aborted) {
+      const running = reconnectLoop(
+        abort.signal,
+        backoff,
+        (err) => sink.error(err),
+        async () => {
           try {
-            // The wait is inside the try: closing aborts it, and the catch below ends the loop.
-            if (waitMs > 0) await sleep(waitMs, abort.signal);
-            waitMs = 0;
             if (resourceVersion === undefined) await list();
             await watch();
           } catch (err) {
-            if (abort.signal.aborted) return;
-            if (err instanceof Gone && resourceVersion !== undefined) {
-              resourceVersion = undefined; // the watch's history expired: relist at once
-              continue;
-            }
-            sink.error(err as Error);
-            waitMs = backoff.next();
+            if (!(err instanceof Gone) || resourceVersion === undefined) throw err;
+            resourceVersion = undefined; // the watch's history expired: relist at once
           }
-        }
-      };
-      const running = loop();
+          return 0;
+        },
+      );
       return {
         async close() {
           abort.abort();
