@@ -8,6 +8,7 @@ import {
   type MeshEndpoint,
 } from '../../src/index.js';
 import { manualResolver } from '../support/manual-resolver.js';
+import { nextEvent } from '../support/next-event.js';
 import { startUpstreams, type Upstream } from '../support/upstreams.js';
 
 let a: Upstream;
@@ -43,8 +44,8 @@ function recordEndpoints(seen: MeshEndpoint[]): Layer {
  * The next endpoint set the mesh applies. Waiting for the event, rather than expecting the set
  * right after publishing, keeps these tests true if discovery debounces updates.
  */
-function nextEndpoints(m: Mesh): Promise<readonly Endpoint[]> {
-  return new Promise((resolve) => m.once('endpoints', (_service, endpoints) => resolve(endpoints)));
+async function nextEndpoints(m: Mesh): Promise<readonly Endpoint[]> {
+  return (await nextEvent(m, 'endpoints'))[1] as readonly Endpoint[];
 }
 
 async function answerOf(m: Mesh, path = '/'): Promise<string> {

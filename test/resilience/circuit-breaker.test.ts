@@ -4,6 +4,8 @@ import { staticEndpoints } from '../../src/discovery/static.js';
 import { Mesh } from '../../src/mesh/mesh.js';
 import { activeBucketRotations } from '../../src/resilience/breaker/bucket-rotation.js';
 import { circuitBreaker } from '../../src/resilience/breaker/circuit-breaker.js';
+import { nextEvent } from '../support/next-event.js';
+import { until } from '../support/until.js';
 import { startUpstream, type Upstream } from '../support/upstreams.js';
 
 async function call(mesh: Mesh, path: string): Promise<number | string> {
@@ -20,15 +22,6 @@ async function call(mesh: Mesh, path: string): Promise<number | string> {
 async function served(mesh: Mesh): Promise<number> {
   const response = await mesh.request({ service: 'svc', path: '/echo' });
   return ((await response.body.json()) as { served: number }).served;
-}
-
-function nextState(mesh: Mesh): Promise<string> {
-  return new Promise((resolve) => mesh.once('circuit', (_service, state) => resolve(state)));
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  expect(condition()).toBe(true);
 }
 
 function meshFor(upstream: Upstream, resetTimeout = 150): Mesh {
@@ -65,7 +58,7 @@ describe('circuit breaker against a real upstream', () => {
     const mesh = meshFor(upstream);
     for (let i = 0; i < 4; i++) await call(mesh, '/status/500');
     expect(await call(mesh, '/echo')).toBe(ErrorCode.CircuitOpen);
-    expect(await nextState(mesh)).toBe('half-open'); // 'open' was emitted before this line
+    expect((await nextEvent(mesh, 'circuit'))[1]).toBe('half-open'); // 'open' was emitted before this line
     const before = await served(mesh); // this /echo is the probe: it succeeds and closes the breaker
     expect(await served(mesh)).toBe(before + 1);
     expect(await call(mesh, '/status/200')).toBe(200);
@@ -77,14 +70,14 @@ describe('circuit breaker against a real upstream', () => {
     const states: string[] = [];
     mesh.on('circuit', (_service, state) => states.push(state));
     for (let i = 0; i < 4; i++) await call(mesh, '/status/502');
-    await until(() => states.length === 2); // open, then half-open
+    await until(() => states.length === 2, 'open, then half-open', 2000);
     const [probe, second] = await Promise.all([call(mesh, '/slow?ms=50'), call(mesh, '/echo')]);
     expect(probe).toBe(200);
     expect(second).toBe(ErrorCode.CircuitOpen);
     expect(states).toEqual(['open', 'half-open', 'closed']);
     // The 502s are still in the window, so one more failure reopens the breaker.
     expect(await call(mesh, '/status/503')).toBe(503);
-    await until(() => states.length === 5);
+    await until(() => states.length === 5, 'five circuit states', 2000);
     expect(await call(mesh, '/status/503')).toBe(503); // the failing probe
     expect(await call(mesh, '/echo')).toBe(ErrorCode.CircuitOpen);
     expect(states).toEqual(['open', 'half-open', 'closed', 'open', 'half-open', 'open']);

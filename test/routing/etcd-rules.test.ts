@@ -6,6 +6,7 @@ import { Mesh } from '../../src/mesh/mesh.js';
 import { etcdRules } from '../../src/routing/etcd-rules.js';
 import type { RulesSource } from '../../src/routing/rules-source.js';
 import { type EtcdServer, startEtcd } from '../support/etcd.js';
+import { nextEvent } from '../support/next-event.js';
 import { describeWithBinaries, ETCD } from '../support/system-binary.js';
 import { startUpstreams, type Upstream } from '../support/upstreams.js';
 
@@ -31,17 +32,6 @@ function split(v1Weight: number, v2Weight: number): string {
         ],
       },
     },
-  });
-}
-
-/** Resolves with the next event of `name`; rejects after 5 s so a lost update fails instead of hanging. */
-function next(name: 'applied' | 'rejected'): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no '${name}' event within 5 s`)), 5000);
-    source.once(name, (value: unknown) => {
-      clearTimeout(timer);
-      resolve(value);
-    });
   });
 }
 
@@ -80,25 +70,25 @@ describeWithBinaries([ETCD], 'rules from an etcd key (real etcd)', () => {
   });
 
   it('applies a write to the key without a restart', async () => {
-    const applied = next('applied');
+    const applied = nextEvent(source, 'applied');
     await client.put(KEY, split(100, 0));
     await applied;
     expect(await whoAnswers()).toBe('v1');
   });
 
   it('rejects an invalid value, keeps the previous rules, and ignores neighbouring keys', async () => {
-    const rejected = next('rejected');
+    const rejected = nextEvent(source, 'rejected');
     await client.put(`${KEY}-old`, 'still: [not rules');
     await client.put(KEY, JSON.stringify({ services: { users: { routes: [{ backend: 'users-v9' }] } } }));
-    expect(((await rejected) as TrellisError).message).toMatch(/etcd key \/trellis\/routes.*'users-v9'/s);
+    expect(((await rejected)[0] as TrellisError).message).toMatch(/etcd key \/trellis\/routes.*'users-v9'/s);
     expect(await whoAnswers()).toBe('v1');
   });
 
   it('drops every rule when the key is deleted', async () => {
-    const first = next('applied');
+    const first = nextEvent(source, 'applied');
     await client.put(KEY, split(0, 100));
     await first;
-    const applied = next('applied');
+    const applied = nextEvent(source, 'applied');
     await client.delete(KEY);
     await applied;
     expect(source.table.services).toEqual({});
