@@ -1,9 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'undici';
-import { killOnExit, removeOnExit } from '../support/cleanup.js';
+import { childOutput } from '../support/child-output.js';
+import { removeOnExit } from '../support/cleanup.js';
+import { stopProcess } from '../support/stop-process.js';
+import { trackedSpawn } from '../support/tracked-spawn.js';
 
 /** A page in a real headless Chromium, driven over the Chrome DevTools Protocol. */
 export interface BrowserPage {
@@ -17,7 +19,8 @@ export interface BrowserPage {
 /** Starts headless Chromium (the system binary at `path`) on `url`. */
 export async function openPage(path: string, url: string): Promise<BrowserPage> {
   const profile = mkdtempSync(join(tmpdir(), 'trellis-chromium-'));
-  const browser: ChildProcess = spawn(
+  // Swept at the end of the run even when the suite fails before close().
+  const browser = trackedSpawn(
     path,
     [
       '--headless=new',
@@ -29,23 +32,15 @@ export async function openPage(path: string, url: string): Promise<BrowserPage> 
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
-  // Swept at the end of the run even when the suite fails before close().
-  killOnExit(browser.pid);
   removeOnExit(profile);
-  const debugUrl = await new Promise<string>((resolve, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`chromium did not start: ${text}`)), 20_000);
-    browser.stderr!.on('data', (chunk) => {
-      text += chunk;
-      const match = /DevTools listening on (ws:\/\/\S+)/.exec(text);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    browser.once('exit', (code) => reject(new Error(`chromium exited (${code}): ${text}`)));
-  });
-  const http = debugUrl.replace(/^ws:\/\/([^/]+)\/.*$/, 'http://$1');
+  const [, debugUrl] = await childOutput(
+    browser,
+    browser.stderr!,
+    /DevTools listening on (ws:\/\/\S+)/,
+    'chromium',
+    20_000,
+  );
+  const http = debugUrl!.replace(/^ws:\/\/([^/]+)\/.*$/, 'http://$1');
   const target = (await (await fetch(`${http}/json/new?${encodeURI(url)}`, { method: 'PUT' })).json()) as {
     webSocketDebuggerUrl: string;
   };
@@ -86,9 +81,7 @@ export async function openPage(path: string, url: string): Promise<BrowserPage> 
     },
     async close() {
       socket.close();
-      const exited = new Promise((resolve) => browser.once('exit', resolve));
-      browser.kill('SIGTERM');
-      await exited;
+      await stopProcess(browser);
       // Chromium's helper processes may still write to the profile just after the browser exits.
       rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,9 @@ import { staticEndpoints } from '../../src/discovery/static.js';
 import { Mesh } from '../../src/mesh/mesh.js';
 import { metrics } from '../../src/telemetry/metrics-layer.js';
 import { freePort } from '../support/ports.js';
+import { stopProcess } from '../support/stop-process.js';
 import { describeWithBinaries, PROMETHEUS } from '../support/system-binary.js';
+import { trackedSpawn } from '../support/tracked-spawn.js';
 import { startUpstream, type Upstream } from '../support/upstreams.js';
 
 interface Series {
@@ -39,7 +41,7 @@ describeWithBinaries([PROMETHEUS], 'a real Prometheus scrapes the admin endpoint
     );
     const port = await freePort();
     api = `http://127.0.0.1:${port}/api/v1`;
-    prometheus = spawn(
+    prometheus = trackedSpawn(
       'prometheus',
       [
         `--config.file=${join(dir, 'prometheus.yml')}`,
@@ -50,11 +52,7 @@ describeWithBinaries([PROMETHEUS], 'a real Prometheus scrapes the admin endpoint
     );
   }, 30_000);
   afterAll(async () => {
-    if (prometheus?.pid !== undefined && prometheus.exitCode === null) {
-      const exited = new Promise((resolve) => prometheus.once('exit', resolve));
-      prometheus.kill('SIGTERM');
-      await exited;
-    }
+    await stopProcess(prometheus);
     await mesh?.close();
     await upstream?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });

@@ -1,32 +1,27 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { getGlobalDispatcher, setGlobalDispatcher } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticEndpoints } from '../../src/discovery/static.js';
 import { Mesh } from '../../src/mesh/mesh.js';
+import { type ListenerProcess, startListener } from '../support/listener-process.js';
 
 const RAW_UPSTREAM = fileURLToPath(new URL('../fixtures/raw-upstream.mjs', import.meta.url));
 const LATIN1_CAFE = '636166e9'; // "caf" + 0xE9, as the upstream sends it
 
 describe('response headers through the fetch front-ends', () => {
-  let upstream: ChildProcess;
+  let upstream: ListenerProcess;
   let mesh: Mesh;
 
   beforeAll(async () => {
-    upstream = spawn(process.execPath, [RAW_UPSTREAM], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const [chunk] = (await once(upstream.stdout!, 'data')) as [Buffer];
-    const port = Number(/listening (\d+)/.exec(chunk.toString())![1]);
+    upstream = await startListener(RAW_UPSTREAM, []);
     mesh = Mesh.builder()
-      .service('raw', (s) => s.discovery(staticEndpoints([`127.0.0.1:${port}`])))
+      .service('raw', (s) => s.discovery(staticEndpoints([`127.0.0.1:${upstream.port}`])))
       .build();
   });
 
   afterAll(async () => {
     await mesh.close();
-    const exited = once(upstream, 'exit');
-    process.kill(upstream.pid!, 'SIGTERM');
-    await exited;
+    await upstream?.stop();
   });
 
   const bytesOf = (value: string | null) => Buffer.from(value ?? '', 'latin1').toString('hex');

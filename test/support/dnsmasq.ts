@@ -1,10 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { forgetPid, killOnExit, removeOnExit } from './cleanup.js';
+import { childOutput } from './child-output.js';
+import { removeOnExit } from './cleanup.js';
 import { freePort } from './ports.js';
+import { stopProcess } from './stop-process.js';
+import { trackedSpawn } from './tracked-spawn.js';
 
 /** Records the test DNS server answers for (all names should end in `.test`). */
 export interface DnsRecords {
@@ -60,30 +62,14 @@ export async function startDns(records: DnsRecords): Promise<DnsServer> {
       '--user=root',
       '--log-facility=-',
     ];
-    const proc = spawn('dnsmasq', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    child = proc;
-    killOnExit(proc.pid);
-    proc.once('exit', () => forgetPid(proc.pid));
-    let stderr = '';
-    const started = new Promise<void>((resolve, reject) => {
-      proc.stderr!.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (/started, version/.test(stderr)) resolve();
-      });
-      proc.once('exit', (code) => reject(new Error(`dnsmasq exited with ${code}: ${stderr}`)));
-    });
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-    await started.finally(() => clearTimeout(timer));
+    child = trackedSpawn('dnsmasq', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    await childOutput(child, child.stderr!, /started, version/, 'dnsmasq');
   };
 
   const halt = async (): Promise<void> => {
     const proc = child;
     child = undefined;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = once(proc, 'exit');
-    process.kill(proc.pid!, 'SIGCONT');
-    process.kill(proc.pid!, 'SIGTERM');
-    await exited;
+    await stopProcess(proc);
   };
 
   await writeFile(conf, render(records));

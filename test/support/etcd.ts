@@ -1,10 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { forgetPid, killOnExit, removeOnExit } from './cleanup.js';
+import { Agent, type Dispatcher, request } from 'undici';
+import type { TestLeaf, TestPki } from './certs.js';
+import { removeOnExit } from './cleanup.js';
 import { freePort } from './ports.js';
+import { stopProcess } from './stop-process.js';
+import { trackedSpawn } from './tracked-spawn.js';
 
 /** A real etcd (Debian's etcd-server) on 127.0.0.1 with random ports and a temporary data dir. */
 export interface EtcdServer {
@@ -24,13 +27,49 @@ export interface EtcdServer {
   destroy(): Promise<void>;
 }
 
-/** Starts etcd and waits until it answers `/health`. */
-export async function startEtcd(): Promise<EtcdServer> {
+/** Clients over TLS, with client certificates from `pki` required (mutual TLS). */
+export interface EtcdTls {
+  /** The test CA: it issued etcd's certificate, and client certificates must chain to it. */
+  pki: TestPki;
+  /** etcd's own certificate (with `IP:127.0.0.1`). */
+  server: TestLeaf;
+  /** A client certificate, for the health check. */
+  client: TestLeaf;
+}
+
+/** Waits (at most 15 s) until etcd at `url` says it is healthy; fails at once if it exits. */
+async function untilHealthy(url: string, probe: Dispatcher, proc: ChildProcess, stderr: () => string) {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`etcd exited with ${proc.exitCode}: ${stderr()}`);
+    try {
+      const res = await request(`${url}/health`, { dispatcher: probe });
+      const body = await res.body.text();
+      if (res.statusCode === 200 && (JSON.parse(body) as { health: string }).health === 'true') return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  process.kill(proc.pid!, 'SIGKILL');
+  throw new Error(`etcd did not become healthy within 15 s: ${stderr()}`);
+}
+
+/** Starts etcd (over mutual TLS with `tls`) and waits until it answers `/health`. */
+export async function startEtcd(tls?: EtcdTls): Promise<EtcdServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'trellis-etcd-'));
   removeOnExit(dataDir);
   const [clientPort, peerPort] = [await freePort(), await freePort()];
-  const url = `http://127.0.0.1:${clientPort}`;
+  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
+  const tlsArgs = tls
+    ? [
+        `--cert-file=${tls.server.certPath}`,
+        `--key-file=${tls.server.keyPath}`,
+        `--trusted-ca-file=${tls.pki.caCertPath}`,
+        '--client-cert-auth',
+      ]
+    : [];
   let child: ChildProcess | undefined;
 
   const launch = async (): Promise<void> => {
@@ -43,41 +82,29 @@ export async function startEtcd(): Promise<EtcdServer> {
       `--initial-advertise-peer-urls=${peer}`,
       `--initial-cluster=test=${peer}`,
       '--log-level=error',
+      ...tlsArgs,
     ];
-    const proc = spawn('etcd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = trackedSpawn('etcd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     child = proc;
-    killOnExit(proc.pid);
-    proc.once('exit', () => forgetPid(proc.pid));
     let stderr = '';
     proc.stderr!.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-4000);
     });
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline) {
-      if (proc.exitCode !== null) throw new Error(`etcd exited with ${proc.exitCode}: ${stderr}`);
-      try {
-        const res = await fetch(`${url}/health`);
-        if (res.ok && ((await res.json()) as { health: string }).health === 'true') return;
-      } catch {
-        // not listening yet
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    const probe = new Agent(
+      tls && { connect: { ca: tls.pki.caCert, cert: tls.client.cert, key: tls.client.key } },
+    );
+    try {
+      await untilHealthy(url, probe, proc, () => stderr);
+    } finally {
+      await probe.close();
     }
-    process.kill(proc.pid!, 'SIGKILL');
-    throw new Error(`etcd did not become healthy within 15 s: ${stderr}`);
   };
 
   const stop = async (): Promise<void> => {
     const proc = child;
     child = undefined;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = once(proc, 'exit');
-    process.kill(proc.pid!, 'SIGCONT');
-    process.kill(proc.pid!, 'SIGTERM');
     // etcd's graceful stop can wait seconds for open client streams; a crash is just as good a test.
-    const impatient = setTimeout(() => process.kill(proc.pid!, 'SIGKILL'), 1000);
-    await exited;
-    clearTimeout(impatient);
+    await stopProcess(proc, 'SIGTERM', 1000);
   };
 
   await launch();

@@ -1,7 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
+import { type ListenerProcess, startListener } from './listener-process.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/resilience-upstream.mjs', import.meta.url));
 
@@ -18,7 +17,7 @@ export class CountingUpstream {
   /** Where the process appends the id of every request it executes (survives kills). */
   readonly logFile: string | undefined;
   port = 0;
-  #child: ChildProcess | undefined;
+  #listener: ListenerProcess | undefined;
 
   constructor(name: string, logFile?: string) {
     this.name = name;
@@ -31,41 +30,15 @@ export class CountingUpstream {
 
   /** Starts the process (on the same port after a restart) and waits until it listens. */
   async start(): Promise<this> {
-    const child = spawn(
-      process.execPath,
-      [FIXTURE, String(this.port), this.name, ...(this.logFile ? [this.logFile] : [])],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    this.#child = child;
-    const port = await new Promise<number>((resolve, reject) => {
-      let buffered = '';
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      child.stdout!.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString();
-        const match = /listening (\d+)/.exec(buffered);
-        if (match) {
-          clearTimeout(timer);
-          resolve(Number(match[1]));
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`upstream ${this.name} exited with ${code} before listening`));
-      });
-    });
-    this.port = port;
+    const args = [String(this.port), this.name, ...(this.logFile ? [this.logFile] : [])];
+    this.#listener = await startListener(FIXTURE, args);
+    this.port = this.#listener.port;
     return this;
   }
 
   /** Kills the process with SIGKILL (connections are reset, nothing is answered). */
   async kill(): Promise<void> {
-    const child = this.#child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    process.kill(child.pid!, 'SIGKILL');
-    await exited;
+    await this.#listener?.stop('SIGKILL');
   }
 
   /** Sets how work requests are answered: ok, hang, fail503 or unprocessed. */
