@@ -1,32 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roundRobin } from '../../src/balancers/round-robin.js';
 import { staticEndpoints } from '../../src/discovery/static.js';
 import { Mesh } from '../../src/mesh/mesh.js';
 import { metrics } from '../../src/telemetry/metrics-layer.js';
+import { runCli } from '../support/cli-process.js';
 import { compileLibrary } from '../support/compiled.js';
 import { startUpstreams, type Upstream } from '../support/upstreams.js';
-
-/** `trellis ...` as its own process (the compiled CLI), its output collected as it comes. */
-function trellis(
-  dir: string,
-  ...args: string[]
-): { child: ChildProcess; out: () => string; done: Promise<number> } {
-  const child = spawn(process.execPath, [join(dir, 'cli', 'main.js'), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (chunk) => {
-    out += chunk;
-  });
-  child.stderr!.on('data', (chunk) => {
-    out += chunk;
-  });
-  const done = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
-  return { child, out: () => out, done };
-}
 
 function widest(text: string): number {
   return Math.max(...text.split('\n').map((line) => line.length));
@@ -64,9 +44,9 @@ describe('trellis stat, top and tap against a running admin endpoint', () => {
   it('stat prints golden signals per service and route in 80 columns', async () => {
     for (let i = 0; i < 5; i++) await send('/echo', 'GET /echo');
     await send('/status/404', 'GET /status/:code');
-    const run = trellis(lib.dir, 'stat', url);
-    expect(await run.done).toBe(0);
-    const out = run.out();
+    const run = runCli(lib.dir, ['stat', url]);
+    expect(await run.exited).toBe(0);
+    const out = run.output;
     expect(out).toMatch(/SERVICE \/ ROUTE\s+SUCCESS\s+RPS/);
     expect(out).toContain('users-with-a-rather-long-service-n~'); // cut to its column
     expect(out).toMatch(/ {2}GET \/echo\s+100\.0%/);
@@ -75,38 +55,38 @@ describe('trellis stat, top and tap against a running admin endpoint', () => {
   });
 
   it('top draws the endpoints with their state and counts, and stops on SIGINT', async () => {
-    const run = trellis(lib.dir, 'top', url);
-    await expect.poll(() => run.out(), { timeout: 10_000 }).toContain(b.address);
-    const out = run.out();
+    const run = runCli(lib.dir, ['top', url]);
+    await expect.poll(() => run.output, { timeout: 10_000 }).toContain(b.address);
+    const out = run.output;
     expect(out).toMatch(/ENDPOINT\s+STATE\s+EST MS/);
     expect(out).toMatch(new RegExp(`${a.address.replace('.', '\\.')}\\s+active`));
     expect(widest(out)).toBeLessThanOrEqual(80);
     run.child.kill('SIGINT');
-    expect(await run.done).toBe(0);
+    expect(await run.exited).toBe(0);
   });
 
   it('tap prints the calls its filters pass, one per line, until SIGINT', async () => {
-    const run = trellis(lib.dir, 'tap', url, '--status', '4xx', '--path', '/status');
+    const run = runCli(lib.dir, ['tap', url, '--status', '4xx', '--path', '/status']);
     // The tap subscribes when the CLI connects: keep sending until its first line shows.
     await expect
       .poll(
         async () => {
           await send('/echo');
           await send('/status/418');
-          return run.out();
+          return run.output;
         },
         { timeout: 10_000 },
       )
       .toMatch(/GET \/status\/418 -> 418/);
-    expect(run.out()).not.toContain('/echo');
-    expect(widest(run.out())).toBeLessThanOrEqual(80);
+    expect(run.output).not.toContain('/echo');
+    expect(widest(run.output)).toBeLessThanOrEqual(80);
     run.child.kill('SIGINT');
-    expect(await run.done).toBe(0);
+    expect(await run.exited).toBe(0);
   });
 
   it('says what is wrong with an unreachable admin URL', async () => {
-    const run = trellis(lib.dir, 'stat', 'http://127.0.0.1:1/');
-    expect(await run.done).toBe(1);
-    expect(run.out()).toMatch(/cannot reach the admin endpoint.*mesh\.admin\(\)/);
+    const run = runCli(lib.dir, ['stat', 'http://127.0.0.1:1/']);
+    expect(await run.exited).toBe(1);
+    expect(run.output).toMatch(/cannot reach the admin endpoint.*mesh\.admin\(\)/);
   });
 });

@@ -1,10 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killOnExit } from '../support/cleanup.js';
+import { type CliRun, runCli } from '../support/cli-process.js';
 import { compileLibrary } from '../support/compiled.js';
 import { freePort } from '../support/ports.js';
 import { until } from '../support/until.js';
@@ -23,39 +21,9 @@ afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-interface Cli {
-  readonly child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  /** Resolves with the exit code once the process has exited. */
-  readonly exited: Promise<number | null>;
-}
+const trellis = (...args: string[]): CliRun => runCli(lib.dir, args);
 
-function trellis(...args: string[]): Cli {
-  const child = spawn(process.execPath, [join(lib.dir, 'cli/main.js'), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  killOnExit(child.pid);
-  const timer = setTimeout(() => process.kill(child.pid!, 'SIGKILL'), 15_000);
-  const cli: Cli = {
-    child,
-    stdout: '',
-    stderr: '',
-    exited: once(child, 'exit').then(([code]) => {
-      clearTimeout(timer);
-      return code as number | null;
-    }),
-  };
-  child.stdout!.on('data', (c: Buffer) => {
-    cli.stdout += c.toString();
-  });
-  child.stderr!.on('data', (c: Buffer) => {
-    cli.stderr += c.toString();
-  });
-  return cli;
-}
-
-async function stillRunningAfter(cli: Cli, ms: number): Promise<boolean> {
+async function stillRunningAfter(cli: CliRun, ms: number): Promise<boolean> {
   const exited = await Promise.race([
     cli.exited.then(() => true),
     new Promise((r) => setTimeout(() => r(false), ms)),
