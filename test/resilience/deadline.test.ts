@@ -11,6 +11,7 @@ import { deadlines } from '../../src/resilience/deadline-layer.js';
 import { withInboundDeadline } from '../../src/resilience/inbound.js';
 import { retries } from '../../src/resilience/retry-layer.js';
 import { TIMEOUT_HEADER } from '../../src/resilience/timeout-header.js';
+import { failureOf } from '../support/failure.js';
 import { type CountingUpstream, startCounting } from '../support/resilience-upstreams.js';
 import { startUpstream, type Upstream } from '../support/upstreams.js';
 
@@ -34,26 +35,19 @@ afterAll(async () => {
   await Promise.all([counting.kill(), plain.stop()]);
 });
 
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the request to fail');
-}
-
 describe('deadlines', () => {
   it('fails a request that outlives its timeout with TRELLIS_DEADLINE_EXCEEDED, shortly after the deadline', async () => {
     const started = performance.now();
-    const err = await failure(mesh.request({ service: 'up', path: '/work?ms=3000', timeout: 100 }));
+    const { err } = await failureOf(() =>
+      mesh.request({ service: 'up', path: '/work?ms=3000', timeout: 100 }),
+    );
     expect(isTrellisError(err, ErrorCode.DeadlineExceeded)).toBe(true);
     expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it('fails a request whose deadline has already passed at once, without sending it', async () => {
     const before = (await counting.stats()).received;
-    const err = await failure(
+    const { err } = await failureOf(() =>
       mesh.request({
         service: 'up',
         path: '/work',
@@ -81,21 +75,21 @@ describe('deadlines', () => {
   });
 
   it('applies the service default timeout when the request sets none', async () => {
-    const err = await failure(mesh.request({ service: 'short', path: '/work?ms=3000' }));
+    const { err } = await failureOf(() => mesh.request({ service: 'short', path: '/work?ms=3000' }));
     expect(isTrellisError(err, ErrorCode.DeadlineExceeded)).toBe(true);
   });
 
   it('covers the response body: a body still streaming at the deadline is cut', async () => {
     const res = await mesh.request({ service: 'plain', path: '/stream?n=20&ms=50', timeout: 300 });
     expect(res.statusCode).toBe(200);
-    const err = await failure(res.body.text());
+    const { err } = await failureOf(() => res.body.text());
     expect(isTrellisError(err, ErrorCode.DeadlineExceeded)).toBe(true);
   });
 
   it("cancels the request when the caller's AbortSignal fires: TRELLIS_ABORTED, the signal's reason as its cause", async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
-    const err = await failure(
+    const { err } = await failureOf(() =>
       mesh.request({ service: 'up', path: '/work?ms=3000', timeout: 5000, signal: controller.signal }),
     );
     expect(isTrellisError(err, ErrorCode.Aborted)).toBe(true);
@@ -171,7 +165,7 @@ describe('inbound deadlines (server helper)', () => {
 
   it('fails outgoing calls at once when the inbound deadline is already spent', async () => {
     const { server, url } = await serve(async (_req, res) => {
-      const err = await failure(mesh.request({ service: 'up', path: '/work' }));
+      const { err } = await failureOf(() => mesh.request({ service: 'up', path: '/work' }));
       res.end((err as { code?: string }).code);
     });
     const res = await request(`${url}/`, { headers: { [TIMEOUT_HEADER]: '0' } });
@@ -183,7 +177,9 @@ describe('inbound deadlines (server helper)', () => {
   it('cancels outgoing calls when the inbound request is aborted', async () => {
     let outcome: Promise<unknown> | undefined;
     const { server, url } = await serve((_req, _res) => {
-      outcome = failure(mesh.request({ service: 'up', path: '/work?ms=5000' }));
+      outcome = failureOf(() => mesh.request({ service: 'up', path: '/work?ms=5000' })).then(
+        ({ err }) => err,
+      );
     });
     const controller = new AbortController();
     const pending = request(`${url}/`, { signal: controller.signal }).catch(() => {});

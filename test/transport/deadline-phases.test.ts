@@ -4,6 +4,7 @@ import type { Layer } from '../../src/core/layer.js';
 import { staticEndpoints } from '../../src/discovery/static.js';
 import { Mesh } from '../../src/mesh/mesh.js';
 import { deadlines } from '../../src/resilience/deadline-layer.js';
+import { failureOf } from '../support/failure.js';
 import { type CountingUpstream, startCounting } from '../support/resilience-upstreams.js';
 import { type DroppingEndpoint, startDroppingEndpoint } from '../support/unaccepting.js';
 import { startUpstreams, type Upstream } from '../support/upstreams.js';
@@ -52,23 +53,12 @@ afterAll(async () => {
   await Promise.all([dropping?.stop(), counting?.kill(), ...(hanging ?? []).map((u) => u.stop())]);
 });
 
-/** The failure a call ends with and how long after the start it came. */
-async function settle(call: () => Promise<unknown>): Promise<{ err: unknown; ms: number }> {
-  const started = performance.now();
-  try {
-    await call();
-  } catch (err) {
-    return { err, ms: performance.now() - started };
-  }
-  throw new Error('expected the call to fail');
-}
-
 // Connecting to the dropping endpoint hangs until undici's 3 s connect timeout; before the fix,
 // calls settled then. 1.5 s is a generous bound that still tells the two apart.
 describe('while connecting (an endpoint that drops SYNs)', () => {
   for (const method of ['GET', 'POST']) {
     it(`settles a ${method} with timeout 300 at its deadline, not at the connect timeout`, async () => {
-      const { err, ms } = await settle(() =>
+      const { err, ms } = await failureOf(() =>
         mesh.request({
           service: 'dropped',
           method,
@@ -85,7 +75,7 @@ describe('while connecting (an endpoint that drops SYNs)', () => {
     it(`settles a ${method} aborted by the caller at 300 ms at once, with TRELLIS_ABORTED`, async () => {
       const controller = new AbortController();
       setTimeout(() => controller.abort(), 300);
-      const { err, ms } = await settle(() =>
+      const { err, ms } = await failureOf(() =>
         mesh.request({
           service: 'dropped',
           method,
@@ -113,7 +103,7 @@ describe('while queued in a saturated pool (both connections busy for 2 s)', () 
       mesh.request({ service: 'busy', path: '/work?ms=2000', headers: { 'x-request-id': `busy-${i}` } }),
     );
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const { err, ms } = await settle(() =>
+    const { err, ms } = await failureOf(() =>
       mesh.request({ service: 'busy', path: '/work', timeout: 300, headers: { 'x-request-id': 'queued' } }),
     );
     expect(isTrellisError(err, ErrorCode.DeadlineExceeded)).toBe(true);

@@ -1,34 +1,10 @@
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode, isTrellisError, type TrellisError } from '../../src/core/errors.js';
-import { staticEndpoints } from '../../src/discovery/static.js';
-import { Mesh } from '../../src/mesh/mesh.js';
-import { startUpstream, type Upstream } from '../support/upstreams.js';
+import { failureOf } from '../support/failure.js';
+import { useUpstreamMesh } from '../support/upstream-mesh.js';
 
-let upstream: Upstream;
-let mesh: Mesh;
-
-beforeAll(async () => {
-  upstream = await startUpstream('bodies');
-  mesh = Mesh.builder()
-    .service('up', (s) => s.discovery(staticEndpoints([upstream.address])))
-    .build();
-});
-
-afterAll(async () => {
-  await mesh?.close();
-  await upstream?.stop();
-});
-
-async function failure(call: Promise<unknown>): Promise<{ err: TrellisError; ms: number }> {
-  const started = performance.now();
-  try {
-    await call;
-  } catch (err) {
-    return { err: err as TrellisError, ms: performance.now() - started };
-  }
-  throw new Error('expected the call to fail');
-}
+const up = useUpstreamMesh('bodies');
 
 /** An async iterable that never yields. */
 function silent(): AsyncIterable<Uint8Array> {
@@ -42,8 +18,8 @@ describe('request bodies that never end', () => {
     it(`a ${method} whose Readable never ends honours timeout 500`, async () => {
       const body = new Readable({ read() {} });
       body.push('start');
-      const { err, ms } = await failure(
-        mesh.request({ service: 'up', method, path: '/echo', body, timeout: 500 }),
+      const { err, ms } = await failureOf<TrellisError>(() =>
+        up.mesh.request({ service: 'up', method, path: '/echo', body, timeout: 500 }),
       );
       expect(isTrellisError(err, ErrorCode.DeadlineExceeded)).toBe(true);
       expect(ms).toBeLessThan(1500);
@@ -55,16 +31,16 @@ describe('request bodies that never end', () => {
       body.push('start');
       const controller = new AbortController();
       setTimeout(() => controller.abort(), 300);
-      const { err, ms } = await failure(
-        mesh.request({ service: 'up', method, path: '/echo', body, signal: controller.signal }),
+      const { err, ms } = await failureOf<TrellisError>(() =>
+        up.mesh.request({ service: 'up', method, path: '/echo', body, signal: controller.signal }),
       );
       expect(isTrellisError(err, ErrorCode.Aborted)).toBe(true);
       expect(ms).toBeLessThan(1500);
     });
 
     it(`a ${method} whose async iterable never yields honours timeout 300`, async () => {
-      const { err, ms } = await failure(
-        mesh.request({ service: 'up', method, path: '/echo', body: silent(), timeout: 300 }),
+      const { err, ms } = await failureOf<TrellisError>(() =>
+        up.mesh.request({ service: 'up', method, path: '/echo', body: silent(), timeout: 300 }),
       );
       expect(isTrellisError(err, ErrorCode.DeadlineExceeded)).toBe(true);
       expect(ms).toBeLessThan(1500);
@@ -78,8 +54,8 @@ describe('body failures are TrellisErrors with their cause', () => {
       const body = new Readable({ read() {} });
       body.push('part');
       setTimeout(() => body.destroy(new Error('disk read failed')), 50);
-      const { err } = await failure(
-        mesh.request({ service: 'up', method, path: '/echo', body, timeout: 2000 }),
+      const { err } = await failureOf<TrellisError>(() =>
+        up.mesh.request({ service: 'up', method, path: '/echo', body, timeout: 2000 }),
       );
       expect(isTrellisError(err, ErrorCode.InvalidRequest)).toBe(true);
       expect((err.cause as Error).message).toBe('disk read failed');
@@ -88,9 +64,9 @@ describe('body failures are TrellisErrors with their cause', () => {
   }
 
   it('a response cut short by the upstream fails its body with TRELLIS_UPSTREAM_UNAVAILABLE', async () => {
-    const res = await mesh.request({ service: 'up', path: '/close-mid' });
+    const res = await up.mesh.request({ service: 'up', path: '/close-mid' });
     expect(res.statusCode).toBe(200);
-    const { err } = await failure(res.body.text());
+    const { err } = await failureOf<TrellisError>(() => res.body.text());
     expect(isTrellisError(err, ErrorCode.UpstreamUnavailable)).toBe(true);
     expect((err.cause as { code?: string }).code).toBe('UND_ERR_SOCKET');
   });
@@ -104,8 +80,8 @@ describe('bodies of the wrong type', () => {
   ] as const) {
     for (const method of ['PUT', 'POST']) {
       it(`${name} as a ${method} body is refused with the accepted types listed`, async () => {
-        const { err } = await failure(
-          mesh.request({ service: 'up', method, path: '/echo', body: body as never }),
+        const { err } = await failureOf<TrellisError>(() =>
+          up.mesh.request({ service: 'up', method, path: '/echo', body: body as never }),
         );
         expect(isTrellisError(err, ErrorCode.InvalidRequest)).toBe(true);
         expect(err.message).toMatch(/a string, a Buffer .* a Readable stream/);
@@ -117,7 +93,7 @@ describe('bodies of the wrong type', () => {
   for (const method of ['PUT', 'POST']) {
     it(`an array of Buffers is sent as a ${method} body, as undici sends it`, async () => {
       const body = [Buffer.from('one,'), Buffer.from('two')];
-      const res = await mesh.request({ service: 'up', method, path: '/echo', body: body as never });
+      const res = await up.mesh.request({ service: 'up', method, path: '/echo', body: body as never });
       const echoed = (await res.body.json()) as { body: string };
       expect(echoed.body).toBe('one,two');
     });
