@@ -1,6 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { routes, sleep, useThreeRoutes } from './three-routes.js';
+import { routes, useThreeRoutes } from './three-routes.js';
 
 useThreeRoutes();
 

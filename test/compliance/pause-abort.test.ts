@@ -1,7 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { type HandlerEvent, RecordingHandler } from './recording-handler.js';
-import { routes, sleep, useThreeRoutes } from './three-routes.js';
+import { routes, useThreeRoutes } from './three-routes.js';
 
 useThreeRoutes();
 

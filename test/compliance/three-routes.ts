@@ -40,6 +40,3 @@ export function routes(): [string, Dispatcher, string][] {
     ['mesh pass-through', mesh.dispatcher(), `http://${outsider.address}`],
   ];
 }
-
-/** Resolves after `ms`. */
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
