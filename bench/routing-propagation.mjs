@@ -4,10 +4,9 @@
 // event): an etcd put, a file replaced by rename, and a whole `trellis split set` command (a new
 // Node process, as an operator runs it). Needs `etcd` on the PATH and a build (`npm run build`).
 //   node bench/routing-propagation.mjs [--changes=20]
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,48 +14,12 @@ import { parseArgs, promisify } from 'node:util';
 import { Mesh } from 'trellis';
 import { EtcdClient, staticEndpoints } from 'trellis/discovery';
 import { etcdRules, fileRules } from 'trellis/routing';
+import { startEtcd } from './lib/etcd.mjs';
 
 const { values } = parseArgs({ options: { changes: { type: 'string', default: '20' } } });
 const changes = Number(values.changes);
 const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const KEY = '/trellis/routes';
-
-async function freePort() {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  return port;
-}
-
-async function startEtcd(dataDir) {
-  const [client, peer] = [await freePort(), await freePort()];
-  const url = `http://127.0.0.1:${client}`;
-  const p = `http://127.0.0.1:${peer}`;
-  const child = spawn(
-    'etcd',
-    [
-      '--name=bench',
-      `--data-dir=${dataDir}`,
-      `--listen-client-urls=${url}`,
-      `--advertise-client-urls=${url}`,
-      `--listen-peer-urls=${p}`,
-      `--initial-advertise-peer-urls=${p}`,
-      `--initial-cluster=bench=${p}`,
-      '--log-level=error',
-    ],
-    { stdio: 'ignore' },
-  );
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`${url}/health`)).ok) return { url, child };
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('etcd did not start');
-}
 
 const split = (v2) => ({
   services: {
@@ -97,7 +60,7 @@ function summary(label, samples) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'trellis-propagation-'));
-const { url, child } = await startEtcd(join(dir, 'etcd'));
+const { url, stop: stopEtcd } = await startEtcd();
 const rows = [];
 try {
   const etcd = new EtcdClient({ endpoints: [url] });
@@ -147,8 +110,7 @@ try {
   await Promise.all(meshes.map((m) => m.close()));
   await etcd.close();
 } finally {
-  process.kill(child.pid, 'SIGTERM');
-  await once(child, 'exit');
+  await stopEtcd();
   rmSync(dir, { recursive: true, force: true });
 }
 process.stdout.write(

@@ -18,7 +18,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Mesh } from 'trellis';
 import { EtcdClient, etcdEndpoints } from 'trellis/discovery';
-import { startEtcd } from './etcd-process.mjs';
+import { startEtcd } from '../lib/etcd.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -60,7 +60,8 @@ function runWriter(spec, onProgress = () => {}) {
   });
 }
 
-const etcd = await startEtcd();
+// 100,000 registrations with their values fit easily; the default quota is 2 GB anyway.
+const etcd = await startEtcd({ quotaBytes: 4 * 2 ** 30 });
 const client = new EtcdClient({ endpoints: [etcd.url] });
 const applies = []; // { size, at, cpu }
 let mesh;

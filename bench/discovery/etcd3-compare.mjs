@@ -8,7 +8,7 @@
 // transactions of 128 puts, so etcd sends events in batches.
 import { fork } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { startEtcd } from './etcd-process.mjs';
+import { startEtcd } from '../lib/etcd.mjs';
 
 const { values } = parseArgs({
   options: {

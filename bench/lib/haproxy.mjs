@@ -5,6 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './ports.mjs';
 import { cpuMicros, stopProcess } from './processes.mjs';
 
 const CONFIG = new URL('../haproxy/haproxy.cfg', import.meta.url).pathname;
@@ -18,18 +19,6 @@ export function haproxyUnavailable() {
     return `'${BINARY}' not found: install it (Debian: apt-get install haproxy) or set HAPROXY_BIN`;
   }
   return undefined;
-}
-
-/** A free TCP port on 127.0.0.1 (the kernel's choice, released at once for haproxy to bind). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function accepts(port) {

@@ -37,6 +37,8 @@ async function startUpstream(version) {
   return `127.0.0.1:${/listening (\d+)/.exec(String(chunk))[1]}`;
 }
 
+// etcd is started here rather than with bench/lib/etcd.mjs so that the example stays one file
+// a reader can copy and run on its own.
 async function startEtcd(dataDir) {
   const [client, peer] = [await freePort(), await freePort()];
   const url = `http://127.0.0.1:${client}`;

@@ -1,22 +1,19 @@
-// A real etcd for the discovery benchmarks: random ports on 127.0.0.1, a temporary data dir,
-// stopped by PID. Needs the etcd binary (Debian: apt-get install etcd-server).
+// A real etcd for the benchmarks: random ports on 127.0.0.1, a temporary data dir, stopped by
+// PID. Needs the etcd binary (Debian: apt-get install etcd-server).
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './ports.mjs';
+import { stopProcess } from './processes.mjs';
 
-async function freePort() {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  return port;
-}
-
-/** Starts etcd and waits (at most 15 s) until it answers /health; `stop()` kills it and removes its data. */
-export async function startEtcd() {
+/**
+ * Starts etcd and waits (at most 15 s) until it answers /health. `stop()` stops it (SIGTERM, then
+ * SIGKILL after 1 s) and removes its data.
+ *
+ * @param {{ quotaBytes?: number }} [options] - `quotaBytes`: etcd's backend quota (default etcd's 2 GB)
+ */
+export async function startEtcd(options = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), 'trellis-bench-etcd-'));
   const [client, peer] = [await freePort(), await freePort()];
   const url = `http://127.0.0.1:${client}`;
@@ -32,20 +29,16 @@ export async function startEtcd() {
       `--initial-advertise-peer-urls=${p}`,
       `--initial-cluster=bench=${p}`,
       '--log-level=error',
-      // 100,000 registrations with their values fit easily; the default quota is 2 GB anyway.
-      '--quota-backend-bytes=4294967296',
+      ...(options.quotaBytes ? [`--quota-backend-bytes=${options.quotaBytes}`] : []),
     ],
     { stdio: 'ignore' },
   );
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = once(child, 'exit');
-      process.kill(child.pid, 'SIGKILL');
-      await exited;
-    }
+    await stopProcess(child, 1000);
     await rm(dataDir, { recursive: true, force: true });
   };
-  for (let i = 0; i < 300; i++) {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline && child.exitCode === null) {
     try {
       if ((await fetch(`${url}/health`)).ok) return { url, pid: child.pid, stop };
     } catch {
