@@ -154,7 +154,16 @@ export class RelayBody implements QueueableHandler {
 
   /** Cancels the response: the attempt is aborted and the connection discarded. */
   destroy(reason?: Error): this {
-    if (this.#reason !== undefined || this.#ended || this.#error !== undefined) return this;
+    if (this.#reason !== undefined || this.#error !== undefined || this.#delivered) return this;
+    if (this.#ended) {
+      // The whole answer has arrived, but the caller has not been handed its end yet (it is
+      // held while the layers pass the response up, or the caller aborts in onResponseStart):
+      // the cancel wins, as in undici, where an abort before the end ends with an error.
+      this.#reason = this.#error = reason ?? new errors.RequestAbortedError();
+      this.#held = undefined;
+      if (this.#target !== undefined) this.#deliverError(this.#target, this.#error);
+      return this;
+    }
     this.#reason = reason ?? new errors.RequestAbortedError();
     const reject = this.#reject;
     if (reject !== undefined) {
@@ -231,8 +240,8 @@ export class RelayBody implements QueueableHandler {
     }
     if (held !== undefined && held.length > 0) return;
     this.#held = undefined;
-    if (this.#ended) this.#deliverEnd(target);
-    else if (this.#error !== undefined) this.#deliverError(target, this.#error);
+    if (this.#error !== undefined) this.#deliverError(target, this.#error);
+    else if (this.#ended) this.#deliverEnd(target);
   }
 
   /**
@@ -257,6 +266,7 @@ export class RelayBody implements QueueableHandler {
   #deliverEnd(target: RelayTarget): void {
     if (this.#delivered) return;
     this.#delivered = true;
+    this.#stopListening();
     if (target.modern) target.handler.onResponseEnd?.(target.controller, this.trailers());
     else target.handler.onComplete?.((this.#rawTrailers ?? []) as unknown as string[]);
   }
@@ -265,6 +275,7 @@ export class RelayBody implements QueueableHandler {
     // An abort from inside onResponseStart reaches onError before relayTo's flush runs.
     if (this.#delivered) return;
     this.#delivered = true;
+    this.#stopListening();
     if (target.modern) target.handler.onResponseError?.(target.controller, err);
     else target.handler.onError?.(err);
   }
@@ -277,13 +288,21 @@ export class RelayBody implements QueueableHandler {
     endpoint.bodyEnded?.(failed);
   }
 
+  /** Stops listening to the request's signal: the caller has been told how the body ended. */
+  #stopListening(): void {
+    if (this.#onAbort !== undefined) offAbort(this.#signal as SignalLike, this.#onAbort);
+    this.#signal = this.#onAbort = undefined;
+  }
+
   #finish(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    // Held chunks of a complete body wait for the front-end; those of a failed one are dropped.
-    if (!this.#ended) this.#held = undefined;
-    if (this.#onAbort !== undefined) offAbort(this.#signal as SignalLike, this.#onAbort);
-    this.#signal = this.#onAbort = undefined;
+    // Held chunks of a complete body wait for the front-end, and so does the caller's cancel
+    // (see destroy); those of a failed one are dropped.
+    if (!this.#ended) {
+      this.#held = undefined;
+      this.#stopListening();
+    }
     this.#dumpDone?.();
     this.#dumpDone = undefined;
     const onClose = this.#onClose;
