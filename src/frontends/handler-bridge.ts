@@ -151,8 +151,9 @@ export class HandlerBridge implements Dispatcher.DispatchController, RelayTarget
    */
   #handlerThrew(err: Error): void {
     const body = this.#response?.body;
-    if (body instanceof RelayBody && !body.destroyed) {
-      // The relay hands the error to the handler once undici has aborted the attempt.
+    if (body instanceof RelayBody && !body.handedOver) {
+      // The relay hands the error to the handler: once undici has aborted the attempt, or at
+      // once when the whole body had already arrived.
       body.destroy(err);
       return;
     }

@@ -152,6 +152,11 @@ export class RelayBody implements QueueableHandler {
 
   // ---- the body, as the layers see it ----
 
+  /** Whether the caller's handler has been told how the body ended (its end or its failure). */
+  get handedOver(): boolean {
+    return this.#delivered;
+  }
+
   /** Cancels the response: the attempt is aborted and the connection discarded. */
   destroy(reason?: Error): this {
     if (this.#reason !== undefined || this.#error !== undefined || this.#delivered) return this;
