@@ -24,10 +24,10 @@ export const DASHBOARD_PAGE = `<!doctype html>
 <h1>trellis mesh <span id="updated" class="muted"></span></h1>
 <p id="note" class="muted"></p>
 <h2>Services (last 10 s)</h2>
-<table><thead><tr><th>service</th><th>success</th><th>req/s</th><th>p50 ms</th><th>p99 ms</th><th>in flight</th><th>breaker</th><th>retries</th><th>discovery</th></tr></thead>
+<table><thead><tr><th>service</th><th>success</th><th>req/s</th><th>p50 ms</th><th>p99 ms</th><th>in flight</th><th>breaker</th><th>retries</th><th>retry budget</th><th>body errors</th><th>rules</th><th>discovery</th></tr></thead>
 <tbody id="services"></tbody></table>
 <h2>Endpoints</h2>
-<table><thead><tr><th>service</th><th>endpoint</th><th>state</th><th>latency est. ms</th><th>in flight</th><th>weight</th><th>zone</th><th>requests</th><th>failures</th></tr></thead>
+<table><thead><tr><th>service</th><th>endpoint</th><th>state</th><th>latency est. ms</th><th>in flight</th><th>weight</th><th>zone</th><th>requests</th><th>failures</th><th>body errors</th></tr></thead>
 <tbody id="endpoints"></tbody></table>
 <h2>Changes</h2>
 <ul id="changes"></ul>
@@ -53,11 +53,12 @@ function render(view) {
     const g = s.golden || {};
     services.push(row([cell(s.name), cell(pct(g.successRate), "n"), cell(fmt(g.rps, 1), "n"), cell(fmt(g.p50Ms, 1), "n"),
       cell(fmt(g.p99Ms, 1), "n"), cell(s.inflight === null ? "-" : String(s.inflight), "n"), cell(s.breaker || "-", s.breaker || ""),
-      cell(s.retries ? String(s.retries.sent) : "-", "n"), cell(s.discovery.source)], { "data-service": s.name }));
+      cell(s.retries ? String(s.retries.sent) : "-", "n"), cell(s.retryBudget ? Math.floor(s.retryBudget.left) + "/" + Math.floor(s.retryBudget.capacity) : "-", "n"),
+      cell(s.bodyErrors === null ? "-" : String(s.bodyErrors), "n"), cell(s.rules ? "v" + s.rules.version + " " + s.rules.source : "-"), cell(s.discovery.source)], { "data-service": s.name }));
     for (const e of s.endpoints)
       endpoints.push(row([cell(s.name), cell(e.id), cell(e.state, e.state), cell(fmt(e.latencyMs, 1), "n"), cell(String(e.inflight), "n"),
         cell(String(e.weight), "n"), cell(e.zone || "-"), cell(e.requests === undefined ? "-" : String(e.requests), "n"),
-        cell(e.failures === undefined ? "-" : String(e.failures), "n")], { "data-endpoint": e.id, "data-state": e.state }));
+        cell(e.failures === undefined ? "-" : String(e.failures), "n"), cell(e.bodyErrors === undefined ? "-" : String(e.bodyErrors), "n")], { "data-endpoint": e.id, "data-state": e.state }));
   }
   $("services").replaceChildren(...services);
   $("endpoints").replaceChildren(...endpoints);
@@ -83,7 +84,7 @@ $("tap-form").onsubmit = (event) => {
   const log = $("tap-log");
   const line = (text) => { const div = document.createElement("div"); div.textContent = text; log.prepend(div); while (log.childNodes.length > 200) log.lastChild.remove(); };
   tap.onmessage = (m) => { const c = JSON.parse(m.data);
-    line(new Date(c.at).toLocaleTimeString() + " " + c.service + " " + c.method + " " + c.path + " -> " + (c.status ?? c.error) +
+    line(new Date(c.at).toLocaleTimeString() + " " + c.service + " " + c.method + " " + c.path + " -> " + (c.status === undefined ? c.error : c.status + (c.error ? " " + c.error : "")) +
       " " + c.latencyMs.toFixed(1) + " ms" + (c.attempts > 1 ? " (" + c.attempts + " attempts)" : "") + (c.endpoint ? " @" + c.endpoint : "")); };
   tap.addEventListener("skipped", (m) => { const s = JSON.parse(m.data); line("... skipped " + s.dropped + " dropped, " + s.sampled + " sampled"); });
   tap.onerror = () => { $("tap-state").textContent = "reconnecting"; };

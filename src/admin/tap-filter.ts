@@ -6,7 +6,10 @@ export interface TapFilter {
   service?: string;
   /** Only paths starting with this. */
   path?: string;
-  /** Only this status (`503`), status class (`5xx`), or `error` (no response). */
+  /**
+   * Only this status (`503`), status class (`5xx`), or `error`: calls that ended in an error,
+   * with no response or with a body that failed after the headers.
+   */
   status?: string;
   /** Only calls that took at least this many ms (to the end of the body). */
   minLatencyMs?: number;

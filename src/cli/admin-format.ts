@@ -52,6 +52,16 @@ export function formatStat(view: ServicesView): string {
   return table([35, 8, 8, 8, 8, 9], rows).join('\n');
 }
 
+/** The service's retry budget, body errors and routing rules version, where it has them. */
+function serviceExtras(s: ServicesView['services'][number]): string {
+  const parts: string[] = [];
+  if (s.retryBudget !== null)
+    parts.push(`retry budget ${Math.floor(s.retryBudget.left)}/${Math.floor(s.retryBudget.capacity)}`);
+  if (s.bodyErrors !== null) parts.push(`body errors ${s.bodyErrors}`);
+  if (s.rules !== null) parts.push(`rules v${s.rules.version} (${s.rules.source})`);
+  return parts.join('  ');
+}
+
 /** `trellis top`: every service's endpoints, live. */
 export function formatTop(view: ServicesView): string {
   const lines: string[] = [clip(`trellis top  ${view.generatedAt}`, WIDTH)];
@@ -65,6 +75,8 @@ export function formatTop(view: ServicesView): string {
         WIDTH,
       ),
     );
+    const extras = serviceExtras(s);
+    if (extras !== '') lines.push(clip(`  ${extras}`, WIDTH));
     const rows = [['ENDPOINT', 'STATE', 'EST MS', 'IN FLIGHT', 'WEIGHT', 'ZONE', 'REQS', 'FAILS']];
     for (const e of s.endpoints)
       rows.push([
@@ -82,11 +94,17 @@ export function formatTop(view: ServicesView): string {
   return lines.join('\n');
 }
 
+/** A call's outcome: its status, its error code, or both when the body failed after the headers. */
+function outcome(call: RequestCompletion): string {
+  if (call.status === undefined) return call.error ?? '?';
+  return call.error === undefined ? String(call.status) : `${call.status} ${call.error}`;
+}
+
 /** `trellis tap`: one finished call per line; the path gets the room left, the endpoint only if some remains. */
 export function formatTapLine(call: RequestCompletion): string {
   const time = new Date(call.at).toISOString().slice(11, 23);
   const head = `${time} ${clip(call.service, 20)} ${call.method} `;
-  const tail = ` -> ${call.status ?? call.error ?? '?'} ${ms(call.latencyMs)}ms${call.attempts > 1 ? ` x${call.attempts}` : ''}`;
+  const tail = ` -> ${outcome(call)} ${ms(call.latencyMs)}ms${call.attempts > 1 ? ` x${call.attempts}` : ''}`;
   const path = clip(call.path, Math.max(WIDTH - head.length - tail.length, 12));
   const line = `${head}${path}${tail}`;
   const endpoint = call.endpoint ? ` @${call.endpoint}` : '';

@@ -71,7 +71,7 @@ export class CallTimerPool {
         path: ctx.path,
         endpoint: ctx.endpoint?.id,
         status: timer.status,
-        error: undefined,
+        error: bodyError,
         headersMs: timer.headersMs,
         latencyMs: elapsedMs,
         attempts: ctx.attempt,

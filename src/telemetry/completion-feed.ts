@@ -14,7 +14,10 @@ export interface RequestCompletion {
   endpoint: string | undefined;
   /** Response status, when there was a response. */
   status: number | undefined;
-  /** The error code, when the call ended in an error. */
+  /**
+   * The error code, when the call ended in an error, or when its body failed after the headers
+   * (then `status` is set too: the upstream answered, and the body was cut short or stalled).
+   */
   error: string | undefined;
   /** Time to the response headers (or the error), in ms. */
   headersMs: number;

@@ -60,6 +60,8 @@ describe('trellis stat, top and tap against a running admin endpoint', () => {
     const out = run.output;
     expect(out).toMatch(/ENDPOINT\s+STATE\s+EST MS/);
     expect(out).toMatch(new RegExp(`${a.address.replace('.', '\\.')}\\s+active`));
+    // The default stack's retry layer publishes its budget; the metrics layer counts body errors.
+    expect(out).toMatch(/^ {2}retry budget \d+\/\d+ {2}body errors 0$/m);
     expect(widest(out)).toBeLessThanOrEqual(80);
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(0);

@@ -72,6 +72,14 @@ describeWithBinaries([CHROMIUM], 'the dashboard page in a real headless Chromium
       `(() => { const c = document.querySelector('[data-endpoint="${a.address}"]').children[7].textContent; return c !== '0' && c !== '-' && c; })()`,
     );
     expect(Number(requests)).toBeGreaterThan(0);
+    // The retry budget (left/capacity) and the body errors count, by column heading.
+    const columns = await page.evaluate<Record<string, string>>(
+      `(() => { const heads = [...document.querySelectorAll("#services")[0].parentElement.querySelectorAll("th")].map((th) => th.textContent);
+        const cells = [...document.querySelector('[data-service="users"]').children].map((td) => td.textContent);
+        return Object.fromEntries(heads.map((h, i) => [h, cells[i]])); })()`,
+    );
+    expect(columns['retry budget']).toMatch(/^\d+\/\d+$/);
+    expect(columns['body errors']).toBe('0');
   });
 
   it('shows an endpoint ejected when its process dies, and the change in the log', async () => {

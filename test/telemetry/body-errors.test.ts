@@ -1,8 +1,10 @@
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatTapLine } from '../../src/cli/admin-format.js';
 import { ErrorCode } from '../../src/core/errors.js';
 import { staticEndpoints } from '../../src/discovery/static.js';
 import { Mesh } from '../../src/mesh/mesh.js';
+import type { RequestCompletion } from '../../src/telemetry/completion-feed.js';
 import { metrics } from '../../src/telemetry/metrics-layer.js';
 import { type ProfiledUpstream, startProfiled } from '../support/profiled-upstreams.js';
 import { startUpstream, type Upstream } from '../support/upstreams.js';
@@ -91,6 +93,33 @@ describe('response body errors: calls that fail after their headers, against rea
       expect(view.services.find((x) => x.name === 'stalled')?.bodyErrors).toBe(1);
       expect(view.services.find((x) => x.name === 'good')?.bodyErrors).toBe(0);
     } finally {
+      await mesh.close();
+    }
+  });
+
+  it('the tap shows a body cut short after a 200 as the status and the error, and a whole body as the status only', async () => {
+    const m = metrics({ registry: new Registry() });
+    const mesh = Mesh.builder()
+      .stack(m.install)
+      .stack((st) => st.remove('breaker').remove('health').remove('retry'))
+      .service('cut', (s) => s.discovery(staticEndpoints([reset.address])))
+      .service('good', (s) => s.discovery(staticEndpoints([good.address])))
+      .build();
+    const seen: RequestCompletion[] = [];
+    const unsubscribe = m.completions.subscribe((call) => seen.push(call));
+    try {
+      const cut = await mesh.request({ service: 'cut', path: '/' });
+      await expect(cut.body.text()).rejects.toMatchObject({ code: ErrorCode.UpstreamUnavailable });
+      await (await mesh.request({ service: 'good', path: '/echo' })).body.text();
+      await afterClose();
+      expect(seen.map((c) => [c.service, c.status, c.error])).toEqual([
+        ['cut', 200, ErrorCode.UpstreamUnavailable],
+        ['good', 200, undefined],
+      ]);
+      expect(formatTapLine(seen[0]!)).toContain(`-> 200 ${ErrorCode.UpstreamUnavailable} `);
+      expect(formatTapLine(seen[1]!)).toMatch(/-> 200 [\d.]+ms/);
+    } finally {
+      unsubscribe();
       await mesh.close();
     }
   });
