@@ -9,13 +9,7 @@ export type { AdminOptions, AdminServer } from './admin/admin-server.js';
 export type { TapCounts, TapLimits } from './admin/tap-stream.js';
 export { BALANCE_LAYER, balanceLayer } from './balancers/balance-layer.js';
 export type { Balancer, BalancerFactory, EndpointSnapshot } from './core/balancer.js';
-export {
-  type AbortEmitter,
-  isIdempotentMethod,
-  type RequestBody,
-  RequestContext,
-  type RequestContextInit,
-} from './core/context.js';
+export { type AbortEmitter, type RequestBody, RequestContext, type RequestContextInit } from './core/context.js';
 export type { EndpointState, EndpointView } from './core/endpoint.js';
 export {
   type DetailsInit,
@@ -29,7 +23,7 @@ export {
   type TrellisErrorOptions,
 } from './core/errors.js';
 export type { MeshEvents } from './core/events.js';
-export { getHeader, type HeaderBag, withHeader } from './core/headers.js';
+export type { HeaderBag } from './core/headers.js';
 export {
   type EndpointHandle,
   isEndpointHandle,
@@ -50,6 +44,5 @@ export { defaultStack } from './mesh/default-stack.js';
 export { Mesh, MeshBuilder, type MeshRequestOptions, type ReadyOptions } from './mesh/mesh.js';
 export type { MeshOptions } from './mesh/mesh-options.js';
 export { ServiceBuilder, type ServiceDraft, type StackEdit } from './mesh/service-builder.js';
-export { type ConnectionListeners, MeshEndpoint } from './service/mesh-endpoint.js';
 export { TRANSPORT_LAYER, transportLayer } from './transport/transport-layer.js';
 export type { TransportOptions, TransportTls } from './transport/transport-options.js';

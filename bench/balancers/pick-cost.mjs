@@ -5,7 +5,7 @@
 // contacted. Medians of 7 rounds of 200 000 picks each (picks and observes timed apart).
 //   npm run build && node bench/balancers/pick-cost.mjs
 import os from 'node:os';
-import { Mesh, MeshEndpoint, RequestContext } from 'trellis';
+import { Mesh, RequestContext } from 'trellis';
 import {
   aperture,
   p2cLeastLoaded,
@@ -16,6 +16,8 @@ import {
   weighted,
   zoneAware,
 } from 'trellis/balancers';
+// MeshEndpoint is internal (not exported by trellis): the benchmark builds endpoints directly.
+import { MeshEndpoint } from '../../dist/service/mesh-endpoint.js';
 
 const SIZES = [10, 1_000, 10_000];
 const PICKS = 200_000;

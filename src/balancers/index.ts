@@ -21,14 +21,7 @@
 
 export type { Balancer, BalancerFactory, EndpointSnapshot } from '../core/balancer.js';
 export type { EjectionReason } from '../core/events.js';
-export {
-  type Clock,
-  monotonicNow,
-  type RandomSource,
-  seededRandom,
-  type Timer,
-  type Timers,
-} from '../core/time.js';
+export type { Clock, RandomSource, Timer, Timers } from '../core/time.js';
 export { type ApertureOptions, aperture } from './aperture.js';
 export { DEFAULT_PANIC_THRESHOLD, type Eligibility, eligibleEndpoints } from './eligibility.js';
 export { HEALTH_LAYER, healthLayer } from './health/health-layer.js';

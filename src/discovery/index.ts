@@ -7,7 +7,8 @@
  * {@link consulEndpoints} (Consul health API, blocking queries) and {@link kubernetesEndpoints}
  * (EndpointSlices, watched). {@link EtcdClient} is a small etcd v3 client over etcd's JSON gateway.
  *
- * Every resolver gets the same treatment from the mesh (see {@link UpdateGuard}):
+ * Every resolver gets the same treatment from the mesh (its updates pass one guard, tuned by the
+ * builder's {@link UpdatePolicy}):
  * - a whole-set update (file, DNS) is validated as a whole: a malformed one is reported as a
  *   `discoveryError` event and the last good set stays in use; a keyed change (etcd, Kubernetes
  *   slices, Consul) is validated alone, and a malformed entry is refused while its key keeps
@@ -31,17 +32,9 @@
  * @packageDocumentation
  */
 
-export { type ConsulParseOptions, nextConsulIndex, parseConsulHealth } from './consul/consul-format.js';
 export { type ConsulEndpointsOptions, consulEndpoints } from './consul/consul-resolver.js';
 export { type DnsOptions, dnsAddresses, dnsSrv } from './dns/dns-resolver.js';
-export { checkSrvRecords, type SrvRecord, selectSrvEndpoints } from './dns/srv.js';
-export {
-  type Endpoint,
-  type EndpointInput,
-  type EndpointRecord,
-  endpointId,
-  parseEndpoint,
-} from './endpoint.js';
+export type { Endpoint, EndpointInput, EndpointRecord } from './endpoint.js';
 export type { EtcdEvent, EtcdKeyValue } from './etcd/codec.js';
 export {
   type EtcdAuth,
@@ -54,25 +47,11 @@ export {
   type EtcdWriteResult,
 } from './etcd/etcd-client.js';
 export { EtcdLease, type EtcdLeaseOptions } from './etcd/etcd-lease.js';
-export {
-  DEFAULT_ETCD_PREFIX,
-  type EtcdEndpointsOptions,
-  etcdEndpoints,
-  parseRegistration,
-  servicePrefix,
-} from './etcd/etcd-resolver.js';
+export { DEFAULT_ETCD_PREFIX, type EtcdEndpointsOptions, etcdEndpoints } from './etcd/etcd-resolver.js';
 export { EtcdWatch, type EtcdWatchHandlers, type EtcdWatchOptions } from './etcd/etcd-watch.js';
 export { EtcdRegistration, type RegistrationOptions, registerEndpoint } from './etcd/registration.js';
-export { parseEndpointFile } from './file/file-format.js';
 export { type FileEndpointsOptions, fileEndpoints } from './file/file-resolver.js';
-export { parseEndpointSlice, type SliceEndpoints } from './kubernetes/endpoint-slice.js';
 export { type KubernetesEndpointsOptions, kubernetesEndpoints } from './kubernetes/kubernetes-resolver.js';
 export type { Resolver, ResolverSink, ResolverSubscription } from './resolver.js';
 export { staticEndpoints } from './static.js';
-export {
-  DEFAULT_UPDATE_POLICY,
-  UpdateGuard,
-  type UpdatePolicy,
-  type ValidatedSink,
-  validateUpdatePolicy,
-} from './update-guard.js';
+export type { UpdatePolicy } from './update-guard.js';

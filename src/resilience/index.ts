@@ -9,17 +9,8 @@
  */
 
 // Deadlines, retries and hedging.
-export { jitteredBackoff, parseRetryAfter } from '../core/backoff.js';
-export { CancelToken } from '../core/cancel-token.js';
-export { LatencyWindow, type LatencyWindowOptions } from '../core/latency-window.js';
-export {
-  type FailureClassifier,
-  isLocalError,
-  type RejectionClassifier,
-  upstreamFailure,
-  upstreamRejected,
-} from '../core/outcome.js';
-export { type Clock, monotonicClock, type Random, type Timer, type Timers } from '../core/time.js';
+export type { FailureClassifier, RejectionClassifier } from '../core/outcome.js';
+export type { Clock, Random, Timer, Timers } from '../core/time.js';
 // Circuit breaking, concurrency control and client-side limits.
 export {
   BREAKER_LAYER,
@@ -38,7 +29,7 @@ export {
 } from './concurrency/concurrency-layer.js';
 export { GradientLimit, type GradientLimitOptions } from './concurrency/gradient-limit.js';
 export { type ConcurrencyLimit, FixedLimit } from './concurrency/limit.js';
-export { DEADLINE_LAYER, type DeadlineOptions, deadlineExceeded, deadlines } from './deadline-layer.js';
+export { DEADLINE_LAYER, type DeadlineOptions, deadlines } from './deadline-layer.js';
 export { HEDGE_LAYER, type HedgeOptions, hedging } from './hedge-layer.js';
 export {
   currentInbound,
@@ -51,20 +42,7 @@ export {
   withInboundDeadline,
 } from './inbound.js';
 export { RATE_LIMIT_LAYER, type RateLimitOptions, rateLimit } from './rate-limit/rate-limit-layer.js';
-export { TokenBucket } from './rate-limit/token-bucket.js';
 export { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
 export { RETRY_LAYER, type RetryOptions, retries } from './retry-layer.js';
-export { DEFAULT_RETRY_STATUSES, isRetryableError, isRetryableResponse } from './retry-policy.js';
-export {
-  type AdaptiveThrottleOptions,
-  adaptiveThrottle,
-  THROTTLE_LAYER,
-  throttleProbability,
-} from './throttle/adaptive-throttle.js';
-export {
-  formatTimeoutHeader,
-  MAX_TIMEOUT_MS,
-  parseTimeoutHeader,
-  TIMEOUT_HEADER,
-  UNPROCESSED_HEADER,
-} from './timeout-header.js';
+export { type AdaptiveThrottleOptions, adaptiveThrottle, THROTTLE_LAYER } from './throttle/adaptive-throttle.js';
+export { TIMEOUT_HEADER, UNPROCESSED_HEADER } from './timeout-header.js';

@@ -56,11 +56,10 @@
 export { MIRROR_HEADER } from './compile.js';
 export { type EtcdRulesOptions, etcdRules } from './etcd-rules.js';
 export { fileRules } from './file-rules.js';
-export { parseRules, parseServiceRoutes } from './parse-rules.js';
+export { parseRules } from './parse-rules.js';
 export { ROUTE_LAYER, type RouteLayerOptions, routes } from './route-layer.js';
 export {
   DEFAULT_RULES_KEY,
-  EMPTY_ROUTE_TABLE,
   type FaultAbort,
   type FaultDelay,
   type FaultRule,

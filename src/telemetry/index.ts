@@ -5,8 +5,6 @@
  */
 
 export { ATTEMPT_TRACING_LAYER, attemptTracing } from './attempt-tracing-layer.js';
-export type { CompletionListener, RequestCompletion } from './completion-feed.js';
-export { CompletionFeed } from './completion-feed.js';
 export {
   ATTEMPT_METRICS_LAYER,
   METRICS_LAYER,

@@ -6,10 +6,10 @@ import {
   p2cPeakEwma,
   ringHash,
   roundRobin,
-  seededRandom,
 } from '../../src/balancers/index.js';
 import type { MeshEvents } from '../../src/core/events.js';
 import type { MeshResponse } from '../../src/core/layer.js';
+import { seededRandom } from '../../src/core/time.js';
 import { balanceLayer } from '../../src/index.js';
 import { endpoints, request } from '../support/balancer-endpoints.js';
 

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { apertureWidth } from '../../src/balancers/aperture.js';
-import { aperture, seededRandom, weighted } from '../../src/balancers/index.js';
+import { aperture, weighted } from '../../src/balancers/index.js';
+import { seededRandom } from '../../src/core/time.js';
 import { endpoints, request, tally } from '../support/balancer-endpoints.js';
 
 const PICKS = 20_000;

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { p2cLeastLoaded, p2cPeakEwma, seededRandom } from '../../src/balancers/index.js';
+import { p2cLeastLoaded, p2cPeakEwma } from '../../src/balancers/index.js';
 import { PeakEwma } from '../../src/balancers/peak-ewma.js';
+import { seededRandom } from '../../src/core/time.js';
 import { endpoints, request, tally } from '../support/balancer-endpoints.js';
 
 describe('peak EWMA', () => {

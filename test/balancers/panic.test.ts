@@ -9,10 +9,10 @@ import {
   random,
   ringHash,
   roundRobin,
-  seededRandom,
   weighted,
   zoneAware,
 } from '../../src/balancers/index.js';
+import { seededRandom } from '../../src/core/time.js';
 import { endpoints, request } from '../support/balancer-endpoints.js';
 
 const factories: Record<string, (seed: number) => BalancerFactory> = {

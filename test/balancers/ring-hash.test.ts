@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ringHash, seededRandom } from '../../src/balancers/index.js';
+import { ringHash } from '../../src/balancers/index.js';
+import { seededRandom } from '../../src/core/time.js';
 import type { MeshEndpoint } from '../../src/service/mesh-endpoint.js';
 import { endpoints, request, tally } from '../support/balancer-endpoints.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type Balancer, p2cLeastLoaded, seededRandom, zoneAware } from '../../src/balancers/index.js';
+import { type Balancer, p2cLeastLoaded, zoneAware } from '../../src/balancers/index.js';
+import { seededRandom } from '../../src/core/time.js';
 import { endpoints, request, tally } from '../support/balancer-endpoints.js';
 
 function zonedSet() {

@@ -1,12 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type Endpoint,
-  ErrorCode,
-  isTrellisError,
-  type Layer,
-  Mesh,
-  type MeshEndpoint,
-} from '../../src/index.js';
+import { type Endpoint, ErrorCode, isTrellisError, type Layer, Mesh } from '../../src/index.js';
+import type { MeshEndpoint } from '../../src/service/mesh-endpoint.js';
 import { manualResolver } from '../support/manual-resolver.js';
 import { nextEvent } from '../support/next-event.js';
 import { startUpstreams, type Upstream } from '../support/upstreams.js';
