@@ -2,7 +2,7 @@ import type { EventEmitter } from 'eventemitter3';
 import type { EndpointSnapshot } from '../core/balancer.js';
 import type { MeshEvents } from '../core/events.js';
 import type { ServiceReadings } from '../core/service-readings.js';
-import type { MetricsLayer } from '../telemetry/metrics-layer.js';
+import type { MetricsLayerReadout } from '../telemetry/metrics-layer.js';
 
 /** What the admin endpoint reads from a mesh: nothing it could change. */
 export interface AdminSource {
@@ -17,7 +17,7 @@ export interface AdminSource {
   /** The mesh's events (ejections, breaker changes, discovery), shown as they happen. */
   readonly events: EventEmitter<MeshEvents>;
   /** The metrics layer in the services' stacks, when there is one: `/metrics`, `/tap` and the golden signals need it. */
-  readonly metrics: MetricsLayer | undefined;
+  readonly metrics: MetricsLayerReadout | undefined;
   /** False once the mesh is closing. */
   readonly open: boolean;
 }

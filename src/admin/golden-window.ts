@@ -1,5 +1,5 @@
 import { histogramQuantile, type LatencyHistogram } from '../telemetry/latency-histogram.js';
-import type { MetricsLayer } from '../telemetry/metrics-layer.js';
+import type { MetricsLayerReadout } from '../telemetry/metrics-layer.js';
 import { OUTCOMES, STATUS_CLASSES } from '../telemetry/outcome-class.js';
 import type { RouteStats } from '../telemetry/service-stats.js';
 
@@ -47,11 +47,11 @@ function copyRoute(route: RouteStats): RoutePoint {
  */
 export class GoldenWindow {
   readonly #points: Point[] = [];
-  readonly #metrics: MetricsLayer;
+  readonly #metrics: MetricsLayerReadout;
   readonly #services: () => readonly string[];
   readonly #timer: NodeJS.Timeout;
 
-  constructor(metrics: MetricsLayer, services: () => readonly string[], intervalMs = 1000) {
+  constructor(metrics: MetricsLayerReadout, services: () => readonly string[], intervalMs = 1000) {
     this.#metrics = metrics;
     this.#services = services;
     this.sample();

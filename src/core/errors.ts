@@ -39,7 +39,7 @@ export const ErrorCode = {
   TlsFailed: 'TRELLIS_TLS_FAILED',
 } as const;
 
-/** One of the {@link ErrorCode} values. */
+/** One of the `ErrorCode` values. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 /** Facts every request-level failure may carry. */
@@ -57,7 +57,7 @@ export interface RequestFailureDetails {
 }
 
 /**
- * What `details` holds for each {@link ErrorCode}: `isTrellisError(err, ErrorCode.InvalidConfig)`
+ * What `details` holds for each `ErrorCode`: `isTrellisError(err, ErrorCode.InvalidConfig)`
  * narrows `err` so that `err.details.problems` is a `readonly string[]`. Fields not listed may
  * appear too; read them as `unknown`.
  */
@@ -184,7 +184,7 @@ export class TrellisError<C extends ErrorCode = ErrorCode> extends Error {
   readonly details: ErrorDetails<C>;
 
   /**
-   * @param code - one of {@link ErrorCode}
+   * @param code - one of `ErrorCode`
    * @param message - what happened and what to do about it
    * @param options - cause and details
    */

@@ -13,7 +13,7 @@ export interface EndpointRecord {
   host: string;
   /** TCP port, 1 to 65535. */
   port: number;
-  /** Relative weight, >= 0; 1 by default. */
+  /** Relative weight, at least 0; 1 by default. */
   weight?: number;
   /** Locality zone. */
   zone?: string;

@@ -32,6 +32,7 @@
  * @packageDocumentation
  */
 
+export type { ConsulParseOptions } from './consul/consul-format.js';
 export { type ConsulEndpointsOptions, consulEndpoints } from './consul/consul-resolver.js';
 export { type DnsOptions, dnsAddresses, dnsSrv } from './dns/dns-resolver.js';
 export type { Endpoint, EndpointInput, EndpointRecord } from './endpoint.js';

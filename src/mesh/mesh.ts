@@ -15,7 +15,7 @@ import { claimKeys, originTarget } from '../frontends/origin.js';
 import { checkRequestOptions } from '../frontends/request-options.js';
 import type { ConnectionListeners } from '../service/mesh-endpoint.js';
 import { type ServiceConfig, ServiceRuntime } from '../service/service-runtime.js';
-import { isMetricsLayer, METRICS_LAYER, type MetricsLayer } from '../telemetry/metrics-layer.js';
+import { isMetricsLayer, METRICS_LAYER, type MetricsLayerReadout } from '../telemetry/metrics-layer.js';
 import { MeshConfiguration } from './builder.js';
 import type { MeshOptions } from './mesh-options.js';
 
@@ -90,7 +90,7 @@ export class Mesh extends EventEmitter<MeshEvents> {
       this.#emitConnection('connectionError', origin, targets, error),
   };
   /** The metrics layer of the services' stacks, if any: the admin endpoint reads it. */
-  #metrics: MetricsLayer | undefined;
+  #metrics: MetricsLayerReadout | undefined;
   readonly #admins = new Set<AdminServer>();
   #closing: Promise<void> | undefined;
 

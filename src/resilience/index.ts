@@ -9,6 +9,7 @@
  */
 
 // Deadlines, retries and hedging.
+export type { CancelToken } from '../core/cancel-token.js';
 export type { FailureClassifier, RejectionClassifier } from '../core/outcome.js';
 export type { Clock, Random, Timer, Timers } from '../core/time.js';
 // Circuit breaking, concurrency control and client-side limits.

@@ -1,7 +1,7 @@
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import { EtcdClient, type EtcdClientOptions } from '../discovery/etcd/etcd-client.js';
 import { DEFAULT_RULES_KEY } from './rules.js';
-import { RulesSource } from './rules-source.js';
+import { markRulesLoaded, RulesSource } from './rules-source.js';
 
 /** Options for {@link etcdRules}. */
 export interface EtcdRulesOptions {
@@ -61,7 +61,7 @@ export function etcdRules(options: EtcdRulesOptions): RulesSource {
       onSnapshot(kvs, revision) {
         const kv = kvs.find((candidate) => candidate.key === key);
         publish(kv?.value ?? '', kv?.modRevision ?? revision);
-        source.markLoaded();
+        markRulesLoaded(source);
       },
       onEvents(events) {
         for (const event of events) {

@@ -2,7 +2,7 @@ import { type FSWatcher, readFileSync, watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { ErrorCode, TrellisError } from '../core/errors.js';
-import { RulesSource } from './rules-source.js';
+import { markRulesLoaded, RulesSource } from './rules-source.js';
 
 /** Several file events arrive for one save; read the file once they settle. */
 const SETTLE_MS = 25;
@@ -78,7 +78,7 @@ export function fileRules(path: string): RulesSource {
       );
     });
     // The first read happened when the source was created.
-    source.markLoaded();
+    markRulesLoaded(source);
     // A change between the first read and the watch starting would otherwise be missed.
     timer = setTimeout(reread, 0);
     return () => {

@@ -3,7 +3,7 @@ import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.
 import { type BackendLookup, CompiledRoutes, unknownBackends } from './compile.js';
 import { parseServiceRoutes } from './parse-rules.js';
 import { EMPTY_ROUTE_TABLE, type RouteTable, type ServiceRoutes } from './rules.js';
-import { RulesSource } from './rules-source.js';
+import { RulesSource, subscribeToRules } from './rules-source.js';
 import { ServiceRulesState } from './service-rules-state.js';
 import { SplitRandom } from './split-random.js';
 
@@ -74,7 +74,7 @@ function sourceLayer(source: RulesSource, seed: number | undefined, fixed?: Serv
       let current: CompiledRoutes | null = null;
       const state = new ServiceRulesState(source);
       if (service.readings !== undefined) service.readings.rules = state;
-      const unsubscribe = source.subscribe({
+      const unsubscribe = subscribeToRules(source, {
         service: name,
         check: (table) => {
           const rules = entry(table);

@@ -3,7 +3,7 @@ import { ErrorCode, TrellisError } from '../core/errors.js';
 import { parseRules } from './parse-rules.js';
 import { EMPTY_ROUTE_TABLE, type RouteTable } from './rules.js';
 
-/** @internal A route layer listening to a source: it vets a new table, then applies it. */
+/** A route layer listening to a source: it vets a new table, then applies it. */
 export interface RulesSubscriber {
   /** The service the subscriber routes. */
   readonly service: string;
@@ -11,6 +11,23 @@ export interface RulesSubscriber {
   check(table: RouteTable): string[];
   /** Puts a vetted table into force. */
   apply(table: RouteTable): void;
+}
+
+let subscribe!: (source: RulesSource, subscriber: RulesSubscriber) => () => Promise<void>;
+let markLoaded!: (source: RulesSource) => void;
+
+/**
+ * Adds a route layer to a source. The table in force must suit it (else this throws, at mesh
+ * build). The first subscriber starts the watch; the returned function unsubscribes, and the last
+ * one out stops the watch.
+ */
+export function subscribeToRules(source: RulesSource, subscriber: RulesSubscriber): () => Promise<void> {
+  return subscribe(source, subscriber);
+}
+
+/** Called by a source's watch once its first read is done (see `RulesSource.loaded`). */
+export function markRulesLoaded(source: RulesSource): void {
+  markLoaded(source);
 }
 
 /** Events a {@link RulesSource} emits. */
@@ -76,11 +93,6 @@ export class RulesSource extends EventEmitter<RulesSourceEvents> {
    */
   loaded(): Promise<void> {
     return this.#loaded;
-  }
-
-  /** @internal Called by watches once their first read is done. */
-  markLoaded(): void {
-    this.#markLoaded();
   }
 
   /** The table in force. */
@@ -154,12 +166,13 @@ export class RulesSource extends EventEmitter<RulesSourceEvents> {
     }
   }
 
-  /**
-   * @internal Adds a route layer. The table in force must suit it (else this throws, at mesh
-   * build). The first subscriber starts the watch; the returned function unsubscribes, and
-   * the last one out stops the watch.
-   */
-  subscribe(subscriber: RulesSubscriber): () => Promise<void> {
+  // The route layer's and the watches' side of a source, kept out of its public members.
+  static {
+    subscribe = (source, subscriber) => source.#subscribe(subscriber);
+    markLoaded = (source) => source.#markLoaded();
+  }
+
+  #subscribe(subscriber: RulesSubscriber): () => Promise<void> {
     const problems = subscriber.check(this.#table);
     if (problems.length > 0) {
       throw new TrellisError(

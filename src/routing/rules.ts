@@ -42,7 +42,7 @@ export interface RouteMatch {
 export interface WeightedBackend {
   /** A service of the mesh (logical name or claimed host); the routed service's own name means its own endpoints. */
   readonly backend: string;
-  /** Relative weight, >= 0; shares are weight / sum of weights. */
+  /** Relative weight, at least 0; shares are weight / sum of weights. */
   readonly weight: number;
 }
 

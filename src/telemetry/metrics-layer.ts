@@ -22,7 +22,7 @@ import { registerReadingFamilies } from './reading-families.js';
 import { EndpointStats, ServiceStats } from './service-stats.js';
 
 /** Whether a stack's layer is a {@link MetricsLayer} (and not another layer that took the name). */
-export function isMetricsLayer(layer: Layer | undefined): layer is MetricsLayer {
+export function isMetricsLayer(layer: Layer | undefined): layer is MetricsLayerReadout {
   return layer !== undefined && 'completions' in layer && 'registry' in layer;
 }
 
@@ -58,7 +58,7 @@ export interface MetricsOptions {
 const DEFAULT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const DEFAULT_MAX_ROUTES = 64;
 
-/** The metrics layer, with what the admin endpoint reads from it. */
+/** The metrics layer: its registry and its per-attempt half. */
 export interface MetricsLayer extends Layer {
   /** The registry the metrics are in. */
   readonly registry: Registry<RegistryContentType>;
@@ -67,14 +67,22 @@ export interface MetricsLayer extends Layer {
    * `balance` ({@link MetricsLayer.install} puts it there).
    */
   readonly perAttempt: Layer;
-  /** Finished calls, for the admin endpoint's tap. */
-  readonly completions: CompletionFeed;
   /**
    * Puts both halves in a stack: this layer on top, {@link MetricsLayer.perAttempt} below
    * `balance` when the stack has one. Pass it to `builder.stack(...)`.
    */
   readonly install: (stack: Stack) => Stack;
-  /** @internal The stats of a service, once a mesh has built it (read by the admin endpoint). */
+}
+
+/**
+ * What the mesh's admin endpoint reads from the metrics layer it finds in a stack (see
+ * {@link isMetricsLayer}); not part of the public API, which `metrics()` returns as a
+ * {@link MetricsLayer}.
+ */
+export interface MetricsLayerReadout extends MetricsLayer {
+  /** Finished calls, for the admin endpoint's tap. */
+  readonly completions: CompletionFeed;
+  /** The stats of a service, once a mesh has built it. */
   stats(service: string): ServiceStats | undefined;
 }
 
@@ -180,7 +188,7 @@ export function metrics(options: MetricsOptions): MetricsLayer {
     },
   };
 
-  const layer: MetricsLayer = {
+  const layer: MetricsLayerReadout = {
     name: METRICS_LAYER,
     ...(unknown.length > 0 && { validate: () => unknown }),
     registry,

@@ -61,7 +61,7 @@ const CONSUL_KEYS = optionKeys<ConsulEndpointsOptions>({
  * checks all pass, followed with blocking queries: each query carries the last `X-Consul-Index`
  * and Consul answers as soon as something changes (or after `waitSeconds`). Failures and
  * malformed answers are reported and retried with backoff; the last good set stays in use.
- * See {@link parseConsulHealth} for how entries become endpoints.
+ * See `parseConsulHealth` (consul/consul-format.ts) for how entries become endpoints.
  *
  * @example
  * ```ts

@@ -186,7 +186,7 @@ function pollingResolver(
  * Endpoints from DNS SRV records (`_service._proto.name`): targets, ports, priorities and
  * weights come from the records, the targets' addresses from their A/AAAA records. Re-resolved
  * on the records' TTL, bounded by `minTtlMs`/`maxTtlMs` (`node:dns` does not expose SRV TTLs, so
- * the targets' address TTLs are used). See {@link selectSrvEndpoints} for priorities and weights.
+ * the targets' address TTLs are used). See `selectSrvEndpoints` (dns/srv.ts) for priorities and weights.
  *
  * @example
  * ```ts

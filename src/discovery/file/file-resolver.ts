@@ -32,7 +32,7 @@ const FILE_KEYS = optionKeys<FileEndpointsOptions>({ service: true, pollMs: true
  * atomically (write a temporary file, then rename) are picked up. A file that is missing,
  * unreadable or malformed is reported and the last good set stays in use.
  *
- * See {@link parseEndpointFile} for the format.
+ * See `parseEndpointFile` (file/file-format.ts) for the format.
  *
  * @example
  * ```ts

@@ -68,7 +68,7 @@ const KUBERNETES_KEYS = optionKeys<KubernetesEndpointsOptions>({
  * Ready endpoints of a Kubernetes Service from its `discovery.k8s.io/v1` EndpointSlices: lists
  * the slices labelled `kubernetes.io/service-name=<service>`, then watches them from the list's
  * `resourceVersion` (with bookmarks), reopening the watch where it left off and relisting when
- * the server answers 410 Gone. Zones and zone hints are kept (see {@link parseEndpointSlice}).
+ * the server answers 410 Gone. Zones and zone hints are kept (see `parseEndpointSlice` in kubernetes/endpoint-slice.ts).
  * Malformed slices are reported and the last good set stays in use.
  *
  * @example

@@ -47,7 +47,7 @@ export interface CircuitBreakerOptions {
   /**
    * Which outcomes count as failures.
    *
-   * @defaultValue 5xx responses and upstream errors: {@link upstreamFailure}
+   * @defaultValue 5xx responses and upstream errors (core's `upstreamFailure`)
    */
   isFailure?: FailureClassifier;
 }

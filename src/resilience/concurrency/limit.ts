@@ -3,7 +3,7 @@
  * learn from every finished attempt; a fixed limit ignores the samples.
  */
 export interface ConcurrencyLimit {
-  /** The current limit (may be fractional; attempts are admitted while in flight < limit). */
+  /** The current limit (may be fractional; attempts are admitted while fewer than it are in flight). */
   readonly current: number;
   /** Whether the limit learns from samples (when false the layer skips timing attempts). */
   readonly adaptive: boolean;

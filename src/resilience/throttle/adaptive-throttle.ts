@@ -70,7 +70,8 @@ const THROTTLE_KEYS = optionKeys<AdaptiveThrottleOptions>({
 /**
  * Client-side adaptive throttling (Google SRE book, "Handling Overload"): counts, per service,
  * the attempts made and the attempts the upstream accepted over a sliding window, and rejects
- * new attempts locally with {@link throttleProbability}, failing them with `TRELLIS_RATE_LIMITED`.
+ * new attempts locally with the probability `max(0, (requests - k * accepts) / (requests + 1))`,
+ * failing them with `TRELLIS_RATE_LIMITED`.
  * When the upstream is shedding load, most of the excess never leaves the client, yet a share
  * still goes through so recovery is noticed at once. Opt-in; insert it above `balance`.
  *
