@@ -9,7 +9,12 @@ export type { AdminOptions, AdminServer } from './admin/admin-server.js';
 export type { TapCounts, TapLimits } from './admin/tap-stream.js';
 export { BALANCE_LAYER, balanceLayer } from './balancers/balance-layer.js';
 export type { Balancer, BalancerFactory, EndpointSnapshot } from './core/balancer.js';
-export { type AbortEmitter, type RequestBody, RequestContext, type RequestContextInit } from './core/context.js';
+export {
+  type AbortEmitter,
+  type RequestBody,
+  RequestContext,
+  type RequestContextInit,
+} from './core/context.js';
 export type { EndpointState, EndpointView } from './core/endpoint.js';
 export {
   type DetailsInit,
@@ -40,9 +45,10 @@ export type { Endpoint, EndpointInput, EndpointRecord } from './discovery/endpoi
 export type { Resolver, ResolverSink, ResolverSubscription } from './discovery/resolver.js';
 export { MeshDispatcher, type MeshDispatcherOptions } from './frontends/dispatcher.js';
 export type { FetchInit, FetchInput, FetchLike, RequestLike } from './frontends/fetch.js';
+export type { MeshConfiguration } from './mesh/builder.js';
 export { defaultStack } from './mesh/default-stack.js';
 export { Mesh, MeshBuilder, type MeshRequestOptions, type ReadyOptions } from './mesh/mesh.js';
 export type { MeshOptions } from './mesh/mesh-options.js';
-export { ServiceBuilder, type ServiceDraft, type StackEdit } from './mesh/service-builder.js';
+export { ServiceBuilder, type StackEdit } from './mesh/service-builder.js';
 export { TRANSPORT_LAYER, transportLayer } from './transport/transport-layer.js';
 export type { TransportOptions, TransportTls } from './transport/transport-options.js';

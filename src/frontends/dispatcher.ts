@@ -9,9 +9,7 @@ import type { ServiceRuntime } from '../service/service-runtime.js';
 import { HandlerBridge } from './handler-bridge.js';
 import { checkDispatchTarget } from './request-options.js';
 
-/**
- * @internal How the dispatcher reaches the mesh: find a service by host, and know whether the mesh is open.
- */
+/** How the dispatcher reaches the mesh: find a service by host, and know whether the mesh is open. */
 export interface ServiceDirectory {
   /** The mesh route an origin addresses, or undefined for an origin outside the mesh. */
   routeForOrigin(origin: string | URL): MeshRoute | undefined;
@@ -43,7 +41,7 @@ function lookupWithSuggestion(directory: ServiceDirectory): LookupFunction {
   };
 }
 
-/** @internal A mesh service an origin addresses, and whether the origin may be carried to it. */
+/** A mesh service an origin addresses, and whether the origin may be carried to it. */
 export interface MeshRoute {
   /** The service. */
   readonly service: ServiceRuntime;
@@ -89,6 +87,39 @@ export interface MeshDispatcherOptions {
   passthrough?: Dispatcher;
 }
 
+type ConnectionEvent = 'connect' | 'disconnect' | 'connectionError';
+let create!: (directory: ServiceDirectory, options?: MeshDispatcherOptions) => MeshDispatcher;
+let emit!: (
+  dispatcher: MeshDispatcher,
+  event: ConnectionEvent,
+  origin: URL,
+  targets: readonly Dispatcher[],
+  error?: Error,
+) => void;
+
+/**
+ * Emits undici's connection event (`connect`, `disconnect`, `connectionError`) on `dispatcher`
+ * for a connection of a mesh endpoint's pool, with the dispatcher first in `targets`, as undici's
+ * Agent puts itself before its pools.
+ */
+export function emitConnection(
+  dispatcher: MeshDispatcher,
+  event: ConnectionEvent,
+  origin: URL,
+  targets: readonly Dispatcher[],
+  error?: Error,
+): void {
+  emit(dispatcher, event, origin, targets, error);
+}
+
+/** A dispatcher for the mesh behind `directory` (`mesh.dispatcher()`; the constructor is private). */
+export function createDispatcher(
+  directory: ServiceDirectory,
+  options?: MeshDispatcherOptions,
+): MeshDispatcher {
+  return create(directory, options);
+}
+
 /**
  * An undici `Dispatcher` that sends requests for mesh services through the mesh and everything
  * else, untouched, to the pass-through dispatcher: the one given as `passthrough`, else undici's
@@ -108,17 +139,23 @@ export class MeshDispatcher extends Dispatcher {
   #destroyed = false;
   /** Re-emit the pass-through dispatcher's connection events as this dispatcher's (made once). */
   readonly #forwardConnect = (origin: URL, targets: readonly Dispatcher[]): void => {
-    this.emitConnection('connect', origin, targets);
+    this.#emitConnection('connect', origin, targets);
   };
   readonly #forwardDisconnect = (origin: URL, targets: readonly Dispatcher[], error: Error): void => {
-    this.emitConnection('disconnect', origin, targets, error);
+    this.#emitConnection('disconnect', origin, targets, error);
   };
   readonly #forwardConnectionError = (origin: URL, targets: readonly Dispatcher[], error: Error): void => {
-    this.emitConnection('connectionError', origin, targets, error);
+    this.#emitConnection('connectionError', origin, targets, error);
   };
 
-  /** @internal Created by `mesh.dispatcher()`. */
-  constructor(directory: ServiceDirectory, options: MeshDispatcherOptions = {}) {
+  static {
+    create = (directory, options) => new MeshDispatcher(directory, options);
+    emit = (dispatcher, event, origin, targets, error) =>
+      dispatcher.#emitConnection(event, origin, targets, error);
+  }
+
+  /** Made by `mesh.dispatcher()`. */
+  private constructor(directory: ServiceDirectory, options: MeshDispatcherOptions = {}) {
     super();
     this.#directory = directory;
     const problems = new OptionProblems('dispatcher', options, ['passthrough']);
@@ -163,11 +200,11 @@ export class MeshDispatcher extends Dispatcher {
   }
 
   /**
-   * @internal Emits undici's connection event (`connect`, `disconnect`, `connectionError`) for a
+   * Emits undici's connection event (`connect`, `disconnect`, `connectionError`) for a
    * connection of a mesh endpoint's pool or of the pass-through dispatcher, with this dispatcher
    * first in `targets`, as undici's Agent puts itself before its pools.
    */
-  emitConnection(
+  #emitConnection(
     event: 'connect' | 'disconnect' | 'connectionError',
     origin: URL,
     targets: readonly Dispatcher[],

@@ -13,7 +13,13 @@ import {
 } from '../transport/transport-options.js';
 import { defaultStack } from './default-stack.js';
 import type { MeshOptions } from './mesh-options.js';
-import { ServiceBuilder, type ServiceDraft, type StackEdit } from './service-builder.js';
+import {
+  createServiceBuilder,
+  draftOf,
+  type ServiceBuilder,
+  type ServiceDraft,
+  type StackEdit,
+} from './service-builder.js';
 
 const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
 
@@ -30,12 +36,21 @@ export interface MeshPlan {
   readonly options: MeshOptions;
 }
 
+let plan!: (configuration: MeshConfiguration) => MeshPlan;
+
+/**
+ * The services and options a configuration describes, validated (for `MeshBuilder.build`).
+ *
+ * @throws {@link TrellisError} `TRELLIS_INVALID_CONFIG` listing every problem found.
+ */
+export function planOf(configuration: MeshConfiguration): MeshPlan {
+  return plan(configuration);
+}
+
 /**
  * Collects and validates a mesh's configuration. `MeshBuilder` (in mesh.ts) adds `build()`,
  * which starts a mesh from the plan, so that this file does not import the mesh it configures
- * and the mesh can still offer `Mesh.builder()`.
- *
- * @internal
+ * and the mesh can still offer `Mesh.builder()`. Use it through {@link Mesh.builder}.
  */
 export class MeshConfiguration {
   readonly #services: ServiceBuilder[] = [];
@@ -51,7 +66,7 @@ export class MeshConfiguration {
    * @param configure - sets discovery, balancer, stack and transport for the service
    */
   service(name: string, configure?: (service: ServiceBuilder) => unknown): this {
-    const builder = new ServiceBuilder(name);
+    const builder = createServiceBuilder(name);
     try {
       configure?.(builder);
     } catch (err) {
@@ -94,13 +109,16 @@ export class MeshConfiguration {
     return this;
   }
 
+  static {
+    plan = (configuration) => configuration.#plan();
+  }
+
   /**
    * Validates the whole configuration.
    *
-   * @internal
    * @throws {@link TrellisError} `TRELLIS_INVALID_CONFIG` listing every problem found.
    */
-  protected plan(): MeshPlan {
+  #plan(): MeshPlan {
     const problems = [...this.#problems];
     if (!(Number.isInteger(this.#closeTimeoutMs) && this.#closeTimeoutMs >= 0)) {
       problems.push(
@@ -111,8 +129,8 @@ export class MeshConfiguration {
     const base = this.#applyEdits(defaultStack(), this.#stackEdits, 'mesh', problems);
     const owners = new Map<string, string>();
     const configs: ServiceConfig[] = [];
-    for (const { draft } of this.#services) {
-      const config = this.#serviceConfig(draft, base, owners, problems);
+    for (const builder of this.#services) {
+      const config = this.#serviceConfig(draftOf(builder), base, owners, problems);
       if (config) configs.push(config);
     }
     if (problems.length > 0) {

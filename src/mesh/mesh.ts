@@ -9,14 +9,21 @@ import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { MeshEvents } from '../core/events.js';
 import type { Service } from '../core/layer.js';
 import { nearMiss } from '../core/near-miss.js';
-import { MeshDispatcher, type MeshDispatcherOptions, type MeshRoute } from '../frontends/dispatcher.js';
+import {
+  createDispatcher,
+  emitConnection,
+  type MeshDispatcher,
+  type MeshDispatcherOptions,
+  type MeshRoute,
+  type ServiceDirectory,
+} from '../frontends/dispatcher.js';
 import { type FetchInit, type FetchInput, type FetchLike, fetchVia, routeFetch } from '../frontends/fetch.js';
 import { claimKeys, originTarget } from '../frontends/origin.js';
 import { checkRequestOptions } from '../frontends/request-options.js';
 import type { ConnectionListeners } from '../service/mesh-endpoint.js';
 import { type ServiceConfig, ServiceRuntime } from '../service/service-runtime.js';
 import { isMetricsLayer, METRICS_LAYER, type MetricsLayerReadout } from '../telemetry/metrics-layer.js';
-import { MeshConfiguration } from './builder.js';
+import { MeshConfiguration, planOf } from './builder.js';
 import type { MeshOptions } from './mesh-options.js';
 
 /** Options for {@link Mesh.request}: the request, addressed by logical service name. */
@@ -40,10 +47,13 @@ export class MeshBuilder extends MeshConfiguration {
    * @throws {@link TrellisError} `TRELLIS_INVALID_CONFIG` listing every problem found.
    */
   build(): Mesh {
-    const { services, options } = this.plan();
-    return new Mesh(services, options);
+    const { services, options } = planOf(this);
+    return createMesh(services, options);
   }
 }
+
+/** Set by {@link Mesh}'s static block: its constructor is private to the builder. */
+let createMesh!: (services: readonly ServiceConfig[], options: MeshOptions) => Mesh;
 
 /** Options for {@link Mesh.ready}. */
 export interface ReadyOptions {
@@ -99,12 +109,19 @@ export class Mesh extends EventEmitter<MeshEvents> {
     return new MeshBuilder();
   }
 
-  /**
-   * Use {@link Mesh.builder} instead: it validates the configuration this constructor trusts.
-   *
-   * @internal
-   */
-  constructor(services: readonly ServiceConfig[], options: MeshOptions) {
+  static {
+    createMesh = (services, options) => new Mesh(services, options);
+  }
+
+  /** What the dispatcher front-end may ask of the mesh (see `frontends/dispatcher.ts`). */
+  readonly #directory: ServiceDirectory = {
+    routeForOrigin: (origin) => this.#routeForOrigin(origin),
+    suggestService: (host) => this.#suggestService(host),
+    assertOpen: () => this.#assertOpen(),
+  };
+
+  /** Use {@link Mesh.builder} instead: it validates the configuration this constructor trusts. */
+  private constructor(services: readonly ServiceConfig[], options: MeshOptions) {
     super();
     this.#options = options;
     const owners = new Map<string, string>();
@@ -127,7 +144,7 @@ export class Mesh extends EventEmitter<MeshEvents> {
       for (const runtime of this.#services.values()) void runtime.close(0);
       throw err;
     }
-    this.#dispatcher = new MeshDispatcher(this);
+    this.#dispatcher = createDispatcher(this.#directory);
     for (const runtime of this.#services.values()) runtime.start();
   }
 
@@ -160,10 +177,10 @@ export class Mesh extends EventEmitter<MeshEvents> {
   }
 
   /**
-   * @internal The mesh route an origin addresses, or undefined for origins outside the mesh.
-   * Matched on scheme, host and port (see `frontends/origin.ts`); cached per origin string.
+   * The mesh route an origin addresses, or undefined for origins outside the mesh. Matched on
+   * scheme, host and port (see `frontends/origin.ts`); cached per origin string.
    */
-  routeForOrigin(origin: string | URL): MeshRoute | undefined {
+  #routeForOrigin(origin: string | URL): MeshRoute | undefined {
     if (typeof origin !== 'string') return this.#route(origin) ?? undefined;
     let route = this.#byOrigin.get(origin);
     if (route === undefined) {
@@ -181,16 +198,16 @@ export class Mesh extends EventEmitter<MeshEvents> {
     return { service, tlsRequired: target!.https && !this.#tlsServices.has(service) };
   }
 
-  /** @internal A service name or claimed host one typo away from `host` (a pass-through that DNS does not know). */
-  suggestService(host: string): string | undefined {
+  /** A service name or claimed host one typo away from `host` (a pass-through that DNS does not know). */
+  #suggestService(host: string): string | undefined {
     // Claims are kept as `host:port`; a typo is judged on the host alone. Only on a DNS failure.
     const hosts = new Set<string>();
     for (const key of this.#byHost.keys()) hosts.add(key.slice(0, key.lastIndexOf(':')));
     return nearMiss(host.toLowerCase(), hosts);
   }
 
-  /** @internal Throws once the mesh is closed. */
-  assertOpen(): void {
+  /** Throws once the mesh is closed. */
+  #assertOpen(): void {
     if (this.#closing) throw this.#closedError();
   }
 
@@ -246,7 +263,7 @@ export class Mesh extends EventEmitter<MeshEvents> {
   wrapFetch<F extends (input: never, init?: never) => Promise<unknown>>(fetchImpl: F): F {
     // Mesh responses are undici's Response, which has the shape of the global one.
     return routeFetch(
-      (url) => this.routeForOrigin(url) !== undefined,
+      (url) => this.#routeForOrigin(url) !== undefined,
       this.fetch.bind(this),
       fetchImpl as unknown as FetchLike,
     ) as unknown as F;
@@ -278,8 +295,8 @@ export class Mesh extends EventEmitter<MeshEvents> {
    */
   dispatcher(options?: MeshDispatcherOptions): MeshDispatcher {
     if (options === undefined) return this.#dispatcher;
-    this.assertOpen();
-    const dispatcher = new MeshDispatcher(this, options);
+    this.#assertOpen();
+    const dispatcher = createDispatcher(this.#directory, options);
     this.#otherDispatchers.add(dispatcher);
     return dispatcher;
   }
@@ -347,8 +364,9 @@ export class Mesh extends EventEmitter<MeshEvents> {
     targets: readonly Dispatcher[],
     error?: Error,
   ): void {
-    this.#dispatcher.emitConnection(event, origin, targets, error);
-    for (const dispatcher of this.#otherDispatchers) dispatcher.emitConnection(event, origin, targets, error);
+    emitConnection(this.#dispatcher, event, origin, targets, error);
+    for (const dispatcher of this.#otherDispatchers)
+      emitConnection(dispatcher, event, origin, targets, error);
   }
 
   /** Per-endpoint state of a service's balancer (in flight, state, weight, latency estimate). */
@@ -373,7 +391,7 @@ export class Mesh extends EventEmitter<MeshEvents> {
    *   `allowRemote`, a bad port, or a port already taken.
    */
   async admin(options: AdminOptions = {}): Promise<AdminServer> {
-    this.assertOpen();
+    this.#assertOpen();
     const server = await startAdminServer(this.#adminSource(), options);
     this.#admins.add(server);
     return server;

@@ -23,28 +23,53 @@ export interface ServiceDraft {
   stackEdits: StackEdit[];
 }
 
+let create!: (name: string) => ServiceBuilder;
+let draft!: (builder: ServiceBuilder) => ServiceDraft;
+
+/** A builder for the service `name` (`MeshBuilder.service`; the constructor is private). */
+export function createServiceBuilder(name: string): ServiceBuilder {
+  return create(name);
+}
+
+/** What a service builder has been told so far (read by the mesh builder's plan). */
+export function draftOf(builder: ServiceBuilder): ServiceDraft {
+  return draft(builder);
+}
+
 /**
  * Configures one service. Every method returns the builder, so calls chain; nothing is checked
  * until `build()`, which reports every problem at once.
  */
 export class ServiceBuilder {
-  /** @internal What has been configured so far. */
-  readonly draft: ServiceDraft;
+  /** What has been configured so far. */
+  readonly #draft: ServiceDraft;
 
-  /** @internal Created by `MeshBuilder.service`. */
-  constructor(name: string) {
-    this.draft = { name, resolver: undefined, balancer: undefined, hosts: [], transport: {}, stackEdits: [] };
+  static {
+    create = (name) => new ServiceBuilder(name);
+    draft = (builder) => builder.#draft;
+  }
+
+  /** Made by `MeshBuilder.service`. */
+  private constructor(name: string) {
+    this.#draft = {
+      name,
+      resolver: undefined,
+      balancer: undefined,
+      hosts: [],
+      transport: {},
+      stackEdits: [],
+    };
   }
 
   /** Where the service's endpoints come from (for example `staticEndpoints([...])`). */
   discovery(resolver: Resolver): this {
-    this.draft.resolver = resolver;
+    this.#draft.resolver = resolver;
     return this;
   }
 
   /** How an endpoint is chosen for each request (for example `roundRobin()`). */
   balancer(factory: BalancerFactory): this {
-    this.draft.balancer = factory;
+    this.#draft.balancer = factory;
     return this;
   }
 
@@ -55,19 +80,19 @@ export class ServiceBuilder {
    * the README, "Which requests the mesh takes").
    */
   hosts(...names: string[]): this {
-    this.draft.hosts.push(...names);
+    this.#draft.hosts.push(...names);
     return this;
   }
 
   /** Connection settings for this service (merged over the mesh-wide ones). */
   transport(options: TransportOptions): this {
-    this.draft.transport = { ...this.draft.transport, ...options };
+    this.#draft.transport = { ...this.#draft.transport, ...options };
     return this;
   }
 
   /** Edits this service's stack, e.g. `s.stack((st) => st.insertBefore('balance', myLayer))`. */
   stack(edit: StackEdit): this {
-    this.draft.stackEdits.push(edit);
+    this.#draft.stackEdits.push(edit);
     return this;
   }
 

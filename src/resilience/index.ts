@@ -45,5 +45,9 @@ export {
 export { RATE_LIMIT_LAYER, type RateLimitOptions, rateLimit } from './rate-limit/rate-limit-layer.js';
 export { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
 export { RETRY_LAYER, type RetryOptions, retries } from './retry-layer.js';
-export { type AdaptiveThrottleOptions, adaptiveThrottle, THROTTLE_LAYER } from './throttle/adaptive-throttle.js';
+export {
+  type AdaptiveThrottleOptions,
+  adaptiveThrottle,
+  THROTTLE_LAYER,
+} from './throttle/adaptive-throttle.js';
 export { TIMEOUT_HEADER, UNPROCESSED_HEADER } from './timeout-header.js';

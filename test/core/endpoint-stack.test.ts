@@ -8,9 +8,9 @@ import {
   isEndpointHandle,
   type Layer,
   Mesh,
-  ServiceBuilder,
   Stack,
 } from '../../src/index.js';
+import { createServiceBuilder, draftOf } from '../../src/mesh/service-builder.js';
 import { startUpstreams, type Upstream } from '../support/upstreams.js';
 
 let upstreams: Upstream[];
@@ -72,10 +72,10 @@ describe('the endpoint stack (the layers below balance, built for each endpoint)
   });
 
   it('puts the layer directly above transport, below health, and replaces one of the same name', () => {
-    const service = new ServiceBuilder('svc')
+    const service = createServiceBuilder('svc')
       .endpointLayer(countPerEndpoint([]))
       .endpointLayer(countPerEndpoint([]));
-    const stack = service.draft.stackEdits.reduce((st, edit) => edit(st), defaultStack());
+    const stack = draftOf(service).stackEdits.reduce((st, edit) => edit(st), defaultStack());
     expect(stack.split().endpoint?.names).toEqual([
       'tracing-attempt',
       'health',

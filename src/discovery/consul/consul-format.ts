@@ -1,7 +1,7 @@
 import { ErrorCode, TrellisError } from '../../core/errors.js';
 import { type EndpointRecord, parseEndpoint } from '../endpoint.js';
 
-/** How {@link parseConsulHealth} reads entries. */
+/** How Consul health entries become endpoints (options of `consulEndpoints`). */
 export interface ConsulParseOptions {
   /** Service or node meta key holding the zone. Default `'zone'`. */
   zoneMetaKey?: string;

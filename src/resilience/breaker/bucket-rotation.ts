@@ -41,7 +41,7 @@ export function releaseBucketRotation(bucketMs: number): void {
   rotations.delete(bucketMs);
 }
 
-/** @internal How many rotation timers run now (for tests that check nothing is left behind). */
+/** How many rotation timers run now (for tests that check nothing is left behind). */
 export function activeBucketRotations(): number {
   return rotations.size;
 }
