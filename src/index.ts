@@ -41,6 +41,7 @@ export {
 export { LAYER_ORDER } from './core/layer-ranks.js';
 export type { RetryBudgetReadout, RulesInForce, ServiceReadings } from './core/service-readings.js';
 export { Stack, type StackParts } from './core/stack.js';
+export { type TestServiceHandle, testServiceHandle } from './core/test-service-handle.js';
 export type { Endpoint, EndpointInput, EndpointRecord } from './discovery/endpoint.js';
 export type { Resolver, ResolverSink, ResolverSubscription } from './discovery/resolver.js';
 export { MeshDispatcher, type MeshDispatcherOptions } from './frontends/dispatcher.js';

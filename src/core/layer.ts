@@ -50,7 +50,10 @@ export interface MeshResponse {
  */
 export type Service = (ctx: RequestContext) => Promise<MeshResponse>;
 
-/** What a layer may see of the service it is built for. */
+/**
+ * What a layer may see of the service it is built for. A layer's tests build one with
+ * {@link testServiceHandle}.
+ */
 export interface ServiceHandle {
   /** Logical service name. */
   readonly name: string;
@@ -60,46 +63,43 @@ export interface ServiceHandle {
   readonly events: EventEmitter<MeshEvents>;
   /**
    * True once the service is closing (the mesh's `close()` was called): layers that find no
-   * endpoint then report `TRELLIS_MESH_CLOSED`, not a discovery problem. Optional so that
-   * handles made outside a mesh (in tests) need not provide it.
+   * endpoint then report `TRELLIS_MESH_CLOSED`, not a discovery problem.
    */
-  readonly closed?: boolean;
+  readonly closed: boolean;
   /** The endpoints currently known (active, ejected and draining). */
   endpoints(): readonly EndpointView[];
   /**
    * Registers a hook run for each endpoint discovery adds, while a large update is still being
    * worked out in slices and before the balancer sees the endpoint: the place for a layer to set
    * up the per-endpoint state it keeps, so that no single step does it for thousands at once.
-   * Optional so that handles made outside a mesh (in tests) need not provide it.
    */
-  onEndpointAdded?(hook: (endpoint: EndpointView) => void): void;
+  onEndpointAdded(hook: (endpoint: EndpointView) => void): void;
   /**
    * Registers a listener run each time an endpoint of the service cuts the body of an answer
    * below 500 short or stalls it (see `EndpointView.bodyEnded`): for service-wide layers that
-   * judged the call by its headers. Optional so that handles made outside a mesh need not.
+   * judged the call by its headers.
    */
-  onBodyFailure?(listener: () => void): void;
+  onBodyFailure(listener: () => void): void;
   /**
    * While discovery has not yet published the service's first endpoints, a wait for them within
    * the request's deadline (it rejects when the deadline passes or the caller aborts first);
    * `undefined` once the service has had endpoints. The balance layer calls it when it finds no
-   * endpoint. Optional so that handles made outside a mesh (in tests) need not provide it.
+   * endpoint.
    */
-  waitForFirstEndpoints?(ctx: RequestContext): Promise<void> | undefined;
+  waitForFirstEndpoints(ctx: RequestContext): Promise<void> | undefined;
   /**
    * Where layers publish their state for the admin endpoint and the metrics (see
-   * {@link ServiceReadings}). Optional so that handles made outside a mesh need not provide it.
+   * {@link ServiceReadings}).
    */
-  readonly readings?: ServiceReadings;
+  readonly readings: ServiceReadings;
   /** Registers cleanup (timers, breakers) to run when the service is closed. */
   onClose(cleanup: () => void | Promise<void>): void;
   /**
    * Another service of the same mesh, by logical name or claimed host: a function that sends a
    * request through that service's whole stack, or `undefined` when the mesh has no such
    * service. For layers that dispatch across services (routing); safe to call from `wrap`.
-   * Optional so that handles made outside a mesh (in tests) need not provide it.
    */
-  lookup?(name: string): Service | undefined;
+  lookup(name: string): Service | undefined;
 }
 
 /**

@@ -1,8 +1,10 @@
 import type { EventEmitter } from 'eventemitter3';
 import type { Balancer } from '../core/balancer.js';
+import type { RequestContext } from '../core/context.js';
 import type { EndpointView } from '../core/endpoint.js';
 import type { MeshEvents } from '../core/events.js';
 import type { EndpointHandle, Service, ServiceHandle } from '../core/layer.js';
+import type { ServiceReadings } from '../core/service-readings.js';
 import type { MeshEndpoint } from './mesh-endpoint.js';
 
 /** What an endpoint handle needs of its service runtime besides the public handle. */
@@ -50,7 +52,7 @@ export class EndpointRuntimeHandle implements EndpointHandle {
   }
 
   get closed(): boolean {
-    return this.#owner.closed === true;
+    return this.#owner.closed;
   }
 
   endpoints(): readonly EndpointView[] {
@@ -58,7 +60,19 @@ export class EndpointRuntimeHandle implements EndpointHandle {
   }
 
   onEndpointAdded(hook: (endpoint: EndpointView) => void): void {
-    this.#owner.onEndpointAdded?.(hook);
+    this.#owner.onEndpointAdded(hook);
+  }
+
+  onBodyFailure(listener: () => void): void {
+    this.#owner.onBodyFailure(listener);
+  }
+
+  waitForFirstEndpoints(ctx: RequestContext): Promise<void> | undefined {
+    return this.#owner.waitForFirstEndpoints(ctx);
+  }
+
+  get readings(): ServiceReadings {
+    return this.#owner.readings;
   }
 
   onClose(cleanup: () => void | Promise<void>): void {
@@ -66,7 +80,7 @@ export class EndpointRuntimeHandle implements EndpointHandle {
   }
 
   lookup(name: string): Service | undefined {
-    return this.#owner.lookup?.(name);
+    return this.#owner.lookup(name);
   }
 
   setStatus(state: 'active' | 'ejected', slowStartFactor = 1): void {

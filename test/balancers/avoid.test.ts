@@ -1,4 +1,3 @@
-import { EventEmitter } from 'eventemitter3';
 import { describe, expect, it } from 'vitest';
 import {
   aperture,
@@ -7,10 +6,9 @@ import {
   ringHash,
   roundRobin,
 } from '../../src/balancers/index.js';
-import type { MeshEvents } from '../../src/core/events.js';
 import type { MeshResponse } from '../../src/core/layer.js';
 import { seededRandom } from '../../src/core/time.js';
-import { balanceLayer } from '../../src/index.js';
+import { balanceLayer, testServiceHandle } from '../../src/index.js';
 import { endpoints, request } from '../support/balancer-endpoints.js';
 
 /**
@@ -21,13 +19,7 @@ function attemptsAvoiding(factory: BalancerFactory, count: number, attempts: num
   const set = endpoints(count);
   const balancer = factory.create('svc');
   balancer.update(set);
-  const service = {
-    name: 'svc',
-    balancer,
-    events: new EventEmitter<MeshEvents>(),
-    endpoints: () => set,
-    onClose() {},
-  };
+  const service = testServiceHandle({ name: 'svc', balancer, endpoints: () => set });
   const call = balanceLayer().wrap(() => Promise.resolve({ statusCode: 200 } as MeshResponse), service);
   let landedOnAvoided = 0;
   for (let i = 0; i < attempts; i++) {

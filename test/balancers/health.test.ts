@@ -8,6 +8,7 @@ import { healthLayer, p2cPeakEwma } from '../../src/balancers/index.js';
 import { ErrorCode, TrellisError } from '../../src/core/errors.js';
 import type { MeshEvents } from '../../src/core/events.js';
 import { seededRandom } from '../../src/core/time.js';
+import { testServiceHandle } from '../../src/index.js';
 import { EndpointRuntimeHandle } from '../../src/service/endpoint-handle.js';
 import type { MeshEndpoint } from '../../src/service/mesh-endpoint.js';
 import { endpoints, request } from '../support/balancer-endpoints.js';
@@ -31,11 +32,7 @@ function setup(count: number, options: HealthOptions = {}) {
   const ejections: Array<[string, string, number]> = [];
   events.on('endpointEjected', (_service, id, reason, ms) => ejections.push([id, reason, ms]));
   const service = {
-    name: 'svc',
-    balancer,
-    events,
-    endpoints: () => set,
-    onClose: () => {},
+    ...testServiceHandle({ name: 'svc', balancer, events, endpoints: () => set }),
     statusChanged: () => balancer.update(set),
   };
   const detector = new OutlierDetector(service, resolveHealthOptions({ ...options, clock: () => clock.now }));
@@ -160,25 +157,18 @@ describe('the health layer', () => {
   it('counts connection errors and 5xx against an endpoint but not caller aborts (stubbed transport)', async () => {
     const { set, balancer } = setup(4);
     const events = new EventEmitter<MeshEvents>();
-    const cleanups: Array<() => void | Promise<void>> = [];
-    const owner = {
-      name: 'svc',
-      balancer,
-      events,
-      endpoints: () => set,
-      onClose: (c: () => void) => cleanups.push(c),
-      statusChanged: () => balancer.update(set),
-    };
+    const service = testServiceHandle({ name: 'svc', balancer, events, endpoints: () => set });
+    const owner = { ...service, statusChanged: () => balancer.update(set) };
     // The layer is built for one endpoint, as the mesh builds it in each endpoint stack.
     const handle = new EndpointRuntimeHandle(owner, set[0]!);
     let outcome: () => Promise<never> | Promise<{ statusCode: number }> = () =>
       Promise.reject(new TrellisError(ErrorCode.Aborted, 'aborted by the caller'));
     const layer = healthLayer({ consecutiveFailures: 3 });
-    const service = layer.wrap(() => outcome() as never, handle);
+    const call = layer.wrap(() => outcome() as never, handle);
     const attempt = async () => {
       const ctx = request();
       ctx.endpoint = set[0];
-      await service(ctx).catch(() => undefined);
+      await call(ctx).catch(() => undefined);
     };
     for (let i = 0; i < 10; i++) await attempt();
     expect(set[0]!.state).toBe('active');
@@ -187,21 +177,14 @@ describe('the health layer', () => {
     outcome = () => Promise.reject(new TrellisError(ErrorCode.UpstreamUnavailable, 'connection refused'));
     await attempt();
     expect(set[0]!.state).toBe('ejected');
-    for (const cleanup of cleanups) await cleanup(); // stops the layer's timers
+    await service.close(); // stops the layer's timers
   });
 
   it("ends an ejection on the layer's own ticker, driven by the clock it was given, and stops it on close", async () => {
     const { set, balancer } = setup(4);
     const clock = new ManualClock();
-    const cleanups: Array<() => void | Promise<void>> = [];
-    const owner = {
-      name: 'svc',
-      balancer,
-      events: new EventEmitter<MeshEvents>(),
-      endpoints: () => set,
-      onClose: (c: () => void) => cleanups.push(c),
-      statusChanged: () => balancer.update(set),
-    };
+    const handle = testServiceHandle({ name: 'svc', balancer, endpoints: () => set });
+    const owner = { ...handle, statusChanged: () => balancer.update(set) };
     const layer = healthLayer({ consecutiveFailures: 1, baseEjectionMs: 2_000, slowStartMs: 0, clock });
     const service = layer.wrap(
       () => Promise.resolve({ statusCode: 503 }) as never,
@@ -217,14 +200,13 @@ describe('the health layer', () => {
     await clock.advance(250);
     expect(set[0]!.state).toBe('active');
     expect(clock.pending).toBe(1);
-    for (const cleanup of cleanups) await cleanup();
+    await handle.close();
     expect(clock.pending).toBe(0);
   });
 
   it('refuses to be built above the balance layer, where it would not see one endpoint', () => {
     const { set, balancer } = setup(1);
-    const events = new EventEmitter<MeshEvents>();
-    const service = { name: 'svc', balancer, events, endpoints: () => set, onClose: () => {} };
+    const service = testServiceHandle({ name: 'svc', balancer, endpoints: () => set });
     expect(() => healthLayer().wrap(() => Promise.reject(new Error('unused')), service)).toThrow(
       /belongs below 'balance'/,
     );

@@ -7,8 +7,8 @@ import {
   type MeshResponse,
   RequestContext,
   type Service,
-  type ServiceHandle,
   Stack,
+  testServiceHandle,
 } from '../../src/index.js';
 
 /** A layer that records its name on the way down, so tests can see the order requests take. */
@@ -29,7 +29,7 @@ const answer: Layer = {
 };
 
 // The stack only hands the handle to layers; these layers never read it.
-const handle = {} as ServiceHandle;
+const handle = testServiceHandle();
 
 async function run(stack: Stack): Promise<void> {
   await stack.build(handle)(new RequestContext({ service: 's', path: '/' }));

@@ -9,7 +9,8 @@ import { RequestContext } from '../../src/core/context.js';
 import { ErrorCode, isTrellisError, TrellisError } from '../../src/core/errors.js';
 import type { MeshEvents } from '../../src/core/events.js';
 import { getHeader } from '../../src/core/headers.js';
-import type { MeshResponse, Service, ServiceHandle } from '../../src/core/layer.js';
+import type { MeshResponse, Service } from '../../src/core/layer.js';
+import { testServiceHandle } from '../../src/index.js';
 import { deadlines } from '../../src/resilience/deadline-layer.js';
 import { hedging } from '../../src/resilience/hedge-layer.js';
 import { runInbound } from '../../src/resilience/inbound.js';
@@ -17,7 +18,7 @@ import { TIMEOUT_HEADER } from '../../src/resilience/timeout-header.js';
 import { ManualClock } from '../support/manual-clock.js';
 
 const events = new EventEmitter3<MeshEvents>();
-const handle = { name: 's', events } as unknown as ServiceHandle;
+const handle = testServiceHandle({ name: 's', events });
 
 class FakeBody extends EventEmitter {
   destroyed = false;
