@@ -13,8 +13,8 @@ export interface TestServiceHandle extends ServiceHandle {
 }
 
 /**
- * A complete {@link ServiceHandle} for testing a layer outside a mesh: `layer.wrap(next,
- * testServiceHandle())`. Every member has a default a test can override:
+ * A complete {@link ServiceHandle} for testing a layer outside a mesh, as in
+ * `layer.wrap(next, testServiceHandle())`. Every member has a default a test can override:
  *
  * - `name` `'test'`; `events` a new emitter (listen to it to see what the layer reports);
  * - `endpoints()` none; `balancer` round robin over the active ones among `endpoints()`;
