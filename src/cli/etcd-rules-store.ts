@@ -1,6 +1,6 @@
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import { encode } from '../discovery/etcd/codec.js';
-import type { EtcdClient } from '../discovery/etcd/etcd-client.js';
+import { type EtcdClient, etcdCall } from '../discovery/etcd/etcd-client.js';
 import { parseRules } from '../routing/parse-rules.js';
 import type { RouteTable } from '../routing/rules.js';
 
@@ -34,7 +34,7 @@ export async function writeRules(
       ? { key: encode(key), result: 'EQUAL', target: 'CREATE', create_revision: '0' }
       : { key: encode(key), result: 'EQUAL', target: 'MOD', mod_revision: String(modRevision) };
   const value = `${JSON.stringify(table, null, 2)}\n`;
-  const reply = await client.call('/v3/kv/txn', {
+  const reply = await etcdCall(client, '/v3/kv/txn', {
     compare: [compare],
     success: [{ request_put: { key: encode(key), value: encode(value) } }],
   });

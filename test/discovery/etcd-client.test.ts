@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { EtcdEvent, EtcdKeyValue } from '../../src/discovery/etcd/codec.js';
-import { EtcdClient } from '../../src/discovery/etcd/etcd-client.js';
+import { EtcdClient, etcdCall } from '../../src/discovery/etcd/etcd-client.js';
 import { type EtcdServer, startEtcd } from '../support/etcd.js';
 import { freePort } from '../support/ports.js';
 import { describeWithBinaries, ETCD } from '../support/system-binary.js';
@@ -144,7 +144,7 @@ describeWithBinaries([ETCD], 'etcd client against a real etcd', () => {
     await client.put('/compact/a', '2');
     const last = await client.put('/compact/b', '3');
     await client.delete('/compact/a');
-    await client.call('/v3/kv/compaction', { revision: last.revision });
+    await etcdCall(client, '/v3/kv/compaction', { revision: last.revision });
     const f = follower();
     const watch = client.watch('/compact/', f.handlers, { startRevision: first.revision });
     await until(() => f.snapshots === 1, 'a resync snapshot');

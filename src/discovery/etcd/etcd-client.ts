@@ -11,8 +11,8 @@ import {
   parseReply,
   prefixRangeEnd,
 } from './codec.js';
-import { EtcdLease, type EtcdLeaseOptions } from './etcd-lease.js';
-import { EtcdWatch, type EtcdWatchHandlers, type EtcdWatchOptions } from './etcd-watch.js';
+import { createLease, type EtcdLease, type EtcdLeaseOptions } from './etcd-lease.js';
+import { createWatch, type EtcdWatch, type EtcdWatchHandlers, type EtcdWatchOptions } from './etcd-watch.js';
 
 /** Options for {@link EtcdClient}. */
 export interface EtcdClientOptions {
@@ -81,6 +81,39 @@ export interface EtcdGrant {
   readonly ttlSeconds: number;
 }
 
+type JsonBody = Record<string, unknown>;
+let call!: (client: EtcdClient, path: string, body: JsonBody) => Promise<JsonBody>;
+let stream!: (
+  client: EtcdClient,
+  path: string,
+  body: JsonBody,
+  signal: AbortSignal,
+) => Promise<Dispatcher.ResponseData>;
+let origin!: (client: EtcdClient) => string;
+
+/**
+ * One unary call to etcd's JSON gateway (`/v3/kv/txn`...), moving to the next member when one
+ * cannot be reached; with `auth`, it authenticates first and once more when etcd rejects the token.
+ */
+export function etcdCall(client: EtcdClient, path: string, body: JsonBody): Promise<JsonBody> {
+  return call(client, path, body);
+}
+
+/** Opens a streaming call (watch); the caller reads and destroys the body. */
+export function etcdStream(
+  client: EtcdClient,
+  path: string,
+  body: JsonBody,
+  signal: AbortSignal,
+): Promise<Dispatcher.ResponseData> {
+  return stream(client, path, body, signal);
+}
+
+/** The member URL the client's calls currently go to. */
+export function etcdOrigin(client: EtcdClient): string {
+  return origin(client);
+}
+
 /**
  * A small etcd v3 client over etcd's JSON gateway (`/v3/...`, etcd 3.4 and later), using undici,
  * which trellis already ships, instead of a gRPC stack. It covers what service discovery needs:
@@ -146,13 +179,16 @@ export class EtcdClient {
 
   /** Reads one key; `undefined` when it does not exist. */
   async get(key: string): Promise<EtcdKeyValue | undefined> {
-    const reply = await this.call('/v3/kv/range', { key: encode(key) });
+    const reply = await this.#call('/v3/kv/range', { key: encode(key) });
     return parseKvs(reply.kvs)[0];
   }
 
   /** Reads every key that starts with `prefix`, at one consistent revision. */
   async range(prefix: string): Promise<EtcdRange> {
-    const reply = await this.call('/v3/kv/range', { key: encode(prefix), range_end: prefixRangeEnd(prefix) });
+    const reply = await this.#call('/v3/kv/range', {
+      key: encode(prefix),
+      range_end: prefixRangeEnd(prefix),
+    });
     return { kvs: parseKvs(reply.kvs), revision: headerRevision(reply) };
   }
 
@@ -171,7 +207,7 @@ export class EtcdClient {
       limit: options.limit,
     };
     if (options.revision !== undefined) body.revision = options.revision;
-    const reply = await this.call('/v3/kv/range', body);
+    const reply = await this.#call('/v3/kv/range', body);
     return { kvs: parseKvs(reply.kvs), revision: headerRevision(reply), more: reply.more === true };
   }
 
@@ -179,20 +215,20 @@ export class EtcdClient {
   async put(key: string, value: string, options: { lease?: string } = {}): Promise<EtcdWriteResult> {
     const body: Record<string, unknown> = { key: encode(key), value: encode(value) };
     if (options.lease !== undefined && options.lease !== '0') body.lease = options.lease;
-    return { revision: headerRevision(await this.call('/v3/kv/put', body)) };
+    return { revision: headerRevision(await this.#call('/v3/kv/put', body)) };
   }
 
   /** Deletes one key, or with `{ prefix: true }` every key that starts with `key`. */
   async delete(key: string, options: { prefix?: boolean } = {}): Promise<EtcdDeleteResult> {
     const body: Record<string, unknown> = { key: encode(key) };
     if (options.prefix) body.range_end = prefixRangeEnd(key);
-    const reply = await this.call('/v3/kv/deleterange', body);
+    const reply = await this.#call('/v3/kv/deleterange', body);
     return { deleted: int64(reply.deleted, 'deleted'), revision: headerRevision(reply) };
   }
 
   /** Grants a lease of `ttlSeconds`; returns its ID. Prefer {@link EtcdClient.lease}, which keeps it alive. */
   async leaseGrant(ttlSeconds: number): Promise<EtcdGrant> {
-    const reply = await this.call('/v3/lease/grant', { TTL: ttlSeconds });
+    const reply = await this.#call('/v3/lease/grant', { TTL: ttlSeconds });
     if (typeof reply.error === 'string' && reply.error !== '') {
       throw new TrellisError(ErrorCode.DiscoveryFailed, `etcd refused the lease: ${reply.error}.`);
     }
@@ -201,7 +237,7 @@ export class EtcdClient {
 
   /** Renews a lease once; returns the remaining TTL in seconds, 0 when the lease no longer exists. */
   async leaseKeepAliveOnce(id: string): Promise<number> {
-    const reply = await this.call('/v3/lease/keepalive', { ID: id });
+    const reply = await this.#call('/v3/lease/keepalive', { ID: id });
     const result = reply.result;
     if (result === null || typeof result !== 'object') return int64(reply.TTL, 'TTL');
     return int64((result as Record<string, unknown>).TTL, 'TTL');
@@ -210,7 +246,7 @@ export class EtcdClient {
   /** Revokes a lease: every key attached to it is deleted at once. */
   async leaseRevoke(id: string): Promise<void> {
     try {
-      await this.call('/v3/lease/revoke', { ID: id });
+      await this.#call('/v3/lease/revoke', { ID: id });
     } catch (err) {
       // Revoking a lease that already expired is what the caller wanted anyway.
       if (!/lease not found/.test((err as Error).message)) throw err;
@@ -225,7 +261,7 @@ export class EtcdClient {
   async lease(ttlSeconds: number, options: EtcdLeaseOptions = {}): Promise<EtcdLease> {
     this.#checkOpen();
     const granted = await this.leaseGrant(ttlSeconds);
-    const lease = new EtcdLease(this, granted.id, granted.ttlSeconds, options, (l) => this.#open.delete(l));
+    const lease = createLease(this, granted.id, granted.ttlSeconds, options, (l) => this.#open.delete(l));
     this.#open.add(lease);
     return lease;
   }
@@ -239,7 +275,7 @@ export class EtcdClient {
    */
   watch(prefix: string, handlers: EtcdWatchHandlers, options: EtcdWatchOptions = {}): EtcdWatch {
     this.#checkOpen();
-    const watch = new EtcdWatch(this, prefix, handlers, options, (w) => this.#open.delete(w));
+    const watch = createWatch(this, prefix, handlers, options, (w) => this.#open.delete(w));
     this.#open.add(watch);
     return watch;
   }
@@ -252,16 +288,23 @@ export class EtcdClient {
     if (this.#ownsDispatcher) await this.#dispatcher.close();
   }
 
-  /** @internal The member URL calls currently go to. */
-  get origin(): string {
+  // The watch's and the CLI's side of the client, kept out of its public members.
+  static {
+    call = (client, path, body) => client.#call(path, body);
+    stream = (client, path, body, signal) => client.#stream(path, body, signal);
+    origin = (client) => client.#origin();
+  }
+
+  /** The member URL calls currently go to. */
+  #origin(): string {
     return this.#endpoints[this.#current]!;
   }
 
   /**
-   * @internal One unary JSON call, moving to the next member when one cannot be reached; with
-   * `auth`, it authenticates first and once more when etcd rejects the token.
+   * One unary JSON call, moving to the next member when one cannot be reached; with `auth`, it
+   * authenticates first and once more when etcd rejects the token.
    */
-  async call(path: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+  async #call(path: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
     try {
       return await this.#send(path, body, await this.#headers());
     } catch (err) {
@@ -348,8 +391,8 @@ export class EtcdClient {
     );
   }
 
-  /** @internal Opens a streaming call (watch); the caller reads and destroys the body. */
-  async stream(
+  /** Opens a streaming call (watch); the caller reads and destroys the body. */
+  async #stream(
     path: string,
     body: Record<string, unknown>,
     signal: AbortSignal,

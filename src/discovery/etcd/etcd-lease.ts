@@ -8,6 +8,25 @@ export interface EtcdLeaseOptions {
   onError?(err: Error): void;
 }
 
+let create!: (
+  client: EtcdClient,
+  id: string,
+  ttlSeconds: number,
+  options: EtcdLeaseOptions,
+  forget: (lease: EtcdLease) => void,
+) => EtcdLease;
+
+/** A lease kept alive for `client` (`EtcdClient.lease`; the constructor is private). */
+export function createLease(
+  client: EtcdClient,
+  id: string,
+  ttlSeconds: number,
+  options: EtcdLeaseOptions,
+  forget: (lease: EtcdLease) => void,
+): EtcdLease {
+  return create(client, id, ttlSeconds, options, forget);
+}
+
 /**
  * A granted lease kept alive by renewing it at a third of its TTL, so two renewals can fail
  * before it expires. From {@link EtcdClient.lease}.
@@ -25,8 +44,13 @@ export class EtcdLease {
   #stopped = false;
   #lost = false;
 
-  /** @internal Use {@link EtcdClient.lease}. */
-  constructor(
+  static {
+    create = (client, id, ttlSeconds, options, forget) =>
+      new EtcdLease(client, id, ttlSeconds, options, forget);
+  }
+
+  /** Made by {@link EtcdClient.lease}. */
+  private constructor(
     client: EtcdClient,
     id: string,
     ttlSeconds: number,

@@ -3,7 +3,7 @@ import { ErrorCode, TrellisError } from '../../core/errors.js';
 import { reconnectBackoff } from '../reconnect-backoff.js';
 import { reconnectLoop } from '../reconnect-loop.js';
 import { type EtcdEvent, type EtcdKeyValue, encode, parseWatchMessage, prefixRangeEnd } from './codec.js';
-import type { EtcdClient } from './etcd-client.js';
+import { type EtcdClient, etcdCall, etcdOrigin, etcdStream } from './etcd-client.js';
 
 /** Callbacks of a prefix watch. They run in order, never concurrently. */
 export interface EtcdWatchHandlers {
@@ -43,6 +43,25 @@ class Compacted extends Error {}
 /** Keys read per request when the watch (re-)reads its prefix: each reply stays small to parse. */
 export const SNAPSHOT_PAGE_KEYS = 1000;
 
+let create!: (
+  client: EtcdClient,
+  prefix: string,
+  handlers: EtcdWatchHandlers,
+  options: EtcdWatchOptions,
+  forget: (watch: EtcdWatch) => void,
+) => EtcdWatch;
+
+/** A watch of `prefix` for `client` (`EtcdClient.watch`; the constructor is private). */
+export function createWatch(
+  client: EtcdClient,
+  prefix: string,
+  handlers: EtcdWatchHandlers,
+  options: EtcdWatchOptions,
+  forget: (watch: EtcdWatch) => void,
+): EtcdWatch {
+  return create(client, prefix, handlers, options, forget);
+}
+
 /**
  * A running prefix watch, from {@link EtcdClient.watch}. It tracks the revision after the last
  * event it delivered and resumes there after a dropped stream, so handlers see each change once.
@@ -60,8 +79,13 @@ export class EtcdWatch {
   readonly #closing = new AbortController();
   #abort: AbortController | undefined;
 
-  /** @internal Use {@link EtcdClient.watch}. */
-  constructor(
+  static {
+    create = (client, prefix, handlers, options, forget) =>
+      new EtcdWatch(client, prefix, handlers, options, forget);
+  }
+
+  /** Made by {@link EtcdClient.watch}. */
+  private constructor(
     client: EtcdClient,
     prefix: string,
     handlers: EtcdWatchHandlers,
@@ -144,8 +168,8 @@ export class EtcdWatch {
       },
     };
     const abort = this.#abort;
-    const origin = this.#client.origin;
-    const response = await this.#client.stream('/v3/watch', request, abort.signal);
+    const origin = etcdOrigin(this.#client);
+    const response = await etcdStream(this.#client, '/v3/watch', request, abort.signal);
     let buffered = '';
     let heard = true;
     let stale: Error | undefined;
@@ -161,10 +185,10 @@ export class EtcdWatch {
               range_end: prefixRangeEnd(this.#prefix),
               count_only: true,
             };
-            this.#client.call('/v3/kv/range', check).then(
+            etcdCall(this.#client, '/v3/kv/range', check).then(
               () => {
                 // Answered, but by another member: the one holding this stream is gone.
-                if (this.#client.origin !== origin) {
+                if (etcdOrigin(this.#client) !== origin) {
                   stale = new Error(`${origin} stopped answering`);
                   abort.abort();
                 }

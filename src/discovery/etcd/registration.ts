@@ -22,6 +22,9 @@ export interface RegistrationOptions {
   onError?(err: Error): void;
 }
 
+/** Set by {@link EtcdRegistration}'s static block: registers, then hands the registration back. */
+let start!: (options: RegistrationOptions, key: string, value: string) => Promise<EtcdRegistration>;
+
 /**
  * A service instance's entry in etcd, under a lease kept alive in the background. If the lease is
  * lost (etcd could not be reached for longer than the TTL), the entry is written again under a
@@ -37,8 +40,16 @@ export class EtcdRegistration {
   /** Aborted by `close()`: ends a re-registration's wait at once. */
   readonly #closing = new AbortController();
 
-  /** @internal Use {@link registerEndpoint}. */
-  constructor(options: RegistrationOptions, key: string, value: string) {
+  static {
+    start = async (options, key, value) => {
+      const registration = new EtcdRegistration(options, key, value);
+      await registration.#register();
+      return registration;
+    };
+  }
+
+  /** Made by {@link registerEndpoint}. */
+  private constructor(options: RegistrationOptions, key: string, value: string) {
     this.#options = options;
     this.key = key;
     this.#value = value;
@@ -49,8 +60,8 @@ export class EtcdRegistration {
     return this.#lease?.id;
   }
 
-  /** @internal Grants a lease and writes the entry under it. */
-  async register(): Promise<void> {
+  /** Grants a lease and writes the entry under it. */
+  async #register(): Promise<void> {
     const { etcd, ttlSeconds = 10 } = this.#options;
     const lease = await etcd.lease(ttlSeconds, {
       onLost: () => this.#reRegister(),
@@ -101,7 +112,7 @@ export class EtcdRegistration {
         try {
           // The wait is inside the try: closing aborts it, and the catch below ends the loop.
           if (waitMs > 0) await sleep(waitMs, this.#closing.signal);
-          await this.register();
+          await this.#register();
           return;
         } catch (err) {
           if (this.#closed) return;
@@ -148,7 +159,5 @@ export async function registerEndpoint(options: RegistrationOptions): Promise<Et
   const { host, port, weight, zone, metadata } = endpoint;
   const value = JSON.stringify({ host, port, weight, zone, metadata });
   const key = `${servicePrefix(options.prefix ?? DEFAULT_ETCD_PREFIX, options.service)}${endpoint.id}`;
-  const registration = new EtcdRegistration(options, key, value);
-  await registration.register();
-  return registration;
+  return start(options, key, value);
 }
