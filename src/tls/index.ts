@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 export type { TransportTls } from '../transport/transport-options.js';
-export { certificateIdentities, expectPeerIdentity, isSpiffeId, validateIdentities } from './identity.js';
+export { certificateIdentities, expectPeerIdentity } from './identity.js';
 export { type MutualTlsOptions, mutualTls } from './mutual-tls.js';
 export { peerIdentities, type ServerTlsSettings, serverTlsOptions } from './server-tls.js';
 export { type TlsFiles, tlsFromFiles } from './tls-files.js';

@@ -5,14 +5,13 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { staticEndpoints } from '../../src/discovery/index.js';
 import { ErrorCode, isTrellisError, Mesh } from '../../src/index.js';
+import { isSpiffeId, validateIdentities } from '../../src/tls/identity.js';
 import {
   certificateIdentities,
   expectPeerIdentity,
-  isSpiffeId,
   mutualTls,
   peerIdentities,
   serverTlsOptions,
-  validateIdentities,
 } from '../../src/tls/index.js';
 import { createTestPki, type TestPki } from '../support/certs.js';
 
