@@ -25,12 +25,13 @@ export interface TestServiceHandle extends ServiceHandle {
  *
  * @example
  * ```ts
- * import { RequestContext, testServiceHandle } from 'trellis';
+ * import { type MeshResponse, RequestContext, testServiceHandle } from 'trellis';
  *
  * const handle = testServiceHandle({ name: 'users' });
- * const service = myLayer().wrap(async () => ({ statusCode: 200, headers: {}, trailers: {}, body }), handle);
+ * const answer = async () => ({ statusCode: 204 }) as MeshResponse; // what the layer below returns
+ * const service = myLayer().wrap(answer, handle);
  * const response = await service(new RequestContext({ service: 'users', path: '/' }));
- * await handle.close(); // stops the timers the layer started
+ * await handle.close(); // runs the cleanups the layer registered (its timers stop)
  * ```
  */
 export function testServiceHandle(overrides: Partial<ServiceHandle> = {}): TestServiceHandle {
