@@ -100,7 +100,9 @@ for (const [subpath, target] of entries) {
   if (result.errorCount + result.warningCount > 0) {
     problems.push(`${label}: ${result.errorCount} errors, ${result.warningCount} warnings (above)`);
   } else if (!update && result.apiReportChanged) {
-    problems.push(`${label}: the API differs from etc/api/${name}.api.md (the code's: .tmp/api/report/${name}.api.md)`);
+    problems.push(
+      `${label}: the API differs from etc/api/${name}.api.md (the code's: .tmp/api/report/${name}.api.md)`,
+    );
   }
 }
 // A report whose entry point is gone is stale.
