@@ -5,7 +5,7 @@ import { ErrorCode } from '../../src/core/errors.js';
 import { staticEndpoints } from '../../src/discovery/static.js';
 import { Mesh } from '../../src/mesh/mesh.js';
 import type { RequestCompletion } from '../../src/telemetry/completion-feed.js';
-import { metrics } from '../../src/telemetry/metrics-layer.js';
+import { isMetricsLayer, metrics } from '../../src/telemetry/metrics-layer.js';
 import { type ProfiledUpstream, startProfiled } from '../support/profiled-upstreams.js';
 import { startUpstream, type Upstream } from '../support/upstreams.js';
 import { scrape, total } from './scrape.js';
@@ -106,6 +106,7 @@ describe('response body errors: calls that fail after their headers, against rea
       .service('good', (s) => s.discovery(staticEndpoints([good.address])))
       .build();
     const seen: RequestCompletion[] = [];
+    if (!isMetricsLayer(m)) throw new Error('metrics() gave no readout');
     const unsubscribe = m.completions.subscribe((call) => seen.push(call));
     try {
       const cut = await mesh.request({ service: 'cut', path: '/' });
