@@ -11,16 +11,25 @@ const START_TIMEOUT_MS = 10_000;
 const running = new Set();
 
 /**
- * Starts one upstream process for a profile and resolves once it listens.
- * @param {import('./profiles.mjs').UpstreamProfile} profile
- * @returns {Promise<{ profile: import('./profiles.mjs').UpstreamProfile, address: string, pid: number }>}
+ * @typedef {object} Upstream
+ * @property {string} name
+ * @property {string} address             `127.0.0.1:port`, the endpoint id the mesh shows
+ * @property {(patch: object) => void} change  merges `patch` into the running process's profile
+ * @property {() => Promise<void>} kill    SIGKILL, as a crash would; resolves once it has exited
  */
-export async function startUpstream(profile) {
+
+/**
+ * Starts one upstream process and resolves once it listens.
+ * @param {string} name
+ * @param {import('./profiles.mjs').UpstreamProfile} profile
+ * @returns {Promise<Upstream>}
+ */
+export async function startUpstream(name, profile) {
   const child = spawn(process.execPath, [UPSTREAM, JSON.stringify(profile)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   running.add(child);
-  child.once('exit', () => running.delete(child));
+  const exited = once(child, 'exit').finally(() => running.delete(child));
   const timer = setTimeout(() => child.kill('SIGKILL'), START_TIMEOUT_MS);
   try {
     const port = await new Promise((resolve, reject) => {
@@ -30,11 +39,17 @@ export async function startUpstream(profile) {
         const match = /listening (\d+)/.exec(buffered);
         if (match) resolve(Number(match[1]));
       });
-      child.once('exit', (code) =>
-        reject(new Error(`upstream ${profile.name} exited (${code}) before listening`)),
-      );
+      child.once('exit', (code) => reject(new Error(`upstream ${name} exited (${code}) before listening`)));
     });
-    return { profile, address: `127.0.0.1:${port}`, pid: child.pid };
+    return {
+      name,
+      address: `127.0.0.1:${port}`,
+      change: (patch) => child.stdin.write(`${JSON.stringify(patch)}\n`),
+      kill: async () => {
+        process.kill(child.pid, 'SIGKILL');
+        await exited;
+      },
+    };
   } finally {
     clearTimeout(timer);
   }

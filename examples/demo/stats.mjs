@@ -1,44 +1,65 @@
-// Per-endpoint request statistics, fed by a mesh layer. The layer sits below `balance`, so it
-// sees which endpoint each attempt went to and times it to the response headers.
+// Per-endpoint figures, fed by a mesh layer below `balance` (so it sees which endpoint each
+// attempt went to, and times it to the response headers), split into the story's phases.
 
 /** Percentile of a sorted array (nearest rank). */
-function percentile(sorted, p) {
+export function percentile(sorted, p) {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 class EndpointStats {
-  /** Latencies (ms) of every request, for the summary. */
+  /** Latencies (ms) of every attempt, for the summary. */
   all = [];
   /** Latencies of the current view interval, for the live figures. */
   recent = [];
   errors = 0;
   recentErrors = 0;
-
-  record(ms, ok) {
-    this.all.push(ms);
-    this.recent.push(ms);
-    if (!ok) {
-      this.errors++;
-      this.recentErrors++;
-    }
-  }
+  ejections = 0;
+  returns = 0;
 }
 
-/** Collects latencies per endpoint id. */
+/** Collects latencies, errors and ejections per endpoint id, and attempts per phase. */
 export class Stats {
   /** @type {Map<string, EndpointStats>} */
-  #byEndpoint = new Map();
-  #intervalStart = performance.now();
-  startedAt = performance.now();
+  byEndpoint = new Map();
+  /** @type {{ phase: string, atS: number, attempts: Map<string, number> }[]} */
+  phases = [];
+  #started = performance.now();
+  #intervalStart = this.#started;
 
-  #of(id) {
-    let stats = this.#byEndpoint.get(id);
-    if (!stats) {
+  constructor() {
+    this.beginPhase('start');
+  }
+
+  of(id) {
+    let stats = this.byEndpoint.get(id);
+    if (stats === undefined) {
       stats = new EndpointStats();
-      this.#byEndpoint.set(id, stats);
+      this.byEndpoint.set(id, stats);
     }
     return stats;
+  }
+
+  /** Seconds since the run started. */
+  elapsedS() {
+    return (performance.now() - this.#started) / 1000;
+  }
+
+  /** Starts counting attempts for a new phase of the story. */
+  beginPhase(phase) {
+    this.phases.push({ phase, atS: this.elapsedS(), attempts: new Map() });
+  }
+
+  #record(id, ms, ok) {
+    const s = this.of(id);
+    s.all.push(ms);
+    s.recent.push(ms);
+    if (!ok) {
+      s.errors++;
+      s.recentErrors++;
+    }
+    const { attempts } = this.phases[this.phases.length - 1];
+    attempts.set(id, (attempts.get(id) ?? 0) + 1);
   }
 
   /** A trellis layer that records each attempt's endpoint, time to headers and outcome. */
@@ -49,10 +70,10 @@ export class Stats {
         const started = performance.now();
         try {
           const response = await next(ctx);
-          this.#of(ctx.endpoint.id).record(performance.now() - started, response.statusCode < 500);
+          this.#record(ctx.endpoint.id, performance.now() - started, response.statusCode < 500);
           return response;
         } catch (err) {
-          this.#of(ctx.endpoint.id).record(performance.now() - started, false);
+          this.#record(ctx.endpoint.id, performance.now() - started, false);
           throw err;
         }
       },
@@ -61,40 +82,25 @@ export class Stats {
 
   /**
    * Figures for the interval since the last call, then starts a new interval.
-   * @returns {Map<string, { rps: number, p50: number, p99: number, errors: number }>}
+   * @returns {Map<string, { rps: number, share: number, p50: number, errors: number }>}
    */
   takeInterval() {
     const now = performance.now();
     const seconds = (now - this.#intervalStart) / 1000;
     this.#intervalStart = now;
+    let total = 0;
+    for (const s of this.byEndpoint.values()) total += s.recent.length;
     const figures = new Map();
-    for (const [id, s] of this.#byEndpoint) {
+    for (const [id, s] of this.byEndpoint) {
       const sorted = s.recent.sort((a, b) => a - b);
       figures.set(id, {
         rps: sorted.length / seconds,
+        share: total === 0 ? 0 : sorted.length / total,
         p50: percentile(sorted, 50),
-        p99: percentile(sorted, 99),
-        errors: s.recentErrors,
+        errors: s.recentErrors / seconds,
       });
       s.recent = [];
       s.recentErrors = 0;
-    }
-    return figures;
-  }
-
-  /** @returns {Map<string, { count: number, rps: number, p50: number, p99: number, errors: number }>} */
-  summary() {
-    const seconds = (performance.now() - this.startedAt) / 1000;
-    const figures = new Map();
-    for (const [id, s] of this.#byEndpoint) {
-      const sorted = [...s.all].sort((a, b) => a - b);
-      figures.set(id, {
-        count: sorted.length,
-        rps: sorted.length / seconds,
-        p50: percentile(sorted, 50),
-        p99: percentile(sorted, 99),
-        errors: s.errors,
-      });
     }
     return figures;
   }

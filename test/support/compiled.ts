@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -54,4 +54,33 @@ export function compileLibrary(): { dir: string; remove(): void } {
   if (shared !== undefined) return { dir: shared, remove: () => {} };
   const scratch = libraryScratch();
   return { dir: transpileLibrary(scratch), remove: () => rmSync(scratch, { recursive: true, force: true }) };
+}
+
+/**
+ * A folder laid out like an app that installed trellis: `import 'trellis'` (and each subpath the
+ * package exports) from a script put in it resolves to the compiled library in `libDir`, through
+ * `node_modules/trellis` with the package's own exports map. Its `package.json` has no name, so
+ * the repository's own (named trellis, exporting dist/) is not used by self-reference. The folder
+ * sits inside the repository, so the scripts' other imports resolve from its node_modules.
+ */
+export function installedPackage(libDir: string): { dir: string; remove(): void } {
+  const dir = join(ROOT, '.tmp', `app-${process.pid}-${Date.now()}`);
+  const pkg = join(dir, 'node_modules', 'trellis');
+  mkdirSync(pkg, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), '{"type":"module","private":true}\n');
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    version: string;
+    exports: Record<string, string | { import: string }>;
+  };
+  const exports = Object.fromEntries(
+    Object.entries(manifest.exports)
+      .filter(([, target]) => typeof target !== 'string')
+      .map(([path, target]) => [path, (target as { import: string }).import.replace('./dist/', './lib/')]),
+  );
+  writeFileSync(
+    join(pkg, 'package.json'),
+    `${JSON.stringify({ name: 'trellis', version: manifest.version, type: 'module', exports })}\n`,
+  );
+  symlinkSync(libDir, join(pkg, 'lib'), 'dir');
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
