@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCode, TrellisError } from '../core/errors.js';
+import { optionKeys, unknownOptions } from '../core/validate.js';
 import type { AdminSource } from './admin-source.js';
 import { DASHBOARD_PAGE } from './dashboard-page.js';
 import { GoldenWindow } from './golden-window.js';
@@ -12,6 +14,30 @@ export interface AdminHandlerOptions {
   /** Per-client limits of `/tap` (queue size, events per second). */
   tap?: Partial<TapLimits>;
 }
+
+const TAP_KEYS = optionKeys<TapLimits>({ buffer: true, maxPerSecond: true });
+
+/**
+ * Refuses admin options with keys it does not know, `tap`'s included: `known` are the keys of
+ * the call's options (`mesh.admin()` takes more than `mesh.adminHandler()`).
+ *
+ * @throws `TrellisError` `TRELLIS_INVALID_CONFIG` listing each unknown key and the known ones.
+ */
+export function refuseUnknownAdminOptions(
+  call: string,
+  options: AdminHandlerOptions,
+  known: readonly string[],
+): void {
+  const problems = unknownOptions(call, options, known);
+  if (problems.length === 0) problems.push(...unknownOptions(`${call} tap`, options?.tap, TAP_KEYS));
+  if (problems.length > 0)
+    throw new TrellisError(ErrorCode.InvalidConfig, `Invalid options: ${problems.join('; ')}.`, {
+      details: { problems },
+    });
+}
+
+/** The keys of {@link AdminHandlerOptions}. */
+export const ADMIN_HANDLER_KEYS = optionKeys<AdminHandlerOptions>({ tap: true });
 
 /**
  * The admin endpoint as a Node request handler, to mount in a server of your own

@@ -2,7 +2,13 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { isIP } from 'node:net';
 import { ErrorCode, TrellisError } from '../core/errors.js';
-import { type AdminHandler, type AdminHandlerOptions, createAdminHandler } from './admin-handler.js';
+import { optionKeys } from '../core/validate.js';
+import {
+  type AdminHandler,
+  type AdminHandlerOptions,
+  createAdminHandler,
+  refuseUnknownAdminOptions,
+} from './admin-handler.js';
 import type { AdminSource } from './admin-source.js';
 
 /** Options for `mesh.admin()`. */
@@ -31,6 +37,7 @@ export interface AdminServer {
 }
 
 const DEFAULT_PORT = 9990;
+const ADMIN_KEYS = optionKeys<AdminOptions>({ port: true, host: true, allowRemote: true, tap: true });
 
 function isLoopback(host: string): boolean {
   if (host === 'localhost' || host === '::1') return true;
@@ -46,6 +53,7 @@ export async function startAdminServer(
   source: AdminSource,
   options: AdminOptions = {},
 ): Promise<AdminServer> {
+  refuseUnknownAdminOptions('mesh.admin', options, ADMIN_KEYS);
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? DEFAULT_PORT;
   if (!Number.isInteger(port) || port < 0 || port > 65535)

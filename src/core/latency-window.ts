@@ -1,3 +1,5 @@
+import { optionKeys, refuseUnknownOptions } from './validate.js';
+
 /** Options for a {@link LatencyWindow}. */
 export interface LatencyWindowOptions {
   /** The quantile to track, in (0, 1); 0.95 by default. */
@@ -14,6 +16,14 @@ export interface LatencyWindowOptions {
 
 /** Latencies are kept in 1 ms buckets up to this bound (slower samples count as this). */
 const MAX_MS = 2000;
+
+const WINDOW_KEYS = optionKeys<LatencyWindowOptions>({
+  quantile: true,
+  windowMs: true,
+  refreshMs: true,
+  minSamples: true,
+  now: true,
+});
 
 /**
  * A sliding-window latency histogram that answers one quantile in O(1): samples go into 1 ms
@@ -34,8 +44,12 @@ export class LatencyWindow {
   #refreshedAt: number;
   #value = -1;
 
-  /** @param options - quantile, window and refresh period */
+  /**
+   * @param options - quantile, window and refresh period
+   * @throws `TrellisError` `TRELLIS_INVALID_CONFIG` for an unknown key.
+   */
   constructor(options: LatencyWindowOptions = {}) {
+    refuseUnknownOptions('LatencyWindow', options, WINDOW_KEYS);
     this.#quantile = options.quantile ?? 0.95;
     this.#halfMs = (options.windowMs ?? 10_000) / 2;
     this.#refreshMs = options.refreshMs ?? 1000;

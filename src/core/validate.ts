@@ -115,3 +115,14 @@ export class OptionProblems {
 export function optionKeys<T>(keys: Record<keyof Required<T>, true>): readonly string[] {
   return Object.keys(keys);
 }
+
+/**
+ * For functions and constructors that throw on bad options (rather than report them to
+ * `build()`): refuses an options object with keys `factory` does not know.
+ *
+ * @throws `TrellisError` `TRELLIS_INVALID_CONFIG` listing each unknown key, its near miss and
+ *   the known keys (see {@link unknownOptions}).
+ */
+export function refuseUnknownOptions(factory: string, options: unknown, known: readonly string[]): void {
+  new OptionProblems(factory, options, known).throwIfAny();
+}

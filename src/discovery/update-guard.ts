@@ -1,4 +1,5 @@
 import { ErrorCode, TrellisError } from '../core/errors.js';
+import { optionKeys, unknownOptions } from '../core/validate.js';
 import { type Endpoint, type EndpointInput, parseEndpoint } from './endpoint.js';
 import { KeyedEndpoints } from './keyed-endpoints.js';
 import type { ResolverSink } from './resolver.js';
@@ -45,9 +46,20 @@ export const DEFAULT_UPDATE_POLICY: Readonly<Required<UpdatePolicy>> = Object.fr
 /** Longest source key a keyed resolver may use, in characters. */
 export const MAX_KEY_LENGTH = 4096;
 
-/** Problems with an {@link UpdatePolicy} (empty when valid). */
+const UPDATE_POLICY_KEYS = optionKeys<UpdatePolicy>({
+  debounceMs: true,
+  maxDelayMs: true,
+  emptySetGraceMs: true,
+  maxEndpoints: true,
+});
+
+/** Problems with an {@link UpdatePolicy} (empty when valid), unknown keys included. */
 export function validateUpdatePolicy(policy: UpdatePolicy | undefined): string[] {
-  const problems: string[] = [];
+  // A resolver's `updates` option: said as such, not as a function call.
+  const problems = unknownOptions('updates', policy, UPDATE_POLICY_KEYS).map((p) =>
+    p.replace('updates()', 'updates'),
+  );
+  if (problems.length > 0) return problems;
   for (const key of ['debounceMs', 'maxDelayMs', 'emptySetGraceMs'] as const) {
     const value = policy?.[key];
     if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {

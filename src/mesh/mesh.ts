@@ -1,6 +1,12 @@
 import { EventEmitter } from 'eventemitter3';
 import type { Dispatcher, Response } from 'undici';
-import { type AdminHandler, type AdminHandlerOptions, createAdminHandler } from '../admin/admin-handler.js';
+import {
+  ADMIN_HANDLER_KEYS,
+  type AdminHandler,
+  type AdminHandlerOptions,
+  createAdminHandler,
+  refuseUnknownAdminOptions,
+} from '../admin/admin-handler.js';
 import { type AdminOptions, type AdminServer, startAdminServer } from '../admin/admin-server.js';
 import type { AdminSource } from '../admin/admin-source.js';
 import type { EndpointSnapshot } from '../core/balancer.js';
@@ -9,6 +15,7 @@ import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { MeshEvents } from '../core/events.js';
 import type { Service } from '../core/layer.js';
 import { nearMiss } from '../core/near-miss.js';
+import { optionKeys, unknownOptions } from '../core/validate.js';
 import {
   createDispatcher,
   emitConnection,
@@ -54,6 +61,8 @@ export class MeshBuilder extends MeshConfiguration {
 
 /** Set by {@link Mesh}'s static block: its constructor is private to the builder. */
 let createMesh!: (services: readonly ServiceConfig[], options: MeshOptions) => Mesh;
+
+const READY_KEYS = optionKeys<ReadyOptions>({ timeout: true });
 
 /** Options for {@link Mesh.ready}. */
 export interface ReadyOptions {
@@ -316,6 +325,14 @@ export class Mesh extends EventEmitter<MeshEvents> {
    * ```
    */
   ready(options: ReadyOptions = {}): Promise<void> {
+    const unknown = unknownOptions('mesh.ready', options, READY_KEYS);
+    if (unknown.length > 0) {
+      return Promise.reject(
+        new TrellisError(ErrorCode.InvalidRequest, `Invalid options: ${unknown.join('; ')}.`, {
+          details: { problems: unknown },
+        }),
+      );
+    }
     const timeout = options.timeout ?? DEFAULT_READY_TIMEOUT_MS;
     if (!(typeof timeout === 'number' && timeout > 0)) {
       return Promise.reject(
@@ -402,6 +419,7 @@ export class Mesh extends EventEmitter<MeshEvents> {
    * {@link Mesh.admin} for its pages); call its `close()` when done.
    */
   adminHandler(options: AdminHandlerOptions = {}): AdminHandler {
+    refuseUnknownAdminOptions('mesh.adminHandler', options, ADMIN_HANDLER_KEYS);
     return createAdminHandler(this.#adminSource(), options);
   }
 

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CancelToken } from '../core/cancel-token.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
+import { optionKeys, refuseUnknownOptions } from '../core/validate.js';
 import { MAX_TIMEOUT_MS, parseTimeoutHeader, TIMEOUT_HEADER, UNPROCESSED_HEADER } from './timeout-header.js';
 
 /**
@@ -22,6 +23,8 @@ export interface InboundOptions {
   /** Timeout for requests that carry no (usable) timeout header, in ms; none by default. */
   defaultTimeoutMs?: number;
 }
+
+const INBOUND_KEYS = optionKeys<InboundOptions>({ maxTimeoutMs: true, defaultTimeoutMs: true });
 
 // Created at load time but enabled by Node only on the first `run`, so processes that never
 // use the server helpers pay nothing. On Node 20 an enabled storage adds ~100 ns to every await in
@@ -80,6 +83,7 @@ export function withInboundDeadline<Req extends IncomingMessage, Res extends Ser
   handler: (req: Req, res: Res) => unknown,
   options: InboundOptions = {},
 ): (req: Req, res: Res) => unknown {
+  refuseUnknownOptions('withInboundDeadline', options, INBOUND_KEYS);
   return (req, res) => runInbound(req, res, () => handler(req, res), options);
 }
 
@@ -90,6 +94,7 @@ export function withInboundDeadline<Req extends IncomingMessage, Res extends Ser
 export function inboundDeadlineMiddleware(
   options: InboundOptions = {},
 ): (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void {
+  refuseUnknownOptions('inboundDeadlineMiddleware', options, INBOUND_KEYS);
   return (req, res, next) => runInbound(req, res, () => next(), options);
 }
 
@@ -101,6 +106,7 @@ export function inboundDeadlineMiddleware(
 export function fastifyInboundDeadline(
   options: InboundOptions = {},
 ): (request: { raw: IncomingMessage }, reply: { raw: ServerResponse }, done: () => void) => void {
+  refuseUnknownOptions('fastifyInboundDeadline', options, INBOUND_KEYS);
   return (request, reply, done) => runInbound(request.raw, reply.raw, done, options);
 }
 

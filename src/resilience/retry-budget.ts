@@ -1,5 +1,5 @@
 import type { RetryBudgetReadout } from '../core/service-readings.js';
-import { optionKeys } from '../core/validate.js';
+import { OptionProblems, optionKeys } from '../core/validate.js';
 
 /** Options for a {@link RetryBudget}. */
 export interface RetryBudgetOptions {
@@ -75,8 +75,17 @@ export class RetryBudget implements RetryBudgetReadout {
   #depositSum = 0;
   #withdrawalSum = 0;
 
-  /** @param options - fraction, floor and window; Finagle's defaults (0.2, 10/s, 10 s) */
+  /**
+   * @param options - fraction, floor and window; Finagle's defaults (0.2, 10/s, 10 s)
+   * @throws `TrellisError` `TRELLIS_INVALID_CONFIG` for an unknown key or a value out of range.
+   */
   constructor(options: RetryBudgetOptions = {}) {
+    const problems = new OptionProblems('RetryBudget', options, BUDGET_KEYS);
+    // The range checks are written for retries({ budget }); here the options are the budget's own.
+    if (problems.list.length === 0)
+      for (const problem of validateBudgetOptions(options, 'budget'))
+        problems.add(problem.slice('budget: budget.'.length));
+    problems.throwIfAny();
     const ttlMs = options.ttlMs ?? 10_000;
     this.#percent = options.percent ?? 0.2;
     this.#reserve = (options.minPerSecond ?? 10) * (ttlMs / 1000);

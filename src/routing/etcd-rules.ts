@@ -1,4 +1,5 @@
 import { ErrorCode, TrellisError } from '../core/errors.js';
+import { optionKeys, refuseUnknownOptions } from '../core/validate.js';
 import { EtcdClient, type EtcdClientOptions } from '../discovery/etcd/etcd-client.js';
 import { DEFAULT_RULES_KEY } from './rules.js';
 import { markRulesLoaded, RulesSource } from './rules-source.js';
@@ -15,6 +16,13 @@ export interface EtcdRulesOptions {
   etcd?: Omit<EtcdClientOptions, 'endpoints'>;
 }
 
+const ETCD_RULES_KEYS = optionKeys<EtcdRulesOptions>({
+  endpoints: true,
+  client: true,
+  key: true,
+  etcd: true,
+});
+
 /**
  * Routing rules from one etcd key (YAML or JSON, trellis format or SMI `TrafficSplit`s),
  * watched so that a write by `npx trellis split set ...` reaches every client within
@@ -29,9 +37,11 @@ export interface EtcdRulesOptions {
  * await rules.loaded();
  * ```
  *
- * @throws `TrellisError` `TRELLIS_INVALID_CONFIG` when neither valid endpoints nor a client are given.
+ * @throws `TrellisError` `TRELLIS_INVALID_CONFIG` for an unknown option (its own or the client's
+ *   under `etcd`), or when neither valid endpoints nor a client are given.
  */
 export function etcdRules(options: EtcdRulesOptions): RulesSource {
+  refuseUnknownOptions('etcdRules', options, ETCD_RULES_KEYS);
   const key = options.key ?? DEFAULT_RULES_KEY;
   if (typeof key !== 'string' || key === '') {
     throw new TrellisError(
@@ -40,7 +50,7 @@ export function etcdRules(options: EtcdRulesOptions): RulesSource {
     );
   }
   if (options.client === undefined) {
-    const problems = EtcdClient.validate({ endpoints: options.endpoints ?? [] });
+    const problems = EtcdClient.validate({ ...options.etcd, endpoints: options.endpoints ?? [] });
     if (problems.length > 0) {
       throw new TrellisError(ErrorCode.InvalidConfig, `etcdRules(): ${problems.join('; ')}`, {
         details: { problems },

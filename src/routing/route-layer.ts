@@ -1,5 +1,6 @@
 import type { RequestContext } from '../core/context.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
+import { invalidLayer, optionKeys, unknownOptions } from '../core/validate.js';
 import { type BackendLookup, CompiledRoutes, unknownBackends } from './compile.js';
 import { parseServiceRoutes } from './parse-rules.js';
 import { EMPTY_ROUTE_TABLE, type RouteTable, type ServiceRoutes } from './rules.js';
@@ -18,6 +19,8 @@ export interface RouteLayerOptions {
    */
   seed?: number;
 }
+
+const ROUTE_LAYER_KEYS = optionKeys<RouteLayerOptions>({ seed: true });
 
 /**
  * The top layer of a service's stack: sends each request to a backend service chosen by the
@@ -49,6 +52,8 @@ export interface RouteLayerOptions {
  * @throws `TrellisError` `TRELLIS_INVALID_CONFIG` when fixed routes are invalid.
  */
 export function routes(rules?: RulesSource | ServiceRoutes, options: RouteLayerOptions = {}): Layer {
+  const unknown = unknownOptions('routes', options, ROUTE_LAYER_KEYS);
+  if (unknown.length > 0) return invalidLayer(ROUTE_LAYER, unknown);
   if (rules === undefined) return { name: ROUTE_LAYER, wrap: (next) => next };
   if (rules instanceof RulesSource) return sourceLayer(rules, options.seed);
   const fixed = parseServiceRoutes(rules);

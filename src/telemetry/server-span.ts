@@ -10,12 +10,15 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
+import { optionKeys, refuseUnknownOptions } from '../core/validate.js';
 
 /** Options for {@link withServerSpan}. */
 export interface ServerSpanOptions {
   /** The tracer to use; by default the global provider's `trellis` tracer. */
   tracer?: Tracer;
 }
+
+const SERVER_SPAN_KEYS = optionKeys<ServerSpanOptions>({ tracer: true });
 
 const headerGetter: TextMapGetter<IncomingHttpHeaders> = {
   keys: (headers) => Object.keys(headers),
@@ -41,6 +44,7 @@ export function withServerSpan<Req extends IncomingMessage, Res extends ServerRe
   handler: (req: Req, res: Res) => unknown,
   options: ServerSpanOptions = {},
 ): (req: Req, res: Res) => unknown {
+  refuseUnknownOptions('withServerSpan', options, SERVER_SPAN_KEYS);
   const tracer = options.tracer ?? trace.getTracer('trellis');
   return (req, res) => {
     const parent = propagation.extract(ROOT_CONTEXT, req.headers, headerGetter);

@@ -1,4 +1,5 @@
 import { ErrorCode, TrellisError } from '../core/errors.js';
+import { optionKeys, refuseUnknownOptions } from '../core/validate.js';
 import type { TransportTls } from '../transport/transport-options.js';
 import { expectPeerIdentity, validateIdentities } from './identity.js';
 
@@ -17,12 +18,20 @@ export interface MutualTlsOptions {
   serverIdentity: string | readonly string[];
 }
 
+const MUTUAL_TLS_KEYS = optionKeys<MutualTlsOptions>({
+  ca: true,
+  cert: true,
+  key: true,
+  serverIdentity: true,
+});
+
 /**
  * Transport TLS for mutual TLS with service identity: the client proves who it is with its own
  * certificate, and accepts an upstream only if its certificate chains to `ca` and carries an
  * expected identity.
  *
- * @throws `TrellisError` `TRELLIS_INVALID_CONFIG` when an expected identity is malformed.
+ * @throws `TrellisError` `TRELLIS_INVALID_CONFIG` for an unknown option key or a malformed
+ *   expected identity.
  *
  * @example
  * ```ts
@@ -30,6 +39,7 @@ export interface MutualTlsOptions {
  * ```
  */
 export function mutualTls(options: MutualTlsOptions): TransportTls {
+  refuseUnknownOptions('mutualTls', options, MUTUAL_TLS_KEYS);
   const expected =
     typeof options.serverIdentity === 'string' ? [options.serverIdentity] : options.serverIdentity;
   const problems = validateIdentities(expected, 'mutualTls serverIdentity');

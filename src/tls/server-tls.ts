@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { SecureContextOptions, TLSSocket, TlsOptions } from 'node:tls';
+import { optionKeys, refuseUnknownOptions } from '../core/validate.js';
 import { certificateIdentities } from './identity.js';
 
 /** Settings for {@link serverTlsOptions}. */
@@ -12,12 +13,17 @@ export interface ServerTlsSettings {
   key: SecureContextOptions['key'];
 }
 
+const SERVER_TLS_KEYS = optionKeys<ServerTlsSettings>({ ca: true, cert: true, key: true });
+
 /**
  * Options for `https.createServer` (or `http2.createSecureServer`) that require every client to
  * present a certificate signed by `ca`: the server half of mutual TLS. Decide what each client may
  * do with {@link peerIdentities}.
+ *
+ * @throws `TrellisError` `TRELLIS_INVALID_CONFIG` for an unknown key.
  */
 export function serverTlsOptions(settings: ServerTlsSettings): TlsOptions {
+  refuseUnknownOptions('serverTlsOptions', settings, SERVER_TLS_KEYS);
   return {
     ca: settings.ca,
     cert: settings.cert,

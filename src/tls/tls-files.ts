@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ErrorCode, TrellisError } from '../core/errors.js';
+import { optionKeys, refuseUnknownOptions } from '../core/validate.js';
 import type { TransportTls } from '../transport/transport-options.js';
 
 /** Paths of PEM files for {@link tlsFromFiles}. */
@@ -13,6 +14,8 @@ export interface TlsFiles {
   /** SNI and verification name; defaults to the endpoint host. */
   servername?: string;
 }
+
+const TLS_FILES_KEYS = optionKeys<TlsFiles>({ ca: true, cert: true, key: true, servername: true });
 
 function readPem(path: string, what: string): Buffer {
   try {
@@ -35,9 +38,10 @@ function readPem(path: string, what: string): Buffer {
  * Reads PEM files into transport TLS settings, for `transport({ tls })`.
  *
  * @throws `TrellisError` `TRELLIS_INVALID_CONFIG` when a file is missing or holds no PEM;
- * also when only one of `cert` and `key` is given.
+ * also when only one of `cert` and `key` is given, or for an unknown key.
  */
 export function tlsFromFiles(files: TlsFiles): TransportTls {
+  refuseUnknownOptions('tlsFromFiles', files, TLS_FILES_KEYS);
   if ((files.cert === undefined) !== (files.key === undefined)) {
     throw new TrellisError(
       ErrorCode.InvalidConfig,

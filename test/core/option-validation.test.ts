@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   aperture,
   healthLayer,
@@ -8,12 +8,16 @@ import {
   roundRobin,
   zoneAware,
 } from '../../src/balancers/index.js';
+import { LatencyWindow } from '../../src/core/latency-window.js';
+import { parseConsulHealth } from '../../src/discovery/consul/consul-format.js';
 import {
   consulEndpoints,
   dnsSrv,
+  EtcdClient,
   etcdEndpoints,
   fileEndpoints,
   kubernetesEndpoints,
+  registerEndpoint,
   staticEndpoints,
 } from '../../src/discovery/index.js';
 import { ErrorCode, isTrellisError, Mesh, type MeshBuilder, Stack } from '../../src/index.js';
@@ -22,11 +26,17 @@ import {
   bulkhead,
   circuitBreaker,
   deadlines,
+  fastifyInboundDeadline,
   hedging,
+  inboundDeadlineMiddleware,
+  RetryBudget,
   rateLimit,
   retries,
+  withInboundDeadline,
 } from '../../src/resilience/index.js';
-import { metrics, tracing } from '../../src/telemetry/index.js';
+import { etcdRules, routes } from '../../src/routing/index.js';
+import { metrics, tracing, withServerSpan } from '../../src/telemetry/index.js';
+import { mutualTls, serverTlsOptions, tlsFromFiles } from '../../src/tls/index.js';
 
 /** The problems `build()` reports (typed details: no cast), or [] when it builds. */
 function problemsOf(builder: MeshBuilder): readonly string[] {
@@ -87,6 +97,113 @@ describe('unknown option keys are refused with the near key and the list of know
     ];
     for (const factory of others)
       expect(factory.validate?.()).toEqual([expect.stringMatching(/unknown option '/)]);
+  });
+});
+
+describe('the other public factories, constructors and calls refuse unknown keys too', () => {
+  const etcd = new EtcdClient({ endpoints: ['http://127.0.0.1:1'] });
+  const mesh = Mesh.builder()
+    .service('users', (s) => s.discovery(staticEndpoints(['127.0.0.1:1'])))
+    .build();
+  afterAll(async () => {
+    await mesh.close();
+    await etcd.close();
+  });
+  const handler = () => {};
+  const pem = { ca: 'ca', cert: 'cert', key: 'key' };
+
+  // [what is called, the call (it throws, rejects, or returns a layer/resolver to validate), the
+  // unknown key, the near key suggested if any]
+  const cases: [string, () => unknown, string, string?][] = [
+    ['mutualTls', () => mutualTls({ ...pem, serverIdentity: 'spiffe://a/b', sni: 'x' } as never), 'sni'],
+    ['tlsFromFiles', () => tlsFromFiles({ serverName: 'users' } as never), 'serverName', 'servername'],
+    ['serverTlsOptions', () => serverTlsOptions({ ...pem, requestCert: false } as never), 'requestCert'],
+    [
+      'EtcdClient',
+      () => new EtcdClient({ endpoints: ['http://127.0.0.1:1'], timeoutM: 5 } as never),
+      'timeoutM',
+      'timeoutMs',
+    ],
+    ['EtcdClient.lease', () => etcd.lease(10, { onLose() {} } as never), 'onLose', 'onLost'],
+    [
+      'EtcdClient.watch',
+      () => etcd.watch('/x/', { onSnapshot: handler, onEvents: handler, onEvent: handler } as never),
+      'onEvent',
+      'onEvents',
+    ],
+    [
+      'EtcdClient.watch',
+      () => etcd.watch('/x/', { onSnapshot: handler, onEvents: handler }, { startRev: 1 } as never),
+      'startRev',
+    ],
+    [
+      'registerEndpoint',
+      () =>
+        registerEndpoint({ etcd, service: 'a', endpoint: { host: '127.0.0.1', port: 1 }, ttl: 10 } as never),
+      'ttl',
+    ],
+    ['etcdRules', () => etcdRules({ endpoints: ['http://127.0.0.1:1'], keys: '/r' } as never), 'keys', 'key'],
+    [
+      'etcdRules',
+      () => etcdRules({ endpoints: ['http://127.0.0.1:1'], etcd: { timeoutM: 5 } } as never),
+      'timeoutM',
+      'timeoutMs',
+    ],
+    ['mesh.ready', () => mesh.ready({ timout: 5 } as never), 'timout', 'timeout'],
+    ['mesh.admin', () => mesh.admin({ prot: 0 } as never), 'prot', 'port'],
+    ['mesh.admin', () => mesh.admin({ port: 0, tap: { bufer: 1 } } as never), 'bufer', 'buffer'],
+    ['mesh.adminHandler', () => mesh.adminHandler({ taps: {} } as never), 'taps', 'tap'],
+    ['RetryBudget', () => new RetryBudget({ percnt: 0.1 } as never), 'percnt', 'percent'],
+    ['LatencyWindow', () => new LatencyWindow({ quantle: 0.9 } as never), 'quantle', 'quantile'],
+    ['routes', () => routes(undefined, { sed: 1 } as never), 'sed', 'seed'],
+    ['withServerSpan', () => withServerSpan(handler, { tracr: undefined } as never), 'tracr', 'tracer'],
+    ['withInboundDeadline', () => withInboundDeadline(handler, { maxTimeout: 1 } as never), 'maxTimeout'],
+    [
+      'inboundDeadlineMiddleware',
+      () => inboundDeadlineMiddleware({ defaultTimeout: 1 } as never),
+      'defaultTimeout',
+    ],
+    [
+      'fastifyInboundDeadline',
+      () => fastifyInboundDeadline({ maxTimeoutM: 1 } as never),
+      'maxTimeoutM',
+      'maxTimeoutMs',
+    ],
+    ['parseConsulHealth', () => parseConsulHealth([], { zoneKey: 'z' } as never), 'zoneKey'],
+    [
+      "a resolver's updates",
+      () => fileEndpoints('/tmp/x.json', { updates: { debounce: 1 } } as never),
+      'debounce',
+    ],
+  ];
+
+  /** The problems a call reports: thrown, rejected, or from its validate(). */
+  async function problemsFrom(call: () => unknown): Promise<{ code?: string; problems: readonly string[] }> {
+    try {
+      const result = (await call()) as { validate?: () => string[] };
+      return { problems: result?.validate?.() ?? [] };
+    } catch (err) {
+      if (!isTrellisError(err)) throw err;
+      return { code: err.code, problems: (err.details as { problems?: string[] }).problems ?? [err.message] };
+    }
+  }
+
+  it.each(cases)('%s', async (name, call, key, near) => {
+    const { code, problems } = await problemsFrom(call);
+    // mesh.ready() refuses its options as the call's own problem, as request options are.
+    if (code !== undefined)
+      expect(code).toBe(name === 'mesh.ready' ? ErrorCode.InvalidRequest : ErrorCode.InvalidConfig);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(`unknown option '${key}'`);
+    if (near !== undefined) expect(problems[0]).toContain(`(did you mean '${near}'?)`);
+    expect(problems[0]).toMatch(/; known options: \w+/);
+  });
+
+  it('still accepts the known keys (a valid call is not refused)', async () => {
+    expect(() => tlsFromFiles({ servername: 'users' })).not.toThrow();
+    expect(() => new RetryBudget({ percent: 0.1, minPerSecond: 1, ttlMs: 1000 })).not.toThrow();
+    expect(routes(undefined, { seed: 1 }).validate?.() ?? []).toEqual([]);
+    await expect(mesh.ready({ timeout: 1000 })).resolves.toBeUndefined();
   });
 });
 

@@ -1,4 +1,5 @@
 import { ErrorCode, TrellisError } from '../../core/errors.js';
+import { optionKeys, refuseUnknownOptions } from '../../core/validate.js';
 import { type EndpointRecord, parseEndpoint } from '../endpoint.js';
 
 /** How Consul health entries become endpoints (options of `consulEndpoints`). */
@@ -6,6 +7,8 @@ export interface ConsulParseOptions {
   /** Service or node meta key holding the zone. Default `'zone'`. */
   zoneMetaKey?: string;
 }
+
+const PARSE_KEYS = optionKeys<ConsulParseOptions>({ zoneMetaKey: true });
 
 function bad(why: string, data?: unknown): TrellisError {
   const sample = data === undefined ? '' : ` (${JSON.stringify(data)?.slice(0, 200)})`;
@@ -46,9 +49,10 @@ const CHECK_STATUSES = new Set(['passing', 'warning', 'critical', 'maintenance']
  * become metadata (`tags` comma-joined, `node`, `datacenter`).
  *
  * @throws `TrellisError` `TRELLIS_INVALID_DISCOVERY_DATA` when any entry is malformed: one bad
- *   entry rejects the whole answer.
+ *   entry rejects the whole answer; `TRELLIS_INVALID_CONFIG` for an unknown option.
  */
 export function parseConsulHealth(data: unknown, options: ConsulParseOptions = {}): EndpointRecord[] {
+  refuseUnknownOptions('parseConsulHealth', options, PARSE_KEYS);
   if (!Array.isArray(data)) throw bad('the body is not a list', data);
   const zoneKey = options.zoneMetaKey ?? 'zone';
   const endpoints: EndpointRecord[] = [];

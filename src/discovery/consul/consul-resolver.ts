@@ -134,7 +134,7 @@ export function consulEndpoints(options: ConsulEndpointsOptions): Resolver {
             `Consul answered with something that is not JSON: ${text.slice(0, 100)}`,
           );
         }
-        const endpoints = parseConsulHealth(data, options);
+        const endpoints = parseConsulHealth(data, { zoneMetaKey: options.zoneMetaKey });
         index = next;
         // Consul answers with the whole list each time; only what changed goes on to the mesh.
         answers.replaceGroup(service, endpoints);

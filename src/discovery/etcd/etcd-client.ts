@@ -1,5 +1,6 @@
 import { Agent, type Dispatcher } from 'undici';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
+import { optionKeys, refuseUnknownOptions, unknownOptions } from '../../core/validate.js';
 import {
   type EtcdKeyValue,
   encode,
@@ -114,6 +115,21 @@ export function etcdOrigin(client: EtcdClient): string {
   return origin(client);
 }
 
+const CLIENT_KEYS = optionKeys<EtcdClientOptions>({
+  endpoints: true,
+  timeoutMs: true,
+  dispatcher: true,
+  auth: true,
+});
+const LEASE_KEYS = optionKeys<EtcdLeaseOptions>({ onLost: true, onError: true });
+const WATCH_KEYS = optionKeys<EtcdWatchOptions>({
+  startRevision: true,
+  minBackoffMs: true,
+  maxBackoffMs: true,
+  livenessCheckMs: true,
+});
+const WATCH_HANDLER_KEYS = optionKeys<EtcdWatchHandlers>({ onSnapshot: true, onEvents: true, onError: true });
+
 /**
  * A small etcd v3 client over etcd's JSON gateway (`/v3/...`, etcd 3.4 and later), using undici,
  * which trellis already ships, instead of a gRPC stack. It covers what service discovery needs:
@@ -156,7 +172,7 @@ export class EtcdClient {
 
   /** Problems with client options (empty when valid). */
   static validate(options: EtcdClientOptions): string[] {
-    const problems: string[] = [];
+    const problems = unknownOptions('EtcdClient', options, CLIENT_KEYS);
     if (!Array.isArray(options?.endpoints) || options.endpoints.length === 0) {
       problems.push("give at least one etcd URL in 'endpoints', e.g. 'http://127.0.0.1:2379'");
     } else {
@@ -260,6 +276,7 @@ export class EtcdClient {
    */
   async lease(ttlSeconds: number, options: EtcdLeaseOptions = {}): Promise<EtcdLease> {
     this.#checkOpen();
+    refuseUnknownOptions('EtcdClient.lease', options, LEASE_KEYS);
     const granted = await this.leaseGrant(ttlSeconds);
     const lease = createLease(this, granted.id, granted.ttlSeconds, options, (l) => this.#open.delete(l));
     this.#open.add(lease);
@@ -275,6 +292,8 @@ export class EtcdClient {
    */
   watch(prefix: string, handlers: EtcdWatchHandlers, options: EtcdWatchOptions = {}): EtcdWatch {
     this.#checkOpen();
+    refuseUnknownOptions('EtcdClient.watch', handlers, WATCH_HANDLER_KEYS);
+    refuseUnknownOptions('EtcdClient.watch', options, WATCH_KEYS);
     const watch = createWatch(this, prefix, handlers, options, (w) => this.#open.delete(w));
     this.#open.add(watch);
     return watch;

@@ -1,5 +1,6 @@
 import { ErrorCode, TrellisError } from '../../core/errors.js';
 import { sleep } from '../../core/time.js';
+import { optionKeys, refuseUnknownOptions } from '../../core/validate.js';
 import { type EndpointRecord, parseEndpoint } from '../endpoint.js';
 import { reconnectBackoff } from '../reconnect-backoff.js';
 import type { EtcdClient } from './etcd-client.js';
@@ -24,6 +25,15 @@ export interface RegistrationOptions {
 
 /** Set by {@link EtcdRegistration}'s static block: registers, then hands the registration back. */
 let start!: (options: RegistrationOptions, key: string, value: string) => Promise<EtcdRegistration>;
+
+const REGISTRATION_KEYS = optionKeys<RegistrationOptions>({
+  etcd: true,
+  service: true,
+  endpoint: true,
+  prefix: true,
+  ttlSeconds: true,
+  onError: true,
+});
 
 /**
  * A service instance's entry in etcd, under a lease kept alive in the background. If the lease is
@@ -137,10 +147,11 @@ export class EtcdRegistration {
  * const registration = await registerEndpoint({ etcd, service: 'api', endpoint: { host: '10.0.0.1', port: 8080 } });
  * process.on('SIGTERM', () => registration.close());
  * ```
- * @throws `TrellisError` `TRELLIS_INVALID_CONFIG` for an invalid endpoint or TTL; the client's
+ * @throws `TrellisError` `TRELLIS_INVALID_CONFIG` for an unknown option, an invalid endpoint or TTL; the client's
  *   error when etcd cannot be reached.
  */
 export async function registerEndpoint(options: RegistrationOptions): Promise<EtcdRegistration> {
+  refuseUnknownOptions('registerEndpoint', options, REGISTRATION_KEYS);
   let endpoint: ReturnType<typeof parseEndpoint>;
   try {
     endpoint = parseEndpoint(options.endpoint);
