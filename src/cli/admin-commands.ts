@@ -23,15 +23,26 @@ export function adminBase(url: string): URL {
   return base;
 }
 
+/**
+ * Why the admin endpoint could not be reached, and what to do: fetch says only "fetch failed",
+ * with the socket's error (ECONNREFUSED, ENOTFOUND...) in its cause.
+ */
+function unreachable(url: URL, err: unknown): Error {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  const why = cause?.code ?? cause?.message ?? (err as Error).message;
+  return new Error(
+    `cannot reach the admin endpoint at ${url} (${why}). Is mesh.admin() running, and is this its ` +
+      'address? It prints its url when it starts (admin.url).',
+  );
+}
+
 async function services(base: URL): Promise<ServicesView> {
   const url = new URL('services', base);
   let res: Response;
   try {
     res = await fetch(url);
   } catch (err) {
-    throw new Error(
-      `cannot reach the admin endpoint at ${url}: ${(err as Error).message}. Is mesh.admin() running?`,
-    );
+    throw unreachable(url, err);
   }
   if (!res.ok) throw new Error(`${url} answered ${res.status}: is it a trellis admin endpoint?`);
   return (await res.json()) as ServicesView;
@@ -85,9 +96,7 @@ export async function tapCommand(
     res = await fetch(tap, { signal: abort.signal, headers: { accept: 'text/event-stream' } });
   } catch (err) {
     if (abort.signal.aborted) return;
-    throw new Error(
-      `cannot reach the admin endpoint at ${tap}: ${(err as Error).message}. Is mesh.admin() running?`,
-    );
+    throw unreachable(tap, err);
   }
   if (!res.ok || res.body === null)
     throw new Error(`${tap} answered ${res.status}: ${(await res.text()).trim()}`);

@@ -74,6 +74,16 @@ export async function runCli(
   }
 }
 
+/** A rules file's text; a file that cannot be read is said so, with its path, not as a bare ENOENT. */
+async function readRulesFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new Error(`cannot read the rules file '${path}' (${code}): check the path and its permissions.`);
+  }
+}
+
 async function run(argv: string[], io: CliOutput, stop: Promise<void>): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -143,7 +153,7 @@ async function run(argv: string[], io: CliOutput, stop: Promise<void>): Promise<
       const [, path] = need(2, `a file: trellis rules ${rest[0]} <file>`);
       const { parseRules } = await import('../routing/parse-rules.js');
       const { readRules, writeRules } = await import('./etcd-rules-store.js');
-      const table = parseRules(await readFile(path!, 'utf8'), path);
+      const table = parseRules(await readRulesFile(path!), path);
       if (rest[0] === 'set') {
         await withEtcd(values.etcd, async (client) => {
           const { modRevision } = await readRules(client, key).catch(() => ({ modRevision: -1 }));

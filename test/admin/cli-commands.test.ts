@@ -6,6 +6,7 @@ import { Mesh } from '../../src/mesh/mesh.js';
 import { metrics } from '../../src/telemetry/metrics-layer.js';
 import { runCli } from '../support/cli-process.js';
 import { compileLibrary } from '../support/compiled.js';
+import { freePort } from '../support/ports.js';
 import { startUpstreams, type Upstream } from '../support/upstreams.js';
 
 function widest(text: string): number {
@@ -86,9 +87,12 @@ describe('trellis stat, top and tap against a running admin endpoint', () => {
     expect(await run.exited).toBe(0);
   });
 
-  it('says what is wrong with an unreachable admin URL', async () => {
-    const run = runCli(lib.dir, ['stat', 'http://127.0.0.1:1/']);
+  it('says what is wrong with an unreachable admin URL: the address, the socket error, what to check', async () => {
+    const port = await freePort();
+    const run = runCli(lib.dir, ['stat', `http://127.0.0.1:${port}/`]);
     expect(await run.exited).toBe(1);
-    expect(run.output).toMatch(/cannot reach the admin endpoint.*mesh\.admin\(\)/);
+    expect(run.output).toContain(
+      `cannot reach the admin endpoint at http://127.0.0.1:${port}/services (ECONNREFUSED). Is mesh.admin() running`,
+    );
   });
 });

@@ -39,6 +39,48 @@ describe('the trellis command in its own process', () => {
     expect(cli.stdout.trim()).toBe(version);
   });
 
+  it('-v is --version', async () => {
+    const cli = trellis('-v');
+    expect(await cli.exited).toBe(0);
+    expect(cli.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('rules check on a missing file names the file and what to check, not a bare ENOENT', async () => {
+    const missing = join(scratch, 'missing-rules.yaml');
+    const cli = trellis('rules', 'check', missing);
+    expect(await cli.exited).toBe(1);
+    expect(cli.stderr).toBe(
+      `trellis: cannot read the rules file '${missing}' (ENOENT): check the path and its permissions.\n`,
+    );
+  });
+
+  it('rules check on an invalid file lists its problems and exits 1; a valid one exits 0', async () => {
+    const bad = join(scratch, 'bad-rules.yaml');
+    writeFileSync(bad, 'services:\n  users:\n    routes:\n      - { backend: users, weight: -1 }\n');
+    const refused = trellis('rules', 'check', bad);
+    expect(await refused.exited).toBe(1);
+    expect(refused.stderr).toContain('bad-rules.yaml');
+    const good = join(scratch, 'rules.yaml');
+    writeFileSync(good, 'services:\n  users:\n    routes:\n      - { backend: users }\n');
+    const valid = trellis('rules', 'check', good);
+    expect(await valid.exited).toBe(0);
+    expect(valid.stdout).toContain('rules.yaml: valid (1 service(s))');
+  });
+
+  it('split show with no etcd listening names the address and says to check that etcd runs', async () => {
+    const port = await freePort();
+    const cli = trellis('split', 'show', 'users', '--etcd', `http://127.0.0.1:${port}`);
+    expect(await cli.exited).toBe(1);
+    expect(cli.stderr).toContain(`(http://127.0.0.1:${port}): connect ECONNREFUSED`);
+    expect(cli.stderr).toContain('that etcd is running');
+  });
+
+  it('split set with a malformed weight says what is wrong, prints the usage and exits 2', async () => {
+    const cli = trellis('split', 'set', 'users', 'users-v2:10');
+    expect(await cli.exited).toBe(2);
+    expect(cli.stderr).toMatch(/'users-v2:10' is not <backend>=<weight>[\s\S]*Usage: trellis/);
+  });
+
   it('--help prints the usage and exits 0; an unknown command prints it and exits 2', async () => {
     const help = trellis('--help');
     expect(await help.exited).toBe(0);
