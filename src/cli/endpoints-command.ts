@@ -33,7 +33,9 @@ function oneShotError(description: string, err: Error): Error {
     .replace(LAST_GOOD_SET, (_all, next: string | undefined) => (next ? next.toUpperCase() : ''))
     .trim();
   const code = errorCode(err);
-  if (code) {
+  // Errors that already say what to check (etcd's, DNS's "the name does not exist ... Check the
+  // name") are not repeated, nor is a name that does not exist called unreachable.
+  if (code && !/\bCheck\b/.test(message)) {
     return new Error(
       `${description} is unreachable (${code}: ${message}); check that it is running and the address is right`,
     );

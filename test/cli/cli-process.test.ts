@@ -75,6 +75,16 @@ describe('the trellis command in its own process', () => {
     expect(cli.stderr).toContain('that etcd is running');
   });
 
+  it('endpoints --etcd with no etcd listening says so once, with the address and what to check', async () => {
+    const port = await freePort();
+    const cli = trellis('endpoints', 'users', '--etcd', `http://127.0.0.1:${port}`);
+    expect(await cli.exited).toBe(1);
+    expect(cli.stderr).toBe(
+      `trellis: etcd(/trellis/services/): No etcd member could be reached (http://127.0.0.1:${port}): ` +
+        `connect ECONNREFUSED 127.0.0.1:${port}. Check the endpoints and that etcd is running.\n`,
+    );
+  });
+
   it('split set with a malformed weight says what is wrong, prints the usage and exits 2', async () => {
     const cli = trellis('split', 'set', 'users', 'users-v2:10');
     expect(await cli.exited).toBe(2);
