@@ -17,33 +17,39 @@ import { ErrorCode, findTrellisError, isTrellisError, Mesh } from '../../src/ind
 import { type DiscoveryApi, startDiscoveryApi } from '../support/discovery-api.js';
 import { type DnsServer, startDns } from '../support/dnsmasq.js';
 import { type EtcdServer, startEtcd } from '../support/etcd.js';
+import { DNSMASQ, describeWithBinaries, ETCD, type SystemBinary } from '../support/system-binary.js';
 import { startUpstream, type Upstream } from '../support/upstreams.js';
 
 const FAST = { debounceMs: 10, emptySetGraceMs: 500 };
 
 let upstream: Upstream;
 let dir: string;
-let dns: DnsServer;
-let etcd: EtcdServer;
-let etcdClient: EtcdClient;
 let api: DiscoveryApi;
+// dnsmasq and etcd are started by the first case that needs them (a machine without them skips
+// those cases, and the others still run).
+let dns: Promise<DnsServer> | undefined;
+let etcd: Promise<{ server: EtcdServer; client: EtcdClient }> | undefined;
 
 beforeAll(async () => {
-  [upstream, dir, dns, etcd, api] = await Promise.all([
+  [upstream, dir, api] = await Promise.all([
     startUpstream('first'),
     mkdtemp(join(tmpdir(), 'trellis-ready-')),
-    startDns({}),
-    startEtcd(),
     startDiscoveryApi(),
   ]);
-  etcdClient = new EtcdClient({ endpoints: [etcd.url], timeoutMs: 2000 });
 }, 30_000);
 
 afterAll(async () => {
-  await etcdClient?.close();
-  await Promise.all([upstream?.stop(), dns?.stop(), etcd?.destroy(), api?.stop()]);
+  const [dnsServer, etcdServer] = await Promise.all([
+    dns?.catch(() => undefined),
+    etcd?.catch(() => undefined),
+  ]);
+  await etcdServer?.client.close();
+  await Promise.all([upstream?.stop(), dnsServer?.stop(), etcdServer?.server.destroy(), api?.stop()]);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
+
+/** The system servers each case needs, besides Node. */
+const NEEDS: Record<string, SystemBinary[]> = { 'DNS (dnsmasq)': [DNSMASQ], etcd: [ETCD] };
 
 /** A discovery source that has nothing yet, and the step that publishes the upstream in it. */
 interface Source {
@@ -60,9 +66,11 @@ const sources: Record<string, () => Promise<Source>> = {
     };
   },
   async 'DNS (dnsmasq)'() {
+    dns ??= startDns({});
+    const server = await dns;
     return {
       resolver: dnsSrv('_http._tcp.users.test', {
-        servers: [dns.server],
+        servers: [server.server],
         minTtlMs: 100,
         maxTtlMs: 300,
         timeoutMs: 200,
@@ -70,7 +78,7 @@ const sources: Record<string, () => Promise<Source>> = {
         updates: FAST,
       }),
       publish: () =>
-        dns.setRecords({
+        server.setRecords({
           srv: [
             {
               name: '_http._tcp.users.test',
@@ -85,6 +93,11 @@ const sources: Record<string, () => Promise<Source>> = {
     };
   },
   async etcd() {
+    etcd ??= startEtcd().then((server) => ({
+      server,
+      client: new EtcdClient({ endpoints: [server.url], timeoutMs: 2000 }),
+    }));
+    const { client: etcdClient } = await etcd;
     return {
       resolver: etcdEndpoints({ etcd: etcdClient, prefix: '/ready/', updates: FAST }),
       publish: () =>
@@ -158,34 +171,35 @@ const sources: Record<string, () => Promise<Source>> = {
   },
 };
 
-describe.each(Object.keys(sources))('waiting for discovery with %s', (kind) => {
-  it('a request sent right after build() waits for the first endpoints and succeeds; ready() resolves', async () => {
-    const source = await sources[kind]!();
-    const mesh = Mesh.builder()
-      .service('users', (s) => s.discovery(source.resolver))
-      .build();
-    try {
-      const answer = mesh.request({ service: 'users', path: '/first', timeout: 8000 });
-      const fetched = mesh.fetch('http://users/fetched', { signal: AbortSignal.timeout(8000) });
-      const ready = mesh.ready({ timeout: 8000 });
-      let readyYet = false;
-      void ready.then(() => {
-        readyYet = true;
-      });
-      // Still nothing published: the request waits (it neither failed nor was answered).
-      await new Promise((r) => setTimeout(r, 150));
-      expect(readyYet).toBe(false);
-      await source.publish();
-      const res = await answer;
-      expect(res.statusCode).toBe(200);
-      expect(await res.body.text()).toBe('ok first');
-      expect(await (await fetched).text()).toBe('ok first');
-      await ready;
-    } finally {
-      await mesh.close();
-    }
-  }, 20_000);
-});
+for (const kind of Object.keys(sources))
+  describeWithBinaries(NEEDS[kind] ?? [], `waiting for discovery with ${kind}`, () => {
+    it('a request sent right after build() waits for the first endpoints and succeeds; ready() resolves', async () => {
+      const source = await sources[kind]!();
+      const mesh = Mesh.builder()
+        .service('users', (s) => s.discovery(source.resolver))
+        .build();
+      try {
+        const answer = mesh.request({ service: 'users', path: '/first', timeout: 8000 });
+        const fetched = mesh.fetch('http://users/fetched', { signal: AbortSignal.timeout(8000) });
+        const ready = mesh.ready({ timeout: 8000 });
+        let readyYet = false;
+        void ready.then(() => {
+          readyYet = true;
+        });
+        // Still nothing published: the request waits (it neither failed nor was answered).
+        await new Promise((r) => setTimeout(r, 150));
+        expect(readyYet).toBe(false);
+        await source.publish();
+        const res = await answer;
+        expect(res.statusCode).toBe(200);
+        expect(await res.body.text()).toBe('ok first');
+        expect(await (await fetched).text()).toBe('ok first');
+        await ready;
+      } finally {
+        await mesh.close();
+      }
+    }, 20_000);
+  });
 
 describe('when discovery never answers', () => {
   const silent: Resolver = { description: 'silent', resolve: () => ({ close() {} }) };
