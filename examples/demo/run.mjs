@@ -137,7 +137,7 @@ try {
   );
   await load.done;
   clearInterval(refresh);
-  process.stdout.write(`${summary(stats, load.counts, names).join('\n')}\n`);
+  process.stdout.write(`${summary(stats, load.counts, names, STORY).join('\n')}\n`);
 } finally {
   clearInterval(refresh);
   for (const timer of timers) clearTimeout(timer);

@@ -13,6 +13,7 @@ import { FRESH, latencyRange, SLOWED } from './profiles.mjs';
  * @typedef {object} StoryEvent
  * @property {number} at        share of the run, 0 to 1
  * @property {string} phase     short name, a row of the summary
+ * @property {string} subject   the upstream it happens to, whose share the summary follows
  * @property {(cast: StoryCast) => Promise<string>} run  does it; resolves with what to tell
  */
 
@@ -21,6 +22,7 @@ export const STORY = [
   {
     at: 0.2,
     phase: 'slows slowed',
+    subject: 'slows',
     async run({ upstreams }) {
       upstreams.get('slows').change(SLOWED);
       return `slows now answers in ${latencyRange(SLOWED)}: its est ms rises, its share falls`;
@@ -29,6 +31,7 @@ export const STORY = [
   {
     at: 0.4,
     phase: 'steady2 killed',
+    subject: 'steady2',
     async run({ upstreams }) {
       await upstreams.get('steady2').kill();
       upstreams.delete('steady2');
@@ -38,6 +41,7 @@ export const STORY = [
   {
     at: 0.6,
     phase: 'fresh added',
+    subject: 'fresh',
     async run({ upstreams, start, publish }) {
       const fresh = await start(FRESH.name, FRESH.profile);
       publish([...upstreams.values()].map((u) => u.address));

@@ -7,9 +7,10 @@ import { ms, percent, table } from './text.mjs';
  * @param {import('./stats.mjs').Stats} stats
  * @param {import('./load.mjs').LoadCounts} counts
  * @param {Map<string, string>} names endpoint id -> upstream name
+ * @param {import('./story.mjs').StoryEvent[]} story
  * @returns {string[]}
  */
-export function summary(stats, counts, names) {
+export function summary(stats, counts, names, story) {
   const seconds = stats.elapsedS();
   const total = counts.ok + counts.failed;
   const rate = total === 0 ? '-' : `${((100 * counts.ok) / total).toFixed(2)}%`;
@@ -24,6 +25,22 @@ export function summary(stats, counts, names) {
     return [
       `${atS.toFixed(1).padStart(4)} s ${phase}`,
       ...ids.map((id) => (attempts.has(id) && inPhase > 0 ? percent(attempts.get(id) / inPhase) : '-')),
+    ];
+  });
+  // Each event's subject: its share of attempts in the phase before the event and in its own.
+  const shareOf = (phase, name) => {
+    const inPhase = [...phase.attempts.values()].reduce((n, c) => n + c, 0);
+    const id = ids.find((i) => label(i) === name);
+    return id === undefined || !phase.attempts.has(id) || inPhase === 0
+      ? 'none'
+      : percent(phase.attempts.get(id) / inPhase);
+  };
+  const told = story.flatMap((event) => {
+    const at = stats.phases.findIndex((p) => p.phase === event.phase);
+    if (at < 1) return [];
+    const [before, after] = [stats.phases[at - 1], stats.phases[at]];
+    return [
+      `  ${event.phase}: ${event.subject} got ${shareOf(before, event.subject)} of the attempts before, ${shareOf(after, event.subject)} after`,
     ];
   });
   const endpointRows = ids.map((id) => {
@@ -47,6 +64,7 @@ export function summary(stats, counts, names) {
     '',
     'Share of attempts per endpoint, from each event to the next:',
     ...table(['from', ...ids.map(label)], phaseRows),
+    ...(told.length > 0 ? ['', 'What happened:', ...told] : []),
     '',
     'Per endpoint, over the whole run (ejected: times the health layer took it out;',
     'back: times it was probed back into rotation):',

@@ -90,6 +90,11 @@ describe('the demo', () => {
       for (const phase of ['start', 'slows slowed', 'steady2 killed', 'fresh added'])
         expect(out).toMatch(new RegExp(`\\d s ${phase} `));
       expect(out).toMatch(/^fresh\s+[1-9]\d*\s/m);
+      expect(out).toMatch(
+        /What happened:\n {2}slows slowed: slows got \d+% of the attempts before, \d+% after\n/,
+      );
+      expect(out).toMatch(/ {2}steady2 killed: steady2 got \d+% of the attempts before, (\d+%|none) after\n/);
+      expect(out).toMatch(/ {2}fresh added: fresh got none of the attempts before, \d+% after\n/);
     });
 
     it('fits 80 columns and writes no colour when its output is not a terminal', () => {
