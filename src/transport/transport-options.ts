@@ -1,4 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
+import { optionKeys, unknownOptions } from '../core/validate.js';
 
 /** TLS settings for connections to a service's endpoints (see `trellis/tls`). */
 export interface TransportTls {
@@ -60,6 +61,15 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof TransportOptions>([
   'tls',
 ]);
 
+// `connect` is handed to node:tls as it is (Node's own options), so only the top level is checked.
+const TLS_KEYS = optionKeys<TransportTls>({
+  ca: true,
+  cert: true,
+  key: true,
+  servername: true,
+  connect: true,
+});
+
 /** Lists what is wrong with transport options, each as a sentence the user can act on. */
 export function validateTransport(options: TransportOptions, where: string): string[] {
   const problems: string[] = [];
@@ -84,6 +94,9 @@ export function validateTransport(options: TransportOptions, where: string): str
   }
   if (options.tls !== undefined && (options.tls === null || typeof options.tls !== 'object')) {
     problems.push(`${where}: transport.tls must be an object such as tlsFromFiles({ ca: 'ca.pem' })`);
+  } else {
+    for (const problem of unknownOptions('transport.tls', options.tls, TLS_KEYS))
+      problems.push(`${where}: ${problem.replace('transport.tls()', 'transport.tls')}`);
   }
   return problems;
 }

@@ -207,6 +207,22 @@ describe('the other public factories, constructors and calls refuse unknown keys
   });
 });
 
+describe('transport({ tls }) refuses unknown keys at its top level', () => {
+  it("names the near key, and leaves tls.connect (node:tls's own options) alone", () => {
+    const problems = problemsOf(
+      Mesh.builder().service('users', (s) =>
+        s
+          .discovery(staticEndpoints(['127.0.0.1:1']))
+          .transport({ tls: { servrname: 'users', connect: { minVersion: 'TLSv1.3' } } as never }),
+      ),
+    );
+    expect(problems).toEqual([
+      "service 'users': transport.tls: unknown option 'servrname' (did you mean 'servername'?); " +
+        'known options: ca, cert, key, servername, connect',
+    ]);
+  });
+});
+
 describe('build() lists every problem at once', () => {
   it("keeps the service's other problems when a layer factory is given bad options", () => {
     const problems = problemsOf(
