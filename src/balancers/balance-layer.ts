@@ -1,6 +1,7 @@
 import type { RequestContext } from '../core/context.js';
 import type { EndpointView } from '../core/endpoint.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
+import { FailureFlag, responseFlags } from '../core/failure-flags.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
 
 /** The layer name of {@link balanceLayer}. */
@@ -91,7 +92,11 @@ export function balanceLayer(): Layer {
         const started = performance.now();
         try {
           const response = await next(ctx);
-          observe(endpoint, performance.now() - started, response.statusCode < 500);
+          observe(
+            endpoint,
+            performance.now() - started,
+            (responseFlags(response) & FailureFlag.Failed) === 0,
+          );
           return response;
         } catch (err) {
           observe(endpoint, performance.now() - started, false);

@@ -1,3 +1,5 @@
+import { codeFlags, type FailureFlags } from './failure-flags.js';
+
 /**
  * Stable error codes. A code never changes meaning once released; match on `err.code`, not on
  * the message.
@@ -182,6 +184,12 @@ export class TrellisError<C extends ErrorCode = ErrorCode> extends Error {
   readonly code: C;
   /** Structured facts about the failure. */
   readonly details: ErrorDetails<C>;
+  /**
+   * What the failure says, as `FailureFlag` bits (retryable, rejected, not sent, local,
+   * interrupted...), computed from the code and details when the error is made: the one
+   * classification every layer reads.
+   */
+  readonly flags: FailureFlags;
 
   /**
    * @param code - one of `ErrorCode`
@@ -198,6 +206,7 @@ export class TrellisError<C extends ErrorCode = ErrorCode> extends Error {
         ? { ...details, problems: [message] }
         : details
     ) as ErrorDetails<C>;
+    this.flags = codeFlags(code, details);
   }
 }
 

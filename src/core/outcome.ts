@@ -1,24 +1,19 @@
-import { ErrorCode, isTrellisError } from './errors.js';
+import { TrellisError } from './errors.js';
+import { FailureFlag, type FailureFlags, isUpstreamFailure, responseFlags } from './failure-flags.js';
 import type { MeshResponse } from './layer.js';
 
 /**
- * Error codes that say nothing about the upstream's health: the caller gave up, the request was
- * malformed, or the mesh itself shed the call before sending it. Counting them as upstream
- * failures would let one misbehaving caller, or our own limits, open a breaker.
+ * The flags of a thrown value: a `TrellisError`'s own (computed when it was made), and `Failed`
+ * alone for anything else: an error the mesh did not make counts against the upstream.
  */
-const LOCAL_CODES: ReadonlySet<string> = new Set([
-  ErrorCode.Aborted,
-  ErrorCode.InvalidRequest,
-  ErrorCode.Unsupported,
-  ErrorCode.InvalidConfig,
-  ErrorCode.UnknownService,
-  ErrorCode.MeshClosed,
-  ErrorCode.NoEndpoints,
-  ErrorCode.CircuitOpen,
-  ErrorCode.ConcurrencyLimited,
-  ErrorCode.RateLimited,
-  ErrorCode.FaultInjected,
-]);
+export function errorFlags(error: unknown): FailureFlags {
+  return error instanceof TrellisError ? error.flags : FailureFlag.Failed;
+}
+
+/** The flags of an outcome; exactly one of `response` and `error` is set. */
+export function outcomeFlags(response: MeshResponse | undefined, error: unknown): FailureFlags {
+  return response !== undefined ? responseFlags(response) : errorFlags(error);
+}
 
 /**
  * Decides whether an outcome counts against the upstream. Exactly one of `response` and `error`
@@ -29,18 +24,10 @@ export type FailureClassifier = (response: MeshResponse | undefined, error: unkn
 /**
  * The default {@link FailureClassifier}: a 5xx response, or an error other than the local ones
  * (caller abort, malformed request, no endpoints, and the mesh's own rejections: circuit open,
- * concurrency or rate limited, injected fault).
+ * concurrency or rate limited, injected fault). Reads the outcome's failure flags.
  */
-export const upstreamFailure: FailureClassifier = (response, error) => {
-  if (response !== undefined) return response.statusCode >= 500;
-  return !isLocalError(error);
-};
-
-/** Error codes that mean the upstream is overloaded or out of reach. */
-const OVERLOAD_CODES: ReadonlySet<string> = new Set([
-  ErrorCode.DeadlineExceeded,
-  ErrorCode.UpstreamUnavailable,
-]);
+export const upstreamFailure: FailureClassifier = (response, error) =>
+  isUpstreamFailure(outcomeFlags(response, error));
 
 /**
  * Decides whether the upstream rejected or dropped a call (an overload signal). Exactly one of
@@ -49,15 +36,17 @@ const OVERLOAD_CODES: ReadonlySet<string> = new Set([
 export type RejectionClassifier = (response: MeshResponse | undefined, error: unknown) => boolean;
 
 /**
- * The default {@link RejectionClassifier}: 429 or 503, a timeout, or an unreachable upstream.
- * Other 5xx answers are failures but not overload: the upstream did accept and process the call.
+ * The default {@link RejectionClassifier}: 429 or 503, a timeout, or an unreachable upstream
+ * (the `Rejected` flag). Other 5xx answers are failures but not overload: the upstream did
+ * accept and process the call.
  */
-export const upstreamRejected: RejectionClassifier = (response, error) => {
-  if (response !== undefined) return response.statusCode === 429 || response.statusCode === 503;
-  return isTrellisError(error) && OVERLOAD_CODES.has(error.code);
-};
+export const upstreamRejected: RejectionClassifier = (response, error) =>
+  (outcomeFlags(response, error) & FailureFlag.Rejected) !== 0;
 
-/** True for errors raised by the caller or the mesh itself, which say nothing about the upstream. */
+/**
+ * True for errors raised by the caller or the mesh itself, which say nothing about the upstream
+ * (the `Local` flag).
+ */
 export function isLocalError(error: unknown): boolean {
-  return isTrellisError(error) && LOCAL_CODES.has(error.code);
+  return (errorFlags(error) & FailureFlag.Local) !== 0;
 }

@@ -1,6 +1,7 @@
 import { CancelToken, isAborted, offAbort, onAbort } from '../core/cancel-token.js';
 import type { RequestContext } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
+import { FailureFlag, responseFlags } from '../core/failure-flags.js';
 import { LatencyWindow } from '../core/latency-window.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
 import { type Clock, type Timer, type Timers, timersOf } from '../core/time.js';
@@ -182,14 +183,13 @@ class HedgedRequest {
     attempt.done = true;
     attempt.response = response;
     attempt.error = error;
-    if (response !== undefined && response.statusCode < 500)
-      this.#config.window.record(this.#config.timers.now() - attempt.started);
+    const good = response !== undefined && isGood(response);
+    if (good) this.#config.window.record(this.#config.timers.now() - attempt.started);
     if (this.#settled) {
       if (response !== undefined) response.body.dump({ limit: 65_536 }).catch(() => {});
       attempt.unlink?.();
       return;
     }
-    const good = response !== undefined && response.statusCode < 500;
     // A failure waits for the other attempt if one is still running; otherwise the best
     // failure (a 5xx answer rather than an error) is returned.
     if (good) this.#settle(attempt);
@@ -222,6 +222,11 @@ class HedgedRequest {
     if (winner.unlink !== undefined) winner.response.body.once('close', winner.unlink);
     this.#resolve(winner.response);
   }
+}
+
+/** A good answer (not `Failed`: below 500) wins the race and is a latency sample. */
+function isGood(response: MeshResponse): boolean {
+  return (responseFlags(response) & FailureFlag.Failed) === 0;
 }
 
 function launchBackup(request: HedgedRequest): void {
@@ -261,7 +266,7 @@ export function hedging(options: HedgeOptions = {}): Layer {
       async function measured(ctx: RequestContext): Promise<MeshResponse> {
         const started = timers.now();
         const response = await next(ctx);
-        if (response.statusCode < 500) window.record(timers.now() - started);
+        if (isGood(response)) window.record(timers.now() - started);
         return response;
       }
 

@@ -10,6 +10,7 @@
 
 // Deadlines, retries and hedging.
 export type { CancelToken } from '../core/cancel-token.js';
+export { FailureFlag, type FailureFlags } from '../core/failure-flags.js';
 export type { FailureClassifier, RejectionClassifier } from '../core/outcome.js';
 export type { Clock, Random, Timer, Timers } from '../core/time.js';
 // Circuit breaking, concurrency control and client-side limits.

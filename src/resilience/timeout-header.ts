@@ -4,12 +4,7 @@
  */
 export const TIMEOUT_HEADER = 'trellis-timeout-ms';
 
-/**
- * Signals "this request was not processed, it is safe to retry, even if it is not idempotent".
- * A server sends it with status 503 (for example when shedding load) before doing any work for
- * the request; see `rejectUnprocessed`.
- */
-export const UNPROCESSED_HEADER = 'trellis-unprocessed';
+export { UNPROCESSED_HEADER } from '../core/failure-flags.js';
 
 /** Inbound values above this are clamped (a day: far beyond any sane request). */
 export const MAX_TIMEOUT_MS = 86_400_000;

@@ -1,6 +1,7 @@
 import { type Context, context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { RequestContext } from '../core/context.js';
 import { isTrellisError } from '../core/errors.js';
+import { FailureFlag, responseFlags } from '../core/failure-flags.js';
 import {
   isEndpointHandle,
   type Layer,
@@ -59,7 +60,7 @@ async function recorded(
   try {
     const response = await context.with(active, next, undefined, ctx);
     span.setAttribute('http.response.status_code', response.statusCode);
-    if (response.statusCode >= 500) {
+    if (responseFlags(response) & FailureFlag.Failed) {
       span.setStatus({ code: SpanStatusCode.ERROR });
       span.setAttribute('error.type', String(response.statusCode));
     }

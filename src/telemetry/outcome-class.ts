@@ -1,6 +1,7 @@
-import { ErrorCode, isTrellisError } from '../core/errors.js';
+import { isTrellisError } from '../core/errors.js';
+import { FailureFlag, isUpstreamFailure, responseFlags } from '../core/failure-flags.js';
 import type { MeshResponse } from '../core/layer.js';
-import { isLocalError, upstreamFailure } from '../core/outcome.js';
+import { errorFlags, outcomeFlags } from '../core/outcome.js';
 
 /**
  * How a call ended, as the `outcome` label says it: answered well, failed upstream (a 5xx answer
@@ -20,7 +21,7 @@ export const CELLS = OUTCOMES.length * STATUS_CLASSES.length;
 
 /** The cell of a request that got a response: its outcome and status class. */
 export function responseCell(response: MeshResponse): number {
-  const outcome = upstreamFailure(response, undefined) ? 1 : 0;
+  const outcome = isUpstreamFailure(responseFlags(response)) ? 1 : 0;
   const status = response.statusCode;
   const statusClass = status >= 100 && status < 600 ? Math.floor(status / 100) - 1 : 4;
   return outcome * STATUS_CLASSES.length + statusClass;
@@ -28,13 +29,14 @@ export function responseCell(response: MeshResponse): number {
 
 /** The cell of a request that ended in an error (no response). */
 export function errorCell(error: unknown): number {
-  const outcome = isTrellisError(error, ErrorCode.Aborted) ? 3 : isLocalError(error) ? 2 : 1;
+  const flags = errorFlags(error);
+  const outcome = flags & FailureFlag.Interrupted ? 3 : flags & FailureFlag.Local ? 2 : 1;
   return outcome * STATUS_CLASSES.length + NO_STATUS;
 }
 
 /** Whether an attempt's answer counts against the endpoint that gave it. */
 export function endpointFailed(response: MeshResponse | undefined, error: unknown): boolean {
-  return upstreamFailure(response, error);
+  return isUpstreamFailure(outcomeFlags(response, error));
 }
 
 /**
@@ -44,7 +46,7 @@ export function endpointFailed(response: MeshResponse | undefined, error: unknow
  * stall, a deadline); any other error came from the caller's own `destroy(error)`.
  */
 export function bodyErrorCode(error: Error | null | undefined): string | undefined {
-  if (!isTrellisError(error) || error.code === ErrorCode.Aborted) return undefined;
+  if (!isTrellisError(error) || error.flags & FailureFlag.Interrupted) return undefined;
   return error.code;
 }
 

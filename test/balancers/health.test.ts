@@ -161,7 +161,7 @@ describe('the health layer', () => {
     const owner = { ...service, statusChanged: () => balancer.update(set) };
     // The layer is built for one endpoint, as the mesh builds it in each endpoint stack.
     const handle = new EndpointRuntimeHandle(owner, set[0]!);
-    let outcome: () => Promise<never> | Promise<{ statusCode: number }> = () =>
+    let outcome: () => Promise<never> | Promise<{ statusCode: number; headers: object }> = () =>
       Promise.reject(new TrellisError(ErrorCode.Aborted, 'aborted by the caller'));
     const layer = healthLayer({ consecutiveFailures: 3 });
     const call = layer.wrap(() => outcome() as never, handle);
@@ -172,7 +172,7 @@ describe('the health layer', () => {
     };
     for (let i = 0; i < 10; i++) await attempt();
     expect(set[0]!.state).toBe('active');
-    outcome = () => Promise.resolve({ statusCode: 503 });
+    outcome = () => Promise.resolve({ statusCode: 503, headers: {} });
     for (let i = 0; i < 2; i++) await attempt();
     outcome = () => Promise.reject(new TrellisError(ErrorCode.UpstreamUnavailable, 'connection refused'));
     await attempt();
@@ -187,7 +187,7 @@ describe('the health layer', () => {
     const owner = { ...handle, statusChanged: () => balancer.update(set) };
     const layer = healthLayer({ consecutiveFailures: 1, baseEjectionMs: 2_000, slowStartMs: 0, clock });
     const service = layer.wrap(
-      () => Promise.resolve({ statusCode: 503 }) as never,
+      () => Promise.resolve({ statusCode: 503, headers: {} }) as never,
       new EndpointRuntimeHandle(owner, set[0]!),
     );
     const ctx = request();

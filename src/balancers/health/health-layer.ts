@@ -1,5 +1,6 @@
 import type { RequestContext } from '../../core/context.js';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
+import { isUpstreamFailure, responseFlags } from '../../core/failure-flags.js';
 import {
   isEndpointHandle,
   type Layer,
@@ -7,7 +8,7 @@ import {
   type Service,
   type ServiceHandle,
 } from '../../core/layer.js';
-import { isLocalError } from '../../core/outcome.js';
+import { errorFlags } from '../../core/outcome.js';
 import { invalidLayer } from '../../core/validate.js';
 import { checkEndpoint } from './active-check.js';
 import {
@@ -24,15 +25,6 @@ export const HEALTH_LAYER = 'health';
 
 /** How often ejections end and slow start advances. */
 const TICK_MS = 250;
-
-/**
- * Whether an error says something about the endpoint. The caller giving up, a request the mesh
- * refused as malformed (its own request body stream failing among them), or the mesh's own
- * limits do not (see `isLocalError`).
- */
-function blamesEndpoint(err: unknown): boolean {
-  return !isLocalError(err);
-}
 
 /**
  * Endpoint health, a layer of the endpoint stack (below `balance`, above `transport`): a copy is
@@ -90,10 +82,12 @@ export function healthLayer(options: HealthOptions = {}): Layer {
         try {
           response = await next(ctx);
         } catch (err) {
-          if (blamesEndpoint(err)) detector.failure(handle, state);
+          // The caller giving up, a request the mesh refused as malformed (its own request body
+          // stream failing among them), or the mesh's own limits blame no endpoint (`Local`).
+          if (isUpstreamFailure(errorFlags(err))) detector.failure(handle, state);
           throw err;
         }
-        if (response.statusCode >= 500) detector.failure(handle, state);
+        if (isUpstreamFailure(responseFlags(response))) detector.failure(handle, state);
         else if (!judgedAtBodyEnd) detector.success(state);
         return response;
       };
