@@ -46,6 +46,16 @@ export interface AbortEmitter {
   removeListener(event: 'abort', listener: () => void): unknown;
 }
 
+/**
+ * Per-attempt facts a layer writes into a request (the deadline layer's remaining-time header),
+ * refreshed before each later attempt by the layers that send a request again (retry, hedge):
+ * they call {@link RequestContext.stamp} and need not know which layer set it.
+ */
+export interface AttemptStamp {
+  /** Brings `ctx` up to date for an attempt that starts now (a retry, or a backup's own context). */
+  restamp(ctx: RequestContext): void;
+}
+
 /** What a caller sets on a {@link RequestContext} when creating one. */
 export interface RequestContextInit {
   /** Logical service name. */
@@ -78,8 +88,9 @@ export interface RequestContextInit {
  * service, the HTTP request itself, its deadline, the attempt number, whether it is idempotent,
  * and the endpoint the balancer chose.
  *
- * The context doubles as undici's request options object (its HTTP fields have undici's names),
- * so the transport hands it to the connection pool without copying.
+ * The context is not undici's options object: the transport builds those field by field for
+ * each attempt (the context's `idempotent` means "may be sent again", undici's controls
+ * pipelining).
  */
 export class RequestContext {
   /** Logical service name. */
@@ -111,6 +122,11 @@ export class RequestContext {
   avoid: EndpointView | undefined = undefined;
   /** True on a backup request's context (set by the hedge layer), for per-attempt telemetry. */
   backup = false;
+  /**
+   * What to refresh before a later attempt (set by the deadline layer when it sends the
+   * remaining time); `undefined` when nothing is.
+   */
+  stamp: AttemptStamp | undefined = undefined;
   /** Per-attempt limit on waiting for response headers, in ms (undici's option). */
   headersTimeout: number | undefined = undefined;
   /** Per-attempt limit on gaps between body chunks, in ms (undici's option). */

@@ -1,6 +1,6 @@
 import { type BodyEndWatcher, whenBodyEnds } from '../core/body-end.js';
 import { isAborted, offAbort, onAbort, type SignalLike } from '../core/cancel-token.js';
-import type { AbortEmitter, RequestContext } from '../core/context.js';
+import type { AbortEmitter, AttemptStamp, RequestContext } from '../core/context.js';
 import { ErrorCode, isTrellisError, TrellisError } from '../core/errors.js';
 import { type HeaderBag, withHeader } from '../core/headers.js';
 import type { Layer, MeshResponse, Service } from '../core/layer.js';
@@ -84,7 +84,7 @@ export function deadlineExceeded(ctx: RequestContext, sent: boolean): TrellisErr
  * and the inbound request's signals are forwarded to it. Lives until the response body closes,
  * because the deadline covers the whole exchange, body included.
  */
-class DeadlineGuard extends WheelEntry implements AbortEmitter, BodyEndWatcher {
+class DeadlineGuard extends WheelEntry implements AbortEmitter, AttemptStamp, BodyEndWatcher {
   aborted = false;
   reason: TrellisError | undefined = undefined;
   #listeners: ListenerList = undefined;
@@ -96,7 +96,7 @@ class DeadlineGuard extends WheelEntry implements AbortEmitter, BodyEndWatcher {
   #onInbound: (() => void) | undefined = undefined;
   /**
    * The header copy this layer made to carry the timeout header: the mesh's own, so a later
-   * attempt re-stamps it in place rather than copying it again (see {@link restampTimeout}).
+   * attempt re-stamps it in place rather than copying it again (see {@link DeadlineGuard.restamp}).
    */
   ownHeaders: HeaderBag = undefined;
 
@@ -173,6 +173,20 @@ class DeadlineGuard extends WheelEntry implements AbortEmitter, BodyEndWatcher {
     this.#onCaller = this.#onInbound = undefined;
   }
 
+  /**
+   * Re-stamps the timeout header before a later attempt (a retry or a backup request), so the
+   * upstream is told the time actually left rather than the time left when the request started.
+   * The headers this layer copied are the mesh's own and the earlier attempt is over, so a retry
+   * (whose signal is still this guard) updates them in place; any other headers (a backup's, a
+   * layer's later copy) are copied.
+   */
+  restamp(ctx: RequestContext): void {
+    if (!hasTimeoutHeader(ctx)) return;
+    const value = formatTimeoutHeader(ctx.deadline - performance.now());
+    if (ctx.signal === this && this.ownHeaders === ctx.headers && setOwnTimeout(ctx.headers, value)) return;
+    ctx.headers = withHeader(ctx.headers, TIMEOUT_HEADER, value);
+  }
+
   /** The response body is over, and with it the request. */
   bodyEnded(): void {
     this.release();
@@ -233,31 +247,15 @@ export function deadlines(options: DeadlineOptions = {}): Layer {
           ctx.headers = withHeader(ctx.headers, TIMEOUT_HEADER, formatTimeoutHeader(remaining));
         }
         const guard = new DeadlineGuard(ctx, limit, ctx.signal, inbound?.signal);
-        if (propagate && limit !== Number.POSITIVE_INFINITY) guard.ownHeaders = ctx.headers;
+        if (propagate && limit !== Number.POSITIVE_INFINITY) {
+          guard.ownHeaders = ctx.headers;
+          ctx.stamp = guard;
+        }
         ctx.signal = guard;
         return guarded(next, ctx, guard);
       };
     },
   };
-}
-
-/**
- * Re-stamps the timeout header before a later attempt (a retry or a backup request), so the
- * upstream is told the time actually left rather than the time left when the request started.
- * The headers the deadline layer copied are the mesh's own and the earlier attempt is over, so
- * they are updated in place; any other headers (a backup's, a layer's later copy) are copied.
- */
-export function restampTimeout(ctx: RequestContext): void {
-  if (ctx.deadline === Number.POSITIVE_INFINITY || !hasTimeoutHeader(ctx)) return;
-  const value = formatTimeoutHeader(ctx.deadline - performance.now());
-  const signal = ctx.signal;
-  if (
-    signal instanceof DeadlineGuard &&
-    signal.ownHeaders === ctx.headers &&
-    setOwnTimeout(ctx.headers, value)
-  )
-    return;
-  ctx.headers = withHeader(ctx.headers, TIMEOUT_HEADER, value);
 }
 
 /** Sets the timeout header in headers the mesh made (where `withHeader` wrote it, lower-case). */

@@ -6,7 +6,6 @@ import { LatencyWindow } from '../core/latency-window.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
 import { type Clock, type Timer, type Timers, timersOf } from '../core/time.js';
 import { invalidLayer, optionKeys, unknownOptions } from '../core/validate.js';
-import { restampTimeout } from './deadline-layer.js';
 import { isReplayable } from './replayable-body.js';
 import { RetryBudget, validateBudgetOptions } from './retry-budget.js';
 
@@ -175,7 +174,7 @@ class HedgedRequest {
     backup.avoid = ctx.endpoint;
     backup.backup = true;
     this.#config.service.events.emit('hedge', this.#config.service.name, 'sent');
-    restampTimeout(backup);
+    backup.stamp?.restamp(backup);
     this.#launch(backup);
   }
 

@@ -6,7 +6,6 @@ import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.
 import { sleep } from '../core/time.js';
 import { invalidLayer, optionKeys, unknownOptions } from '../core/validate.js';
 import { abortedError } from '../transport/transport-errors.js';
-import { restampTimeout } from './deadline-layer.js';
 import { bufferBody, isReplayable } from './replayable-body.js';
 import { BUDGET_KEYS, RetryBudget, type RetryBudgetOptions, validateBudgetOptions } from './retry-budget.js';
 import {
@@ -191,7 +190,7 @@ async function retryLoop(config: RetryConfig, ctx: RequestContext, first: Error)
     if (attemptNumber === 1) throw first;
     ctx.attempt = attemptNumber;
     ctx.avoid = ctx.endpoint;
-    restampTimeout(ctx);
+    ctx.stamp?.restamp(ctx);
     const response = await config.next(ctx);
     if (isRetryableResponse(response, ctx, config.statuses)) throw new RetryableResponse(response);
     return response;
