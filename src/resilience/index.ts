@@ -46,6 +46,7 @@ export {
 export { RATE_LIMIT_LAYER, type RateLimitOptions, rateLimit } from './rate-limit/rate-limit-layer.js';
 export { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
 export { RETRY_LAYER, type RetryOptions, retries } from './retry-layer.js';
+export { type DefaultRetryPolicyOptions, defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
 export {
   type AdaptiveThrottleOptions,
   adaptiveThrottle,

@@ -66,7 +66,7 @@ describe('unknown option keys are refused with the near key and the list of know
         /^service 'users': circuitBreaker\(\): unknown option 'errorThreshold'; known options: errorThresholdPercentage, volumeThreshold, /,
       ),
       "service 'users': retries(): unknown option 'retires' (did you mean 'retries'?); known options: retries, " +
-        'budget, backoffBaseMs, backoffMaxMs, statuses, maxRetryAfterMs, maxBufferBytes, random',
+        'budget, backoffBaseMs, backoffMaxMs, statuses, maxRetryAfterMs, maxBufferBytes, random, policy',
     ]);
   });
 
