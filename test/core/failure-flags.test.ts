@@ -95,15 +95,13 @@ const error = fc.oneof(
   fc.constantFrom(new Error('plain'), new TypeError('type'), 'a string', undefined, null),
 );
 
-const response = fc
-  .record({ status: fc.integer({ min: 100, max: 599 }), unprocessed: fc.boolean() })
-  .map(
-    ({ status, unprocessed }) =>
-      ({
-        statusCode: status,
-        headers: unprocessed ? { [UNPROCESSED_HEADER]: '1' } : {},
-      }) as unknown as MeshResponse,
-  );
+const response = fc.record({ status: fc.integer({ min: 100, max: 599 }), unprocessed: fc.boolean() }).map(
+  ({ status, unprocessed }) =>
+    ({
+      statusCode: status,
+      headers: unprocessed ? { [UNPROCESSED_HEADER]: '1' } : {},
+    }) as unknown as MeshResponse,
+);
 
 const context = fc
   .record({
