@@ -3,6 +3,7 @@ import type { EndpointView } from '../core/endpoint.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import { FailureFlag, responseFlags } from '../core/failure-flags.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
+import { errorFlags } from '../core/outcome.js';
 
 /** The layer name of {@link balanceLayer}. */
 export const BALANCE_LAYER = 'balance';
@@ -34,7 +35,8 @@ function noEndpoint(service: ServiceHandle): TrellisError {
  * balancer (avoiding the one `ctx.avoid` names when another is active), hands the attempt to
  * that endpoint's stack (the layers below this one), counts the attempt in flight
  * on that endpoint, and tells the balancer how long the endpoint took to answer (time to
- * response headers) and whether the answer was a success (not a 5xx, not a transport error).
+ * response headers) and whether the answer was a success (not a 5xx, not a transport error);
+ * an attempt that ended in a local error (the caller's abort) is no sample.
  */
 export function balanceLayer(): Layer {
   return {
@@ -99,7 +101,10 @@ export function balanceLayer(): Layer {
           );
           return response;
         } catch (err) {
-          observe(endpoint, performance.now() - started, false);
+          // A local error (the caller's abort, a lost hedge race, a request body that failed)
+          // times nothing about the endpoint: no sample, as health does not blame it either.
+          if ((errorFlags(err) & FailureFlag.Local) === 0)
+            observe(endpoint, performance.now() - started, false);
           throw err;
         } finally {
           endpoint.inflight--;
