@@ -154,6 +154,35 @@ describe('hedge layer (in-process next, on a hand-moved clock)', () => {
     expect(clock.pending).toBe(0);
   });
 
+  it("re-stamps a backup's timeout header through the deadline layer's AttemptStamp, in a copy, leaving the primary's", async () => {
+    const seen: Array<{ headers: unknown; header: string | undefined }> = [];
+    const slow = (signal: EventEmitter) =>
+      new Promise<MeshResponse>((_resolve, reject) => {
+        signal.once('abort', () => reject((signal as unknown as { reason: unknown }).reason));
+      });
+    let i = 0;
+    const answers = [answerAfter(1, () => response(200)), answerAfter(1, () => response(200)), slow];
+    const next: Service = (ctx) => {
+      seen.push({ headers: ctx.headers, header: getHeader(ctx.headers, TIMEOUT_HEADER) });
+      return (answers[i++] ?? answerAfter(1, () => response(201)))(ctx.signal as EventEmitter);
+    };
+    const call = deadlines({ timeoutMs: 60_000 }).wrap(
+      hedging({ minSamples: 2, maxExtraLoad: 1, clock }).wrap(next, handle),
+      handle,
+    );
+    await warm(call);
+    const answer = call(new RequestContext({ service: 's', path: '/' }));
+    await clock.advance(1);
+    await clock.advance(1);
+    const res = await answer;
+    (res.body as unknown as FakeBody).destroy();
+    expect(res.statusCode).toBe(201);
+    const [primary, backup] = seen.slice(2);
+    expect(backup!.headers).not.toBe(primary!.headers);
+    expect(Number(backup!.header)).toBeLessThanOrEqual(Number(primary!.header));
+    expect(getHeader(primary!.headers as never, TIMEOUT_HEADER)).toBe(primary!.header);
+  });
+
   it('waits for the backup when the primary fails while the backup is running', async () => {
     const fast = answerAfter(1, () => response(200));
     const { call } = hedged([
