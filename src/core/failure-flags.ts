@@ -89,6 +89,14 @@ export function codeFlags(
 }
 
 /**
+ * Whether a status alone makes an answer `Failed` (a 5xx): for code that has the status before
+ * a response exists (the transport deciding which answers are judged at their body's end).
+ */
+export function isFailedStatus(status: number): boolean {
+  return status >= 500;
+}
+
+/**
  * The flags of a response: a 5xx is `Failed`; 429 and 503 are `Rejected` (overload: other 5xx
  * answers were accepted and processed); a 503 with `trellis-unprocessed` is `Retryable`.
  */
@@ -96,7 +104,7 @@ export function responseFlags(response: MeshResponse): FailureFlags {
   const status = response.statusCode;
   if (status < 429) return 0;
   if (status === 429) return Rejected;
-  if (status < 500) return 0;
+  if (!isFailedStatus(status)) return 0;
   if (status !== 503) return Failed;
   return response.headers[UNPROCESSED_HEADER] === undefined
     ? Failed | Rejected

@@ -3,6 +3,7 @@ import { type Dispatcher, errors, util } from 'undici';
 import { offAbort, onAbort, type SignalLike } from '../core/cancel-token.js';
 import type { RequestContext } from '../core/context.js';
 import type { EndpointView } from '../core/endpoint.js';
+import { isFailedStatus } from '../core/failure-flags.js';
 import type { MeshResponse } from '../core/layer.js';
 import { addListener, callListeners, type ListenerList } from '../core/listener-list.js';
 import type { QueueableHandler, QueuedDispatch } from './endpoint-sender.js';
@@ -97,7 +98,7 @@ export class RelayBody implements QueueableHandler {
     this.rawHeaders = rawHeaders;
     this.#resumeUndici = resume;
     // A 5xx was judged by its headers already; any other answer is judged when its body ends.
-    if (statusCode < 500) this.#reportTo = this.#ctx.endpoint;
+    if (!isFailedStatus(statusCode)) this.#reportTo = this.#ctx.endpoint;
     const resolve = this.#resolve;
     this.#resolve = this.#reject = undefined;
     resolve?.(new RelayResponse(statusCode, statusText, this));

@@ -3,6 +3,7 @@ import { type Dispatcher, util } from 'undici';
 import { offAbort, onAbort, type SignalLike } from '../core/cancel-token.js';
 import type { RequestContext } from '../core/context.js';
 import type { EndpointView } from '../core/endpoint.js';
+import { isFailedStatus } from '../core/failure-flags.js';
 import { TransportBody } from './body-readable.js';
 import type { QueueableHandler, QueuedDispatch } from './endpoint-sender.js';
 import { abortQuietly } from './quiet-abort.js';
@@ -104,7 +105,7 @@ export class ResponseHandler implements QueueableHandler {
     });
     this.#body = body;
     // A 5xx was judged by its headers already; any other answer is judged when its body ends.
-    if (statusCode < 500) this.#reportTo = this.#ctx.endpoint;
+    if (!isFailedStatus(statusCode)) this.#reportTo = this.#ctx.endpoint;
     const resolve = this.#resolve;
     this.#resolve = this.#reject = undefined;
     resolve?.({
