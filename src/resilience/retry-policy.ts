@@ -37,8 +37,9 @@ export interface RetryPolicy {
    * Whether to send the request again after this outcome. Called for every attempt that ends,
    * successful ones included, so keep it cheap. `flags` are the outcome's failure flags
    * (`FailureFlag`): `Retryable` (safe whatever the method), `Transient` (worth another attempt
-   * when idempotent), `NotSent`, `Rejected`... A thrown value that is not an `Error`, or a
-   * `TypeError` (p-retry's rule), is never retried.
+   * when idempotent), `NotSent`, `Rejected`... The mesh's own failures are `TrellisError`s;
+   * p-retry, which runs the retries after the first, does not retry a thrown value that is not
+   * an `Error`, nor a `TypeError` other than a network error.
    */
   shouldRetry(
     ctx: RequestContext,
