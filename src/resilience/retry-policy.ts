@@ -105,7 +105,7 @@ export function isRetryableResponse(
   ctx: RequestContext,
   statuses: ReadonlySet<number>,
 ): boolean {
-  if (response.statusCode < 500 && response.statusCode !== 429) return false;
+  if (response.statusCode < 400) return false;
   if (ctx.idempotent && statuses.has(response.statusCode)) return true;
   return (responseFlags(response) & FailureFlag.Retryable) !== 0;
 }

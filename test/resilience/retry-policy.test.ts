@@ -86,6 +86,13 @@ describe('retry policy', () => {
     );
   });
 
+  it('retries any configured status, a 4xx such as 409 included (retries() accepts 400 to 599)', () => {
+    const get = new RequestContext({ service: 's', path: '/' });
+    const conflict = { statusCode: 409, headers: {} } as unknown as MeshResponse;
+    expect(isRetryableResponse(conflict, get, new Set([409]))).toBe(true);
+    expect(isRetryableResponse(conflict, get, statuses)).toBe(false);
+  });
+
   it('retries idempotent requests on transport failures and on the configured statuses', () => {
     const get = new RequestContext({ service: 's', path: '/' });
     expect(
