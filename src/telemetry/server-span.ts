@@ -10,6 +10,7 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
+import { isFailedStatus } from '../core/failure-flags.js';
 import { optionKeys, refuseUnknownOptions } from '../core/validate.js';
 
 /** Options for {@link withServerSpan}. */
@@ -27,7 +28,7 @@ const headerGetter: TextMapGetter<IncomingHttpHeaders> = {
 
 function ended(span: Span, res: ServerResponse): void {
   span.setAttribute('http.response.status_code', res.statusCode);
-  if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+  if (isFailedStatus(res.statusCode)) span.setStatus({ code: SpanStatusCode.ERROR });
   if (!res.writableFinished) span.setAttribute('error.type', 'aborted');
   span.end();
 }
