@@ -1,22 +1,21 @@
 // What trellis relies on in its two resilience dependencies beyond (or at the edge of) their
-// documented APIs. The circuit breaker drives opossum's rolling window directly (Status#increment,
-// which @types/opossum leaves out, and the live newest bucket of Status#window), so package.json
-// pins opossum to the tested minor (~9.0.0); these tests fail when an upgrade changes that shape.
-// The retry loop uses p-retry's documented hooks only; the tests pin down the order and the
-// rejections it builds on.
+// documented APIs. The circuit breaker counts into opossum's rolling window itself (the live
+// newest bucket of Status#window, refreshed on the rotateBucketController's 'rotate' after
+// opossum's own listener), so package.json pins opossum to the tested minor (~9.0.0); these
+// tests fail when an upgrade changes that shape. The retry loop uses p-retry's documented hooks
+// only; the tests pin down the order and the rejections it builds on.
 import { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
 import pRetry, { AbortError } from 'p-retry';
 import { describe, expect, it } from 'vitest';
 
 /** The part of opossum's Status the breaker layer uses (as `circuit-breaker.ts` types it). */
-interface CountingStatus {
-  increment(property: 'fires' | 'successes' | 'failures' | 'rejects'): void;
+interface WindowStatus {
   readonly stats: CircuitBreaker.Stats;
-  readonly window: Array<{ successes: number }>;
+  readonly window: Array<{ fires: number; successes: number; failures: number; rejects: number }>;
 }
 
-function breaker(): { breaker: CircuitBreaker; status: CountingStatus; rotate: () => void } {
+function breaker(): { breaker: CircuitBreaker; status: WindowStatus; controller: EventEmitter } {
   const controller = new EventEmitter();
   const breaker = new CircuitBreaker(async () => 'ok', {
     timeout: false,
@@ -26,48 +25,47 @@ function breaker(): { breaker: CircuitBreaker; status: CountingStatus; rotate: (
     enableSnapshots: false,
     rotateBucketController: controller,
   });
-  return {
-    breaker,
-    status: breaker.status as unknown as CountingStatus,
-    rotate: () => controller.emit('rotate'),
-  };
+  return { breaker, status: breaker.status as unknown as WindowStatus, controller };
 }
 
 describe('opossum internals the breaker layer uses (opossum ~9.0.0)', () => {
-  it('Status#increment counts fires, successes, failures and rejects in the window that stats sums', () => {
+  it("Status#window's first bucket is live: counts written into it are what stats sums", () => {
     const { breaker: b, status } = breaker();
-    expect(typeof status.increment).toBe('function');
-    for (const property of ['fires', 'fires', 'successes', 'failures', 'rejects'] as const)
-      status.increment(property);
+    const newest = status.window[0]!;
+    expect([newest.fires, newest.successes, newest.failures, newest.rejects]).toEqual([0, 0, 0, 0]);
+    newest.fires += 2;
+    newest.successes += 2;
+    newest.failures++;
+    newest.rejects++;
+    newest.successes--;
     const stats = status.stats;
     expect([stats.fires, stats.successes, stats.failures, stats.rejects]).toEqual([2, 1, 1, 1]);
-    // The layer's own counting is all the window holds: no event of opossum's counted as well.
     expect(b.stats.fires).toBe(2);
     b.shutdown();
   });
 
-  it('Status#window lists the buckets newest first, and its first is the live bucket (a success moved to the failures)', () => {
-    const { breaker: b, status } = breaker();
-    status.increment('successes');
-    status.increment('successes');
-    const newest = status.window[0]!;
-    expect(newest.successes).toBe(2);
-    newest.successes--;
-    expect(status.stats.successes).toBe(1);
-    b.shutdown();
-  });
-
-  it("rotates one bucket on each 'rotate' of the rotateBucketController, and old counts leave the window", () => {
-    const { breaker: b, status, rotate } = breaker();
-    status.increment('failures');
-    rotate();
-    expect(status.window[0]!.successes).toBe(0);
+  it("puts a new bucket first on each 'rotate', before a listener added after the breaker runs, and old counts leave", () => {
+    const { breaker: b, status, controller } = breaker();
+    let live = status.window[0]!;
+    controller.on('rotate', () => {
+      live = status.window[0]!;
+    });
+    const first = live;
+    first.failures++;
+    controller.emit('rotate');
+    expect(live).not.toBe(first);
+    expect(live.failures).toBe(0);
     expect(status.window).toHaveLength(3);
+    expect(status.window[1]).toBe(first);
+    live.failures++;
+    expect(status.stats.failures).toBe(2);
+    controller.emit('rotate');
+    controller.emit('rotate');
     expect(status.stats.failures).toBe(1);
-    rotate();
-    rotate();
+    controller.emit('rotate');
     expect(status.stats.failures).toBe(0);
     b.shutdown();
+    expect(controller.listenerCount('rotate')).toBe(1); // opossum's own is gone; ours is the test's
   });
 
   it('open(), close() and the half-open state after resetTimeout drive the state machine without fire()', async () => {
