@@ -48,7 +48,9 @@ function budgetNoted(failure: unknown): unknown {
 /** A short name for a failure, for the `retry` event: the status or the error code. */
 function describe(response: MeshResponse | undefined, error: unknown): string {
   if (response !== undefined) return `status ${response.statusCode}`;
-  return (error as { code?: string }).code ?? (error as Error).name;
+  const failure = error as { code?: unknown; name?: unknown } | null | undefined;
+  if (typeof failure?.code === 'string') return failure.code;
+  return typeof failure?.name === 'string' ? failure.name : String(error);
 }
 
 /**
