@@ -11,6 +11,7 @@ export { BALANCE_LAYER, balanceLayer } from './balancers/balance-layer.js';
 export type { Balancer, BalancerFactory, EndpointSnapshot } from './core/balancer.js';
 export {
   type AbortEmitter,
+  type AttemptStamp,
   type RequestBody,
   RequestContext,
   type RequestContextInit,

@@ -2,11 +2,11 @@ import type { ErrorCode } from './errors.js';
 import type { MeshResponse } from './layer.js';
 
 /**
- * What an outcome says, as bits (Finagle's `FailureFlags`): computed once, by
- * {@link codeFlags} (stored on each `TrellisError` as `flags` when it is made) or
- * {@link responseFlags},
- * and read by every layer that judges an outcome: retry, hedge, health, breaker, balance,
- * concurrency, metrics and tracing. Numbers, so judging an outcome allocates nothing.
+ * What an outcome says, as bits (Finagle's `FailureFlags`): computed once, from a
+ * `TrellisError`'s code and details when it is made (read them as `err.flags`) or from a
+ * response's status, and read by every layer that judges an outcome: retry, hedge, health,
+ * breaker, balance, concurrency, metrics and tracing. Numbers, so judging an outcome allocates
+ * nothing.
  */
 export const FailureFlag = {
   /** Not a good answer: any error, or a 5xx response. */
