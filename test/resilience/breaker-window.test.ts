@@ -1,10 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EventEmitter } from 'eventemitter3';
 import { describe, expect, it } from 'vitest';
 import { RequestContext } from '../../src/core/context.js';
 import { ErrorCode, isTrellisError, TrellisError } from '../../src/core/errors.js';
-import type { MeshEvents } from '../../src/core/events.js';
-import type { Service, ServiceHandle } from '../../src/core/layer.js';
+import type { Service } from '../../src/core/layer.js';
+import { testServiceHandle } from '../../src/core/test-service-handle.js';
 import { activeBucketRotations } from '../../src/resilience/breaker/bucket-rotation.js';
 import { circuitBreaker } from '../../src/resilience/breaker/circuit-breaker.js';
 
@@ -13,21 +12,12 @@ import { circuitBreaker } from '../../src/resilience/breaker/circuit-breaker.js'
 
 describe('the breaker layer and its rolling window', () => {
   it('counts calls made after the window rotated, so failures then still open the breaker', async () => {
-    const events = new EventEmitter<MeshEvents>();
-    const closers: Array<() => void> = [];
-    const handle = {
-      name: 'w',
-      events,
-      onClose: (c: () => void) => closers.push(c),
-    } as unknown as ServiceHandle;
+    const handle = testServiceHandle({ name: 'w' });
     const next: Service = () => Promise.reject(new TrellisError(ErrorCode.UpstreamUnavailable, 'refused'));
-    const call = circuitBreaker({
-      volumeThreshold: 4,
-      rollingCountTimeout: 100,
-      rollingCountBuckets: 2,
-    }).wrap(next, handle);
+    const layer = circuitBreaker({ volumeThreshold: 4, rollingCountTimeout: 100, rollingCountBuckets: 2 });
+    const call = layer.wrap(next, handle);
     const circuit: string[] = [];
-    events.on('circuit', (_service, state) => circuit.push(state));
+    handle.events.on('circuit', (_service, state) => circuit.push(state));
     // Several rotations (50 ms each): the bucket the layer started with has left the window.
     await sleep(180);
     const codes: string[] = [];
@@ -38,7 +28,7 @@ describe('the breaker layer and its rolling window', () => {
     }
     expect(circuit).toEqual(['open']);
     expect(codes.at(-1)).toBe(ErrorCode.CircuitOpen);
-    for (const close of closers) close();
+    await handle.close();
     expect(activeBucketRotations()).toBe(0);
   });
 });
