@@ -1,13 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { roundRobin } from '../../src/balancers/round-robin.js';
-import type { RequestContext } from '../../src/core/context.js';
-import { ErrorCode, isTrellisError } from '../../src/core/errors.js';
-import { FailureFlag } from '../../src/core/failure-flags.js';
-import type { MeshResponse } from '../../src/core/layer.js';
-import { staticEndpoints } from '../../src/discovery/static.js';
-import { Mesh } from '../../src/mesh/mesh.js';
-import { retries } from '../../src/resilience/retry-layer.js';
-import { defaultRetryPolicy, type RetryPolicy } from '../../src/resilience/retry-policy.js';
+import { roundRobin } from '../../src/balancers/index.js';
+import { staticEndpoints } from '../../src/discovery/index.js';
+import { ErrorCode, isTrellisError, Mesh, type MeshResponse, type RequestContext } from '../../src/index.js';
+import { defaultRetryPolicy, FailureFlag, type RetryPolicy, retries } from '../../src/resilience/index.js';
 import { type CountingUpstream, startCounting } from '../support/resilience-upstreams.js';
 
 let a: CountingUpstream;
