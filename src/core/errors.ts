@@ -37,8 +37,16 @@ export const ErrorCode = {
   UpstreamUnavailable: 'TRELLIS_UPSTREAM_UNAVAILABLE',
   /** An `https:` request addressed a service whose transport has no TLS; it was not sent. */
   TlsRequired: 'TRELLIS_TLS_REQUIRED',
-  /** A TLS handshake or peer identity check failed. */
+  /**
+   * The endpoint's certificate failed our checks (untrusted CA, expired, wrong name or identity,
+   * not meant for a server), or the endpoint does not speak TLS: the endpoint's failure.
+   */
   TlsFailed: 'TRELLIS_TLS_FAILED',
+  /**
+   * The endpoint refused our client certificate (a TLS alert such as `certificate_required` or
+   * `unknown_ca`): our side's configuration, so it does not count against the endpoint.
+   */
+  TlsClientRejected: 'TRELLIS_TLS_CLIENT_REJECTED',
 } as const;
 
 /** One of the `ErrorCode` values. */
@@ -147,6 +155,8 @@ export interface ErrorDetailsByCode {
     /** The identities that would have been accepted. */
     readonly expected?: readonly string[];
   };
+  /** Where the endpoint refused our client certificate. */
+  TRELLIS_TLS_CLIENT_REJECTED: RequestFailureDetails;
 }
 
 /** The `details` of a {@link TrellisError} with code `C`. */

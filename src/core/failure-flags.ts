@@ -64,6 +64,8 @@ const CODE_FLAGS: Readonly<Record<ErrorCode, FailureFlags>> = {
   TRELLIS_TLS_REQUIRED: Failed,
   // Not Transient: another attempt meets the same certificate.
   TRELLIS_TLS_FAILED: Failed,
+  // The endpoint refused our client certificate: our configuration, which every endpoint refuses alike.
+  TRELLIS_TLS_CLIENT_REJECTED: Failed | Local,
 };
 
 /** undici's timeout of one attempt's wait for headers (as opposed to the request's own deadline). */

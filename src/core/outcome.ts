@@ -23,8 +23,9 @@ export type FailureClassifier = (response: MeshResponse | undefined, error: unkn
 
 /**
  * The default {@link FailureClassifier}: a 5xx response, or an error other than the local ones
- * (caller abort, malformed request, no endpoints, and the mesh's own rejections: circuit open,
- * concurrency or rate limited, injected fault). Reads the outcome's failure flags.
+ * (caller abort, malformed request, no endpoints, the mesh's own rejections: circuit open,
+ * concurrency or rate limited, injected fault; and an endpoint refusing our client certificate).
+ * Reads the outcome's failure flags.
  */
 export const upstreamFailure: FailureClassifier = (response, error) =>
   isUpstreamFailure(outcomeFlags(response, error));

@@ -118,6 +118,12 @@ export function isRetryableResponse(
  * are never retried.
  */
 export function isRetryableError(err: unknown, ctx: RequestContext): boolean {
+  // TLS failures are not retried (their flags carry neither Retryable nor Transient).
+  // TRELLIS_TLS_FAILED (the endpoint's certificate failed our checks) counts against that
+  // endpoint, so the health layer ejects it as Envoy does a failed connect, and the balancer stops
+  // choosing it; a retry now could meet the same endpoint, and a certificate problem is most often
+  // a CA or identity mismatch in our configuration that every endpoint shares.
+  // TRELLIS_TLS_CLIENT_REJECTED is our own certificate: every endpoint refuses it alike.
   return isRetryableFlags(errorFlags(err), ctx);
 }
 

@@ -2,6 +2,7 @@ import { buildConnector, type Dispatcher, Pool } from 'undici';
 import type { Endpoint, EndpointState, EndpointView } from '../core/endpoint.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { Service } from '../core/layer.js';
+import { keepTlsAlert } from '../transport/tls-alert.js';
 import type { TransportOptions } from '../transport/transport-options.js';
 import { DEFAULT_TRANSPORT } from '../transport/transport-options.js';
 
@@ -104,7 +105,10 @@ export class MeshEndpoint implements EndpointView {
     // TLS SNI and certificate checks still default to the endpoint's host (see TransportTls).
     const { host, port, id } = this.endpoint;
     const dial: buildConnector.connector = (options, callback) =>
-      connector({ ...options, hostname: host, host: id, port: String(port) }, callback);
+      connector({ ...options, hostname: host, host: id, port: String(port) }, (...connected) => {
+        if (tls && connected[0] === null) keepTlsAlert(connected[1]);
+        callback(...connected);
+      });
     this.#pool = new Pool(`${tls ? 'https' : 'http'}://${this.#authority}`, {
       connections: t.connections ?? DEFAULT_TRANSPORT.connections,
       pipelining: t.pipelining ?? DEFAULT_TRANSPORT.pipelining,

@@ -20,20 +20,53 @@ const POOL_CLOSED = new Set(['UND_ERR_CLOSED', 'UND_ERR_DESTROYED']);
 
 const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
-/** Certificate and handshake failures: the peer could not be trusted, so nothing was sent. */
-const TLS_FAILURES = new Set([
+/**
+ * The endpoint's certificate failed our verification (OpenSSL's verify codes, and Node's name
+ * check), or it answered something that is not TLS: nothing was sent. Counted as that
+ * endpoint's failure, as Envoy counts it as a connect failure, so an endpoint with a bad
+ * certificate is ejected while the others keep serving; not retried (see `isRetryableError`).
+ */
+const TLS_FAILURES: ReadonlySet<string> = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'HOSTNAME_MISMATCH',
+  'UNABLE_TO_GET_ISSUER_CERT',
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'CERT_SIGNATURE_FAILURE',
   'CERT_NOT_YET_VALID',
-  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_REQUIRED',
+  'CERT_HAS_EXPIRED',
+  'ERROR_IN_CERT_NOT_BEFORE_FIELD',
+  'ERROR_IN_CERT_NOT_AFTER_FIELD',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_CHAIN_TOO_LONG',
+  'CERT_REVOKED',
+  'INVALID_CA',
+  'PATH_LENGTH_EXCEEDED',
+  // A certificate whose extended key usage does not allow serving TLS (clientAuth only).
+  'INVALID_PURPOSE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+]);
+
+/**
+ * TLS alerts by which the endpoint refused our client certificate (none sent, an unknown CA, an
+ * expired or unsuitable one). Under TLS 1.3 they arrive after the handshake, on the first read
+ * (see `keepTlsAlert`). Our configuration is at fault, the same for every endpoint: a local
+ * failure that ejects nothing and is not retried.
+ */
+const CLIENT_REJECTED: ReadonlySet<string> = new Set([
   'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
   'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+  'ERR_SSL_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN',
   'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
-  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ERR_SSL_TLSV1_ALERT_ACCESS_DENIED',
 ]);
 
 /** `METHOD service/path via endpoint`, how failure messages name a request. */
@@ -69,17 +102,29 @@ export function toTransportError(err: unknown, ctx: RequestContext): TrellisErro
   const endpoint = ctx.endpoint?.id;
   const where = describeRequest(ctx);
   const tls = TLS_FAILURES.has(code);
+  const rejected = CLIENT_REJECTED.has(code);
   const details = {
     service: ctx.service,
     endpoint,
-    requestSent: !(tls || NOT_SENT.has(code)),
+    // A refused client certificate ends the connection before the server reads any request.
+    requestSent: !(tls || rejected || NOT_SENT.has(code)),
     cause: code || name,
   };
   if (tls) {
     return new TrellisError(
       ErrorCode.TlsFailed,
-      `${where}: TLS failed (${code}): ${(err as Error).message}. Check the CA, the client certificate and the ` +
-        'expected server identity.',
+      `${where}: the endpoint's certificate was not accepted (${code}): ${(err as Error).message}. Check that ` +
+        "it chains to the CA in the service's tls settings, is in date, names the expected host or identity, " +
+        'and allows server use (extended key usage serverAuth), or that the endpoint speaks TLS at all.',
+      { cause: err, details },
+    );
+  }
+  if (rejected) {
+    return new TrellisError(
+      ErrorCode.TlsClientRejected,
+      `${where}: the endpoint refused our client certificate (${code}). Check the cert and key in the ` +
+        "service's tls settings: one must be given, in date, allow client use (clientAuth), and be signed by a CA " +
+        'the endpoint trusts.',
       { cause: err, details },
     );
   }

@@ -34,6 +34,7 @@ const EXPECTED: Record<ErrorCode, number> = {
   TRELLIS_UPSTREAM_UNAVAILABLE: Failed | Rejected | Transient,
   TRELLIS_TLS_REQUIRED: Failed,
   TRELLIS_TLS_FAILED: Failed,
+  TRELLIS_TLS_CLIENT_REJECTED: Failed | Local,
 };
 
 // The decisions as each layer made them on its own before the flags (kept here as the oracle):
@@ -50,6 +51,7 @@ const LOCAL = new Set<string>([
   ErrorCode.ConcurrencyLimited,
   ErrorCode.RateLimited,
   ErrorCode.FaultInjected,
+  ErrorCode.TlsClientRejected,
 ]);
 const wasLocal = (e: unknown) => e instanceof TrellisError && LOCAL.has(e.code);
 const wasUpstreamFailure = (r: MeshResponse | undefined, e: unknown) =>

@@ -72,7 +72,7 @@ describe('transport over TLS against a real node:http2 secure server (certificat
     try {
       const err = await mesh.request({ service: 'secure', path: '/info' }).catch((e: unknown) => e);
       expect(isTrellisError(err, ErrorCode.TlsFailed)).toBe(true);
-      expect((err as Error).message).toMatch(/TLS failed \(.+\).*Check the CA/);
+      expect((err as Error).message).toMatch(/certificate was not accepted \(.+\).*chains to the CA/);
       expect((err as { details: { requestSent: boolean } }).details.requestSent).toBe(false);
     } finally {
       await mesh.close();

@@ -23,6 +23,12 @@ describe('toTransportError', () => {
     ['UND_ERR_INVALID_ARG', ErrorCode.InvalidRequest, true],
     ['DEPTH_ZERO_SELF_SIGNED_CERT', ErrorCode.TlsFailed, false],
     ['ERR_TLS_CERT_ALTNAME_INVALID', ErrorCode.TlsFailed, false],
+    ['INVALID_PURPOSE', ErrorCode.TlsFailed, false],
+    ['CERT_HAS_EXPIRED', ErrorCode.TlsFailed, false],
+    ['ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', ErrorCode.TlsClientRejected, false],
+    ['ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE', ErrorCode.TlsClientRejected, false],
+    ['ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', ErrorCode.TlsClientRejected, false],
+    ['ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN', ErrorCode.TlsClientRejected, false],
   ])('maps %s to %s with requestSent %s', (code, expected, sent) => {
     const err = toTransportError(withCode(code), ctx);
     expect(err.code).toBe(expected);

@@ -21,8 +21,20 @@ export interface TestPki {
   readonly caCert: string;
   readonly caCertPath: string;
   /** Issues a leaf certificate with the given SANs (e.g. `URI:spiffe://td/users`, `IP:127.0.0.1`, `DNS:x`). */
-  issue(name: string, sans: string[], options?: { days?: number; ca?: 'own' | 'foreign' }): Promise<TestLeaf>;
+  issue(name: string, sans: string[], options?: IssueOptions): Promise<TestLeaf>;
   cleanup(): void;
+}
+
+/** How {@link TestPki.issue} makes a leaf; by default a valid one for both server and client use. */
+export interface IssueOptions {
+  /** Days it is valid for; 1 by default. */
+  days?: number;
+  /** Signed by the PKI's own CA, or by a second CA nobody trusts. */
+  ca?: 'own' | 'foreign';
+  /** Its extended key usages; both `serverAuth` and `clientAuth` by default. */
+  purposes?: ReadonlyArray<'serverAuth' | 'clientAuth'>;
+  /** Already expired (valid until a minute ago). */
+  expired?: boolean;
 }
 
 /** One issued certificate and its key, in memory and on disk. */
@@ -102,17 +114,16 @@ export async function createTestPki(): Promise<TestPki> {
         serialNumber: serial(),
         subject: `CN=${name}`,
         issuer: issuer.cert.subject,
-        notBefore: new Date(now - 60_000),
-        notAfter: new Date(now + (options.days ?? 1) * DAY_MS),
+        notBefore: new Date(now - (options.expired ? DAY_MS : 60_000)),
+        notAfter: new Date(options.expired ? now - 60_000 : now + (options.days ?? 1) * DAY_MS),
         publicKey: keys.publicKey,
         signingKey: issuer.keys.privateKey,
         signingAlgorithm: EC_P256,
         extensions: [
           new x509.SubjectAlternativeNameExtension(sans.map(generalName)),
-          new x509.ExtendedKeyUsageExtension([
-            x509.ExtendedKeyUsage.serverAuth,
-            x509.ExtendedKeyUsage.clientAuth,
-          ]),
+          new x509.ExtendedKeyUsageExtension(
+            (options.purposes ?? ['serverAuth', 'clientAuth']).map((p) => x509.ExtendedKeyUsage[p]),
+          ),
           await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey),
         ],
       });
