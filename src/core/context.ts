@@ -134,6 +134,13 @@ export class RequestContext {
   /** Close the connection after this request (undici's `reset`: sends `connection: close`). */
   reset = false;
   /**
+   * undici's `blocking`: no request is pipelined behind this one on its connection until its
+   * headers arrive; undefined for undici's default (every method but HEAD).
+   */
+  blocking: boolean | undefined = undefined;
+  /** undici's `expectContinue`: over HTTP/2, send `expect: 100-continue` and hold the body until the 100. */
+  expectContinue = false;
+  /**
    * Set by the dispatcher front-end (`mesh.fetch`, `setGlobalDispatcher`): the transport relays
    * the response to the caller's undici handler instead of building a stream, and the response
    * `body` layers see offers only {@link ResponseBody}'s members.

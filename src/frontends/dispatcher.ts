@@ -7,7 +7,7 @@ import { ErrorCode, TrellisError } from '../core/errors.js';
 import { OptionProblems } from '../core/validate.js';
 import type { ServiceRuntime } from '../service/service-runtime.js';
 import { HandlerBridge } from './handler-bridge.js';
-import { checkDispatchTarget } from './request-options.js';
+import { checkDispatchOptions, checkDispatchTarget } from './request-options.js';
 
 /** How the dispatcher reaches the mesh: find a service by host, and know whether the mesh is open. */
 export interface ServiceDirectory {
@@ -248,6 +248,7 @@ export class MeshDispatcher extends Dispatcher {
         );
       }
       checkDispatchTarget(service.name, options.method, options.path);
+      checkDispatchOptions(service.name, options);
       const ctx = new RequestContext({
         service: service.name,
         method: options.method,
@@ -261,6 +262,8 @@ export class MeshDispatcher extends Dispatcher {
       if (options.headersTimeout != null) ctx.headersTimeout = options.headersTimeout;
       if (options.bodyTimeout != null) ctx.bodyTimeout = options.bodyTimeout;
       if (options.reset === true) ctx.reset = true;
+      if (options.blocking != null) ctx.blocking = options.blocking;
+      if (options.expectContinue === true) ctx.expectContinue = true;
       bridge.start();
       bridge.deliver(service.call(ctx));
     } catch (err) {

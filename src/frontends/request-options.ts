@@ -79,6 +79,32 @@ export function checkDispatchTarget(service: string, method: string, path: strin
   throw invalid(service, [...methodProblems(method), ...pathProblems(path)]);
 }
 
+/**
+ * Refuses, as undici 7's own `Pool` does, the dispatch options it no longer takes:
+ * `throwOnError` (any value) and a non-zero `maxRedirections`, which are interceptors now. Two
+ * property reads for a call that uses neither.
+ */
+export function checkDispatchOptions(
+  service: string,
+  options: { readonly throwOnError?: unknown; readonly maxRedirections?: unknown },
+): void {
+  const problems: string[] = [];
+  if (options.throwOnError != null) {
+    problems.push(
+      'throwOnError is not a dispatch option in undici 7 (its Pool refuses it too): compose ' +
+        'interceptors.responseError() on the dispatcher, or check statusCode',
+    );
+  }
+  const redirections = options.maxRedirections;
+  if (redirections != null && redirections !== 0) {
+    problems.push(
+      `maxRedirections ${String(redirections)} is not a dispatch option in undici 7 (its Pool refuses it too): ` +
+        'compose interceptors.redirect({ maxRedirections }) on the dispatcher',
+    );
+  }
+  if (problems.length > 0) throw invalid(service, problems);
+}
+
 /** A method outside the common set: a token with no lower-case letter. */
 function isOtherMethod(method: unknown): boolean {
   return typeof method === 'string' && TOKEN.test(method) && method === method.toUpperCase();

@@ -27,6 +27,8 @@ function dispatchOptions(ctx: RequestContext): Dispatcher.DispatchOptions {
     headersTimeout: ctx.headersTimeout,
     bodyTimeout: ctx.bodyTimeout,
     reset: ctx.reset,
+    blocking: ctx.blocking,
+    expectContinue: ctx.expectContinue,
   };
 }
 
