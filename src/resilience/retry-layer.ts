@@ -3,7 +3,7 @@ import { responseFlags } from '../core/failure-flags.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
 import { errorFlags } from '../core/outcome.js';
 import { invalidLayer, optionKeys, unknownOptions } from '../core/validate.js';
-import { bufferBody, isReplayable } from './replayable-body.js';
+import { isReplayable, ReplayableStream } from './replayable-body.js';
 import { BUDGET_KEYS, RetryBudget, type RetryBudgetOptions, validateBudgetOptions } from './retry-budget.js';
 import { type RetryConfig, retryAfterFirst } from './retry-loop.js';
 import { type DefaultRetryPolicyOptions, defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
@@ -30,7 +30,11 @@ export interface RetryOptions extends DefaultRetryPolicyOptions {
    */
   policy?: RetryPolicy;
   /**
-   * Streaming bodies of idempotent requests are buffered up to this size to allow retries.
+   * How much of a streamed body (a `Readable` or an async iterable) of an idempotent request is
+   * kept to replay on a retry, in bytes. The body is sent as it is produced (chunked when it has
+   * no content-length) and a copy of what has been sent is kept up to this size; a body longer
+   * than this is not retried once it has started (its failure says so, with
+   * `details.retryRefused: 'body-too-long'`), since a half-read stream cannot be sent again.
    *
    * @defaultValue 64 KiB
    */
@@ -123,7 +127,8 @@ export function validateRetryOptions(options: RetryOptions): string[] {
  * (RFC 9110 methods, an `Idempotency-Key` header, or the caller's say), and any request that
  * provably never reached the server or that the server answered "not processed"
  * (`rejectUnprocessed`): that is the default {@link RetryPolicy}, which `policy` replaces.
- * Bodies are replayed only when they are bytes or were buffered whole.
+ * Bodies are replayed when they are whole (bytes, a string, a Blob), or streamed and no longer
+ * than `maxBufferBytes` (the part sent so far is kept; see {@link RetryOptions.maxBufferBytes}).
  *
  * The first attempt runs outside p-retry, so a request that succeeds pays only a budget deposit.
  * When the budget is spent the original failure is returned, with `details.retryBudgetExhausted`.
@@ -152,27 +157,39 @@ export function retries(options: RetryOptions = {}): Layer {
       const { budget, policy } = config;
       if (service.readings !== undefined) service.readings.retryBudget = budget;
 
-      async function firstAttempt(ctx: RequestContext, replayable: boolean): Promise<MeshResponse> {
+      /**
+       * The first attempt; retried when the policy allows and its body can be sent again: a
+       * whole body always, a streamed one (`stream`) while what was read of it fits the limit.
+       */
+      async function firstAttempt(
+        ctx: RequestContext,
+        replayable: boolean,
+        stream?: ReplayableStream,
+      ): Promise<MeshResponse> {
         let response: MeshResponse;
         try {
           response = await next(ctx);
         } catch (err) {
           if (!replayable || !policy.shouldRetry(ctx, undefined, err, errorFlags(err))) throw err;
-          return retryAfterFirst(config, ctx, undefined, err);
+          return retryAfterFirst(config, ctx, undefined, err, stream);
         }
         if (!replayable || !policy.shouldRetry(ctx, response, undefined, responseFlags(response)))
           return response;
-        return retryAfterFirst(config, ctx, response, undefined);
+        return retryAfterFirst(config, ctx, response, undefined, stream);
       }
 
       return function retry(ctx: RequestContext): Promise<MeshResponse> {
         budget.deposit();
         if (isReplayable(ctx.body)) return firstAttempt(ctx, true);
         if (!ctx.idempotent) return firstAttempt(ctx, false);
-        return bufferBody(ctx, maxBufferBytes).then((prepared) => {
-          ctx.body = prepared.body;
-          return firstAttempt(ctx, prepared.replayable);
-        });
+        let stream: ReplayableStream;
+        try {
+          stream = new ReplayableStream(ctx, maxBufferBytes);
+        } catch (err) {
+          return Promise.reject(err);
+        }
+        ctx.body = stream.attempt();
+        return firstAttempt(ctx, true, stream);
       };
     },
   };

@@ -6,6 +6,7 @@ import type { MeshResponse, Service, ServiceHandle } from '../core/layer.js';
 import { errorFlags } from '../core/outcome.js';
 import { sleep } from '../core/time.js';
 import { abortedError } from '../transport/transport-errors.js';
+import type { ReplayableStream } from './replayable-body.js';
 import type { RetryBudget } from './retry-budget.js';
 import type { RetryPolicy } from './retry-policy.js';
 
@@ -45,6 +46,17 @@ function budgetNoted(failure: unknown): unknown {
   );
 }
 
+/** The failure the caller gets when its streamed body was too long to replay: the original one, with a note. */
+function bodyTooLongNoted(failure: unknown, body: ReplayableStream): unknown {
+  if (!(failure instanceof TrellisError)) return failure;
+  return new TrellisError(
+    failure.code,
+    `${failure.message} It was not retried: its streamed request body was longer than the ${body.limitBytes} ` +
+      'bytes the retry layer keeps to replay (retries({ maxBufferBytes })); send a Buffer or string to make it retryable.',
+    { cause: failure.cause, details: { ...failure.details, retryRefused: 'body-too-long' } },
+  );
+}
+
 /** A short name for a failure, for the `retry` event: the status or the error code. */
 function describe(response: MeshResponse | undefined, error: unknown): string {
   if (response !== undefined) return `status ${response.statusCode}`;
@@ -62,19 +74,29 @@ function describe(response: MeshResponse | undefined, error: unknown): string {
  */
 class RetryLoop {
   #budgetSpent = false;
+  #tooLong = false;
   readonly #config: RetryConfig;
   readonly #ctx: RequestContext;
+  /** A streamed request body, replayed on each retry while what was read of it fits its limit. */
+  readonly #stream: ReplayableStream | undefined;
 
-  constructor(config: RetryConfig, ctx: RequestContext) {
+  constructor(config: RetryConfig, ctx: RequestContext, stream: ReplayableStream | undefined) {
     this.#config = config;
     this.#ctx = ctx;
+    this.#stream = stream;
+  }
+
+  /** The failure the caller gets when no retry follows, with a note when the loop refused one. */
+  #noted(failure: unknown): unknown {
+    if (this.#budgetSpent) return budgetNoted(failure);
+    return this.#tooLong && this.#stream !== undefined ? bodyTooLongNoted(failure, this.#stream) : failure;
   }
 
   /** Retries after the first attempt's outcome (a response the policy retries, or an error). */
   async run(response: MeshResponse | undefined, error: unknown): Promise<MeshResponse> {
     if (!(await this.#prepare(response, error, 1))) {
       if (response !== undefined) return response;
-      throw this.#budgetSpent ? budgetNoted(error) : error;
+      throw this.#noted(error);
     }
     try {
       return await pRetry(this.#attempt, {
@@ -84,7 +106,7 @@ class RetryLoop {
       });
     } catch (err) {
       if (err instanceof RetryableResponse) return err.response;
-      throw this.#budgetSpent ? budgetNoted(err) : err;
+      throw this.#noted(err);
     }
   }
 
@@ -94,6 +116,7 @@ class RetryLoop {
     const policy = this.#config.policy;
     ctx.attempt = retry + 1;
     ctx.avoid = ctx.endpoint;
+    if (this.#stream !== undefined) ctx.body = this.#stream.attempt();
     ctx.stamp?.restamp(ctx);
     let response: MeshResponse;
     try {
@@ -121,12 +144,16 @@ class RetryLoop {
 
   /**
    * Whether retry number `retry` goes ahead after this outcome, waiting its delay first: not
-   * when the policy gives up, when the wait alone would use up the deadline, or when the
-   * budget is spent.
+   * when a streamed body outgrew what is kept to replay it, when the policy gives up, when the
+   * wait alone would use up the deadline, or when the budget is spent.
    */
   async #prepare(response: MeshResponse | undefined, error: unknown, retry: number): Promise<boolean> {
     const { service, budget, policy } = this.#config;
     const ctx = this.#ctx;
+    if (this.#stream !== undefined && !this.#stream.replayable) {
+      this.#tooLong = true;
+      return false;
+    }
     const delay = policy.delayMs(ctx, response, error, retry);
     if (delay === undefined || performance.now() + delay >= ctx.deadline) return false;
     if (!budget.tryWithdraw()) {
@@ -154,6 +181,7 @@ export function retryAfterFirst(
   ctx: RequestContext,
   response: MeshResponse | undefined,
   error: unknown,
+  stream?: ReplayableStream,
 ): Promise<MeshResponse> {
-  return new RetryLoop(config, ctx).run(response, error);
+  return new RetryLoop(config, ctx, stream).run(response, error);
 }
