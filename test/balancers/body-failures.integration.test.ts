@@ -2,8 +2,10 @@ import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type BalancerFactory, p2cPeakEwma, roundRobin } from '../../src/balancers/index.js';
 import { ErrorCode, isTrellisError } from '../../src/core/errors.js';
+import type { FailureClassifier } from '../../src/core/outcome.js';
 import { staticEndpoints } from '../../src/discovery/static.js';
 import { Mesh } from '../../src/mesh/mesh.js';
+import { circuitBreaker } from '../../src/resilience/breaker/circuit-breaker.js';
 import { freePort } from '../support/ports.js';
 import { type Profile, type ProfiledUpstream, startProfiled } from '../support/profiled-upstreams.js';
 
@@ -256,5 +258,48 @@ describe('a refused connection with a stream body blames the endpoint', () => {
     // Round robin sends every second call to it: the fifth refusal ejects it.
     expect(codes).toEqual(Array.from({ length: 5 }, () => ErrorCode.UpstreamUnavailable));
     expect(ejected).toEqual([refused]);
+  });
+});
+
+describe('a circuit breaker with its own isFailure judges the end of the body too', () => {
+  /** Two of three endpoints reset mid-body after 200 headers; only the breaker (with `isFailure`) judges. */
+  async function loadWithBreaker(isFailure: FailureClassifier) {
+    const upstreams = await Promise.all([
+      startProfiled('bad1', { bodyFault: 'reset' }),
+      startProfiled('bad2', { bodyFault: 'reset' }),
+      startProfiled('a'),
+    ]);
+    running.push(...upstreams);
+    mesh = Mesh.builder()
+      .service('api', (s) =>
+        s
+          .discovery(staticEndpoints(upstreams.map((u) => u.address)))
+          .balancer(roundRobin())
+          .stack((st) => st.remove('retry').remove('health'))
+          .layer(circuitBreaker({ isFailure })),
+      )
+      .build();
+    const circuit: string[] = [];
+    mesh.on('circuit', (_service, state) => circuit.push(state));
+    const { codes } = await load(mesh, 60, 1);
+    return { circuit, codes };
+  }
+
+  it('opens when the classifier counts the bodies cut short, which it is handed as the error', async () => {
+    const asked: string[] = [];
+    const { circuit, codes } = await loadWithBreaker((res, err) => {
+      if (res !== undefined) return res.statusCode >= 500;
+      if (isTrellisError(err)) asked.push(err.code);
+      return isTrellisError(err) && err.code !== ErrorCode.Aborted;
+    });
+    expect(circuit[0]).toBe('open');
+    expect(codes.has(ErrorCode.CircuitOpen)).toBe(true);
+    expect(asked).toContain(ErrorCode.UpstreamUnavailable);
+  });
+
+  it('stays closed when the classifier does not count them', async () => {
+    const { circuit, codes } = await loadWithBreaker((res) => res !== undefined && res.statusCode >= 500);
+    expect(circuit).toEqual([]);
+    expect(codes.has(ErrorCode.CircuitOpen)).toBe(false);
   });
 });

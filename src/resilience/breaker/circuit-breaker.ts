@@ -1,4 +1,5 @@
 import CircuitBreaker from 'opossum';
+import { type BodyEndWatcher, whenBodyEnds } from '../../core/body-end.js';
 import type { RequestContext } from '../../core/context.js';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../../core/layer.js';
@@ -45,7 +46,9 @@ export interface CircuitBreakerOptions {
    */
   resetTimeout?: number;
   /**
-   * Which outcomes count as failures.
+   * Which outcomes count as failures. A response it does not count is judged again when its body
+   * is over: a body that failed (cut short, stalled, past the deadline) is passed to it as the
+   * error, and a failure then takes the call from the successes to the failures.
    *
    * @defaultValue 5xx responses and upstream errors (core's `upstreamFailure`)
    */
@@ -187,15 +190,26 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): Layer {
         }
       };
 
-      // A body an endpoint cut short or stalled fails a call that its headers had counted as a
-      // success: it moves from the successes to the failures (only under the default classifier,
-      // by which every answer below 500 is a success).
-      if (options.isFailure === undefined) {
-        service.onBodyFailure?.(() => {
-          if (bucket.successes > 0) bucket.successes--;
-          recordFailure(false);
-        });
-      }
+      // A body that failed turns a call its headers had counted as a success into a failure: it
+      // moves from the successes to the failures.
+      const failedAfterHeaders = (): void => {
+        if (bucket.successes > 0) bucket.successes--;
+        recordFailure(false);
+      };
+      // Under the default classifier every answer below 500 is a success and every body an
+      // endpoint cut short or stalled a failure: the service reports those, at no cost per call.
+      // A custom classifier judges each body's end itself, with what the body failed with as the
+      // error (one watcher for every call of the layer: it needs nothing of the call).
+      const custom = options.isFailure;
+      const bodyJudge: BodyEndWatcher | undefined =
+        custom === undefined
+          ? undefined
+          : {
+              bodyEnded(failure) {
+                if (failure !== null && custom(undefined, failure)) failedAfterHeaders();
+              },
+            };
+      if (custom === undefined) service.onBodyFailure?.(failedAfterHeaders);
 
       const recordSuccess = (probe: boolean): void => {
         bucket.successes++;
@@ -221,7 +235,10 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): Layer {
           throw err;
         }
         if (isFailure(response, undefined)) recordFailure(probe);
-        else recordSuccess(probe);
+        else {
+          recordSuccess(probe);
+          if (bodyJudge !== undefined) whenBodyEnds(response.body, bodyJudge);
+        }
         return response;
       };
     },
