@@ -14,6 +14,7 @@ export const ETCD: SystemBinary = { name: 'etcd', install: 'apt-get install etcd
 export const DNSMASQ: SystemBinary = { name: 'dnsmasq', install: 'apt-get install dnsmasq-base' };
 export const CHROMIUM: SystemBinary = { name: 'chromium', install: 'apt-get install chromium' };
 export const PROMETHEUS: SystemBinary = { name: 'prometheus', install: 'apt-get install prometheus' };
+export const OPENSSL: SystemBinary = { name: 'openssl', install: 'apt-get install openssl' };
 
 /** The environment variable the run's summary is written through (set by test/support/global-setup.ts). */
 export const SKIP_LOG_ENV = 'TRELLIS_SKIP_LOG';

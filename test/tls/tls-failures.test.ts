@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { roundRobin } from '../../src/balancers/index.js';
@@ -5,7 +6,12 @@ import { staticEndpoints } from '../../src/discovery/index.js';
 import { ErrorCode, isTrellisError, Mesh, type TrellisError } from '../../src/index.js';
 import type { TransportTls } from '../../src/transport/transport-options.js';
 import { createTestPki, type IssueOptions, type TestPki } from '../support/certs.js';
+import { childOutput } from '../support/child-output.js';
 import { type ListenerProcess, startListener } from '../support/listener-process.js';
+import { freePort } from '../support/ports.js';
+import { stopProcess } from '../support/stop-process.js';
+import { describeWithBinaries, OPENSSL } from '../support/system-binary.js';
+import { trackedSpawn } from '../support/tracked-spawn.js';
 import { until } from '../support/until.js';
 
 // TLS failures are told apart by whose side is at fault (issue 11): an endpoint whose certificate
@@ -133,4 +139,73 @@ describe('an endpoint refusing our client certificate (TLS 1.3: the alert comes 
     expect(retries).toEqual([]);
     expect(ejected).toEqual([]);
   });
+});
+
+// Node's server checks a client certificate after the handshake and closes without an alert, so
+// only a missing certificate gets one there; OpenSSL's server (as nginx, Envoy and Go servers do)
+// answers each bad client certificate with its own alert.
+describeWithBinaries([OPENSSL], 'an OpenSSL server refusing our client certificate with an alert', () => {
+  const servers: ChildProcess[] = [];
+  let ports: number[] = [];
+
+  beforeAll(async () => {
+    const leaf = await pki.issue('openssl-server', ['IP:127.0.0.1']);
+    ports = [await freePort(), await freePort()];
+    for (const port of ports) {
+      const server = trackedSpawn(
+        'openssl',
+        ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', leaf.certPath, '-key', leaf.keyPath].concat([
+          '-CAfile',
+          pki.caCertPath,
+          '-Verify',
+          '1',
+          '-verify_return_error',
+          '-www',
+          '-tls1_3',
+        ]),
+        { stdio: ['pipe', 'pipe', 'ignore'] },
+      );
+      servers.push(server);
+      await childOutput(server, server.stdout!, /ACCEPT/, 'openssl s_server');
+    }
+  });
+
+  afterAll(async () => {
+    await Promise.all(servers.map((server) => stopProcess(server)));
+  });
+
+  const clients: [string, IssueOptions, string][] = [
+    ['signed by a CA it does not trust', { ca: 'foreign' }, 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA'],
+    [
+      'for servers only (extendedKeyUsage serverAuth)',
+      { purposes: ['serverAuth'] },
+      'ERR_SSL_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE',
+    ],
+  ];
+
+  it.each(clients)(
+    'a client certificate %s: TRELLIS_TLS_CLIENT_REJECTED, no retry, no ejection',
+    async (_what, options, alert) => {
+      const client = await pki.issue(`openssl-client-${alert}`, ['URI:spiffe://test.trellis/web'], options);
+      const retries: string[] = [];
+      const ejected: string[] = [];
+      mesh = Mesh.builder()
+        .service('users', (s) =>
+          s
+            .discovery(staticEndpoints(ports.map((port) => `127.0.0.1:${port}`)))
+            .balancer(roundRobin())
+            .transport({ tls: { ca: pki.caCert, cert: client.cert, key: client.key } }),
+        )
+        .build();
+      mesh.on('retry', (_service, _attempt, failure) => retries.push(failure));
+      mesh.on('endpointEjected', (_service, id) => ejected.push(id));
+      for (let i = 0; i < 12; i++) {
+        const err = await failure(mesh);
+        expect(err.code).toBe(ErrorCode.TlsClientRejected);
+        expect(err.details.cause).toBe(alert);
+      }
+      expect(retries).toEqual([]);
+      expect(ejected).toEqual([]);
+    },
+  );
 });
