@@ -20,6 +20,9 @@ const POOL_CLOSED = new Set(['UND_ERR_CLOSED', 'UND_ERR_DESTROYED']);
 
 const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
+/** What OpenSSL reports when the endpoint answers the handshake with something that is not TLS. */
+const NOT_TLS = 'ERR_SSL_WRONG_VERSION_NUMBER';
+
 /**
  * The endpoint's certificate failed our verification (OpenSSL's verify codes, and Node's name
  * check), or it answered something that is not TLS: nothing was sent. Counted as that
@@ -49,7 +52,7 @@ const TLS_FAILURES: ReadonlySet<string> = new Set([
   'INVALID_PURPOSE',
   'CERT_UNTRUSTED',
   'CERT_REJECTED',
-  'ERR_SSL_WRONG_VERSION_NUMBER',
+  NOT_TLS,
 ]);
 
 /**
@@ -113,9 +116,12 @@ export function toTransportError(err: unknown, ctx: RequestContext): TrellisErro
   if (tls) {
     return new TrellisError(
       ErrorCode.TlsFailed,
-      `${where}: the endpoint's certificate was not accepted (${code}): ${(err as Error).message}. Check that ` +
-        "it chains to the CA in the service's tls settings, is in date, names the expected host or identity, " +
-        'and allows server use (extended key usage serverAuth), or that the endpoint speaks TLS at all.',
+      code === NOT_TLS
+        ? `${where}: the endpoint did not answer in TLS (${code}). Check that it serves TLS on this port, or ` +
+            "drop the service's tls settings if it speaks plain HTTP."
+        : `${where}: the endpoint's certificate was not accepted (${code}): ${(err as Error).message}. Check ` +
+            "that it chains to the CA in the service's tls settings, is in date, names the expected host or " +
+            'identity, and allows server use (extended key usage serverAuth).',
       { cause: err, details },
     );
   }

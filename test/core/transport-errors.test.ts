@@ -36,6 +36,16 @@ describe('toTransportError', () => {
     expect(err.message).toMatch(/^POST users\/v1\/users/);
   });
 
+  it('names what to check for each kind of TLS failure', () => {
+    expect(toTransportError(withCode('INVALID_PURPOSE'), ctx).message).toMatch(/serverAuth/);
+    expect(toTransportError(withCode('ERR_SSL_WRONG_VERSION_NUMBER'), ctx).message).toMatch(
+      /did not answer in TLS.*serves TLS on this port/,
+    );
+    expect(toTransportError(withCode('ERR_SSL_TLSV1_ALERT_UNKNOWN_CA'), ctx).message).toMatch(
+      /refused our client certificate.*signed by a CA the endpoint trusts/,
+    );
+  });
+
   it("treats an AbortSignal's DOMException reason, whose code is a number, as an abort", () => {
     const reason = new DOMException('This operation was aborted', 'AbortError');
     expect(toTransportError(reason, ctx).code).toBe(ErrorCode.Aborted);

@@ -13,6 +13,7 @@ import { stopProcess } from '../support/stop-process.js';
 import { describeWithBinaries, OPENSSL } from '../support/system-binary.js';
 import { trackedSpawn } from '../support/tracked-spawn.js';
 import { until } from '../support/until.js';
+import { startUpstream } from '../support/upstreams.js';
 
 // TLS failures are told apart by whose side is at fault (issue 11): an endpoint whose certificate
 // fails our checks is that endpoint's failure (TRELLIS_TLS_FAILED: ejected like a failed connect,
@@ -106,6 +107,23 @@ describe("an endpoint's certificate that fails our checks", () => {
       expect(retries).toEqual([]);
     },
   );
+
+  it('an endpoint that does not speak TLS at all: TRELLIS_TLS_FAILED, saying so', async () => {
+    const plainHttp = await startUpstream('plain-http');
+    try {
+      mesh = Mesh.builder()
+        .service('users', (s) =>
+          s.discovery(staticEndpoints([plainHttp.address])).transport({ tls: { ca: pki.caCert } }),
+        )
+        .build();
+      const err = await failure(mesh);
+      expect(err.code).toBe(ErrorCode.TlsFailed);
+      expect(err.details.cause).toBe('ERR_SSL_WRONG_VERSION_NUMBER');
+      expect(err.message).toMatch(/did not answer in TLS/);
+    } finally {
+      await plainHttp.stop();
+    }
+  });
 
   it('counts against that endpoint: it is ejected and the endpoint with a good certificate serves', async () => {
     const bad = await upstreamWith('bad', ['IP:127.0.0.1'], { purposes: ['clientAuth'] });
