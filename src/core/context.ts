@@ -140,6 +140,8 @@ export class RequestContext {
   blocking: boolean | undefined = undefined;
   /** undici's `expectContinue`: over HTTP/2, send `expect: 100-continue` and hold the body until the 100. */
   expectContinue = false;
+  /** undici's `typeOfService`: the IP type of service (0 to 255) its connection's socket is set to. */
+  typeOfService: number | undefined = undefined;
   /**
    * Set by the dispatcher front-end (`mesh.fetch`, `setGlobalDispatcher`): the transport relays
    * the response to the caller's undici handler instead of building a stream, and the response

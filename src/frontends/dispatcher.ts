@@ -256,6 +256,8 @@ export class MeshDispatcher extends Dispatcher {
         headers: options.headers as RequestContext['headers'],
         body: options.body as RequestContext['body'],
         signal: bridge,
+        // undici's "can be safely retried": the mesh's retry layer reads it the same way.
+        idempotent: typeof options.idempotent === 'boolean' ? options.idempotent : undefined,
       });
       ctx.relay = true;
       // undici's per-request options, carried to the endpoint's pool as the caller gave them.
@@ -264,6 +266,7 @@ export class MeshDispatcher extends Dispatcher {
       if (options.reset === true) ctx.reset = true;
       if (options.blocking != null) ctx.blocking = options.blocking;
       if (options.expectContinue === true) ctx.expectContinue = true;
+      if (options.typeOfService != null) ctx.typeOfService = options.typeOfService;
       bridge.start();
       bridge.deliver(service.call(ctx));
     } catch (err) {

@@ -29,6 +29,7 @@ function dispatchOptions(ctx: RequestContext): Dispatcher.DispatchOptions {
     reset: ctx.reset,
     blocking: ctx.blocking,
     expectContinue: ctx.expectContinue,
+    typeOfService: ctx.typeOfService,
   };
 }
 

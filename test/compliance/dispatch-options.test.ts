@@ -6,6 +6,7 @@ import { createTestPki, type TestPki } from '../support/certs.js';
 import { type ListenerProcess, startListener } from '../support/listener-process.js';
 import { fixture } from '../support/processes.js';
 import { type Recorder, startRecorder } from '../support/recorder.js';
+import { type CountingUpstream, startCounting } from '../support/resilience-upstreams.js';
 import { mesh, outsider, plain, users, useThreeRoutes } from './three-routes.js';
 
 // Every undici DispatchOption given to mesh.dispatcher() is either carried to the endpoint's pool
@@ -258,5 +259,64 @@ describe('expectContinue: carried to an HTTP/2 endpoint, which gets expect: 100-
     } finally {
       await Promise.all([secure.close(), passthrough.close()]);
     }
+  });
+});
+
+describe('typeOfService: carried to the endpoint pool, which checks it as undici does', () => {
+  it.each(ROUTES)(
+    '%s: a valid value is taken, an invalid one refused with what undici allows',
+    async (route) => {
+      const origin = baseOf(route);
+      const res = await mesh
+        .dispatcher()
+        .request({ origin, path: '/echo', method: 'GET', typeOfService: 16 });
+      expect(res.statusCode).toBe(200);
+      await res.body.dump();
+      const refused = await failureText(
+        mesh.dispatcher().request({ origin, path: '/echo', method: 'GET', typeOfService: 300 }),
+      );
+      expect(refused).toMatch(/typeOfService must be an integer between 0 and 255/);
+      if (route === 'mesh route') expect(refused).toMatch(/TRELLIS_INVALID_REQUEST/);
+    },
+  );
+});
+
+describe("idempotent: undici's 'can be safely retried', which the mesh's retries honour", () => {
+  let counting: CountingUpstream;
+  let counted: Mesh;
+  let seq = 0;
+  beforeAll(async () => {
+    [counting] = await startCounting('idempotent');
+    await counting.mode('fail503');
+    counted = Mesh.builder()
+      .stack((st) => st.remove('breaker').remove('health'))
+      .service('counted', (s) => s.discovery(staticEndpoints([counting.address])))
+      .build();
+  });
+  afterAll(async () => {
+    await counted?.close();
+    await counting?.kill();
+  });
+
+  /** How many times the upstream executed one request sent with these options (it answers 503). */
+  async function executions(origin: string, method: 'GET' | 'POST', idempotent?: boolean): Promise<number> {
+    const id = `idem-${++seq}`;
+    const res = await counted
+      .dispatcher()
+      .request({ origin, path: '/work', method, headers: { 'x-request-id': id }, idempotent });
+    expect(res.statusCode).toBe(503);
+    await res.body.dump();
+    return (await counting.stats()).executed[id] ?? 0;
+  }
+
+  it('on a mesh route: a POST marked idempotent is retried, a GET marked not idempotent is not', async () => {
+    expect(await executions('http://counted', 'POST')).toBe(1);
+    expect(await executions('http://counted', 'POST', true)).toBe(3);
+    expect(await executions('http://counted', 'GET')).toBe(3);
+    expect(await executions('http://counted', 'GET', false)).toBe(1);
+  });
+
+  it('on a pass-through host it reaches undici, which never retries', async () => {
+    expect(await executions(`http://${counting.address}`, 'POST', true)).toBe(1);
   });
 });
