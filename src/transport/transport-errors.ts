@@ -63,13 +63,16 @@ const TLS_FAILURES: ReadonlySet<string> = new Set([
  */
 const CLIENT_REJECTED: ReadonlySet<string> = new Set([
   'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
-  'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
-  'ERR_SSL_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE',
-  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED',
-  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED',
-  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN',
   'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
   'ERR_SSL_TLSV1_ALERT_ACCESS_DENIED',
+  // OpenSSL before 3.2 (Node 20 and 22) names the SSLv3-era alerts so; 3.2 and later "SSL/TLS".
+  ...[
+    'BAD_CERTIFICATE',
+    'UNSUPPORTED_CERTIFICATE',
+    'CERTIFICATE_REVOKED',
+    'CERTIFICATE_EXPIRED',
+    'CERTIFICATE_UNKNOWN',
+  ].flatMap((alert) => [`ERR_SSL_SSLV3_ALERT_${alert}`, `ERR_SSL_SSL/TLS_ALERT_${alert}`]),
 ]);
 
 /** `METHOD service/path via endpoint`, how failure messages name a request. */

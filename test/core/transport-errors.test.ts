@@ -29,6 +29,7 @@ describe('toTransportError', () => {
     ['ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE', ErrorCode.TlsClientRejected, false],
     ['ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', ErrorCode.TlsClientRejected, false],
     ['ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN', ErrorCode.TlsClientRejected, false],
+    ['ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE', ErrorCode.TlsClientRejected, false],
   ])('maps %s to %s with requestSent %s', (code, expected, sent) => {
     const err = toTransportError(withCode(code), ctx);
     expect(err.code).toBe(expected);
