@@ -34,7 +34,12 @@ timeout 60 node quickstart.mjs
 
 echo "-- run the demo (stdout not a TTY)"
 cd "$repo"
-timeout 60 node examples/demo/run.mjs --seconds 2 | cat
+demo_out=$(timeout 60 node examples/demo/run.mjs --seconds 4 | cat)
+echo "$demo_out" | tail -n 20
+if ! grep -q '^Summary:' <<<"$demo_out"; then
+  echo "the demo printed no summary" >&2
+  exit 1
+fi
 if pgrep -f "$repo/examples/demo/upstream.mjs" >/dev/null; then
   echo "the demo left upstream processes running" >&2
   exit 1
