@@ -98,11 +98,12 @@ export class ResponseHandler implements QueueableHandler {
     if (statusCode < 200) return; // 1xx: informational, the real answer follows
     const headers = util.parseHeaders(rawHeaders) as Dispatcher.ResponseData['headers'];
     const length = headers['content-length'];
-    const body = new TransportBody(this.#abortUndici ?? noop, {
+    const body = new TransportBody(
+      this.#abortUndici ?? noop,
       resume,
-      contentType: headers['content-type'] as string | undefined,
-      contentLength: this.#ctx.method !== 'HEAD' && length ? Number(length) : null,
-    });
+      headers['content-type'] as string | undefined,
+      this.#ctx.method !== 'HEAD' && length ? Number(length) : null,
+    );
     this.#body = body;
     // A 5xx was judged by its headers already; any other answer is judged when its body ends.
     if (!isFailedStatus(statusCode)) this.#reportTo = this.#ctx.endpoint;
