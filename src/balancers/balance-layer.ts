@@ -1,7 +1,7 @@
 import type { RequestContext } from '../core/context.js';
 import type { EndpointView } from '../core/endpoint.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
-import { FailureFlag, responseFlags } from '../core/failure-flags.js';
+import { FailureFlag, isFailedStatus } from '../core/failure-flags.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
 import { errorFlags } from '../core/outcome.js';
 
@@ -69,7 +69,7 @@ export function balanceLayer(): Layer {
       };
       // Taken only when no endpoint is found: before discovery's first endpoints, wait for them.
       const pickOnceDiscovered = async (ctx: RequestContext): Promise<EndpointView> => {
-        const waiting = service.waitForFirstEndpoints?.(ctx);
+        const waiting = service.waitForFirstEndpoints(ctx);
         if (waiting !== undefined) await waiting;
         const endpoint = waiting === undefined ? undefined : pick(ctx);
         if (endpoint === undefined) throw noEndpoint(service);
@@ -94,11 +94,7 @@ export function balanceLayer(): Layer {
         const started = performance.now();
         try {
           const response = await next(ctx);
-          observe(
-            endpoint,
-            performance.now() - started,
-            (responseFlags(response) & FailureFlag.Failed) === 0,
-          );
+          observe(endpoint, performance.now() - started, !isFailedStatus(response.statusCode));
           return response;
         } catch (err) {
           // A local error (the caller's abort, a lost hedge race, a request body that failed)

@@ -1,7 +1,7 @@
 import { CancelToken, isAborted, offAbort, onAbort } from '../core/cancel-token.js';
 import type { RequestContext } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
-import { FailureFlag, responseFlags } from '../core/failure-flags.js';
+import { isFailedStatus } from '../core/failure-flags.js';
 import { LatencyWindow } from '../core/latency-window.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
 import { type Clock, type Timer, type Timers, timersOf } from '../core/time.js';
@@ -225,7 +225,7 @@ class HedgedRequest {
 
 /** A good answer (not `Failed`: below 500) wins the race and is a latency sample. */
 function isGood(response: MeshResponse): boolean {
-  return (responseFlags(response) & FailureFlag.Failed) === 0;
+  return !isFailedStatus(response.statusCode);
 }
 
 function launchBackup(request: HedgedRequest): void {

@@ -155,7 +155,7 @@ export function retries(options: RetryOptions = {}): Layer {
         policy: options.policy ?? defaultRetryPolicy(options),
       };
       const { budget, policy } = config;
-      if (service.readings !== undefined) service.readings.retryBudget = budget;
+      service.readings.retryBudget = budget;
 
       /**
        * The first attempt; retried when the policy allows and its body can be sent again: a

@@ -15,7 +15,8 @@ export const DEFAULT_MAX_RETRY_AFTER_MS = 2000;
  * Pass one as `retries({ policy })`; {@link defaultRetryPolicy} is the policy used otherwise,
  * and a custom policy can delegate to it. Whatever the policy says, the layer keeps the limits
  * that make a retry safe: at most `retries` retries, none past the request's deadline, each
- * paid from the retry budget, and only for bodies it can send again (bytes, or buffered whole).
+ * paid from the retry budget, and only for bodies it can send again (whole bodies, or streamed
+ * ones no longer than `maxBufferBytes`).
  *
  * Both methods get the outcome of the attempt that just ended: exactly one of `response` and
  * `error` is set, and `ctx.attempt` is that attempt's number (1 for the first).

@@ -68,9 +68,9 @@ function sourceLayer(source: RulesSource, seed: number | undefined, fixed?: Serv
       const name = service.name;
       const random = new SplitRandom(seed);
       // The service's own name or any host it claims means "this service's own endpoints".
-      const self = service.lookup?.(name);
+      const self = service.lookup(name);
       const lookup: BackendLookup = (backend) => {
-        const found = service.lookup?.(backend);
+        const found = service.lookup(backend);
         return backend === name || (found !== undefined && found === self) ? next : found;
       };
       const entry = (table: RouteTable): ServiceRoutes | undefined =>
@@ -78,7 +78,7 @@ function sourceLayer(source: RulesSource, seed: number | undefined, fixed?: Serv
       // The rules in force for this service; null when it has none (the common case).
       let current: CompiledRoutes | null = null;
       const state = new ServiceRulesState(source);
-      if (service.readings !== undefined) service.readings.rules = state;
+      service.readings.rules = state;
       const unsubscribe = subscribeToRules(source, {
         service: name,
         check: (table) => {

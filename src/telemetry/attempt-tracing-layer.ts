@@ -1,7 +1,7 @@
 import { type Context, context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { RequestContext } from '../core/context.js';
 import { isTrellisError } from '../core/errors.js';
-import { FailureFlag, responseFlags } from '../core/failure-flags.js';
+import { isFailedStatus } from '../core/failure-flags.js';
 import {
   isEndpointHandle,
   type Layer,
@@ -60,7 +60,7 @@ async function recorded(
   try {
     const response = await context.with(active, next, undefined, ctx);
     span.setAttribute('http.response.status_code', response.statusCode);
-    if (responseFlags(response) & FailureFlag.Failed) {
+    if (isFailedStatus(response.statusCode)) {
       span.setStatus({ code: SpanStatusCode.ERROR });
       span.setAttribute('error.type', String(response.statusCode));
     }

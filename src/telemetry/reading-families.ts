@@ -5,7 +5,7 @@ import type { ServiceStats } from './service-stats.js';
 
 /** What the services' layers publish (see `ServiceReadings`), one entry per live mesh service. */
 function* readingsOf(service: ServiceStats): Generator<ServiceReadings> {
-  for (const handle of service.handles) if (handle.readings !== undefined) yield handle.readings;
+  for (const handle of service.handles) yield handle.readings;
 }
 
 /** The distinct retry budgets of a service (meshes sharing one `RetryBudget` count it once). */

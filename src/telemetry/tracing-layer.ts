@@ -11,7 +11,7 @@ import {
 } from '@opentelemetry/api';
 import type { RequestContext } from '../core/context.js';
 import { isTrellisError } from '../core/errors.js';
-import { FailureFlag, responseFlags } from '../core/failure-flags.js';
+import { isFailedStatus } from '../core/failure-flags.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
 import { invalidLayer, optionKeys, unknownOptions } from '../core/validate.js';
 import { ATTEMPT_TRACED, ATTEMPT_TRACING, type AttemptTracing, headerSetter } from './trace-context.js';
@@ -107,7 +107,7 @@ export function tracing(options: TracingOptions = {}): Layer {
           const active = trace.setSpan(context.active(), span).setValue(ATTEMPT_TRACING, forAttempts);
           const response = await context.with(active, next, undefined, ctx);
           span.setAttribute('http.response.status_code', response.statusCode);
-          if (responseFlags(response) & FailureFlag.Failed) span.setStatus({ code: SpanStatusCode.ERROR });
+          if (isFailedStatus(response.statusCode)) span.setStatus({ code: SpanStatusCode.ERROR });
           return response;
         } catch (err) {
           span.recordException(err as Error);

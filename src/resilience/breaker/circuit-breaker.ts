@@ -201,15 +201,14 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): Layer {
       // A custom classifier judges each body's end itself, with what the body failed with as the
       // error (one watcher for every call of the layer: it needs nothing of the call).
       const custom = options.isFailure;
-      const bodyJudge: BodyEndWatcher | undefined =
-        custom === undefined
-          ? undefined
-          : {
-              bodyEnded(failure) {
-                if (failure !== null && custom(undefined, failure)) failedAfterHeaders();
-              },
-            };
-      if (custom === undefined) service.onBodyFailure?.(failedAfterHeaders);
+      let bodyJudge: BodyEndWatcher | undefined;
+      if (custom === undefined) service.onBodyFailure(failedAfterHeaders);
+      else
+        bodyJudge = {
+          bodyEnded(failure) {
+            if (failure !== null && custom(undefined, failure)) failedAfterHeaders();
+          },
+        };
 
       const recordSuccess = (probe: boolean): void => {
         bucket.successes++;
