@@ -170,27 +170,35 @@ describe('a body the endpoint cuts short or stalls is that endpoint failing', ()
   });
 });
 
+/**
+ * Two of three endpoints reset mid-body after 200 headers, with no health layer (it would eject
+ * them first) and no retries: only the breaker judges, the default one or one with `isFailure`.
+ */
+async function loadWithBreaker(isFailure?: FailureClassifier) {
+  const upstreams = await Promise.all([
+    startProfiled('bad1', { bodyFault: 'reset' }),
+    startProfiled('bad2', { bodyFault: 'reset' }),
+    startProfiled('a'),
+  ]);
+  running.push(...upstreams);
+  mesh = Mesh.builder()
+    .service('api', (s) => {
+      s.discovery(staticEndpoints(upstreams.map((u) => u.address)))
+        .balancer(roundRobin())
+        .stack((st) => st.remove('retry').remove('health'));
+      return isFailure === undefined ? s : s.layer(circuitBreaker({ isFailure }));
+    })
+    .build();
+  const circuit: string[] = [];
+  mesh.on('circuit', (_service, state) => circuit.push(state));
+  const { codes, cut } = await load(mesh, 60, 1);
+  return { circuit, codes, cut };
+}
+
 describe('the circuit breaker counts a body cut short as a failed call', () => {
   it('opens when two of three endpoints reset mid-body, though every answer had 200 headers', async () => {
-    const upstreams = await Promise.all([
-      startProfiled('bad1', { bodyFault: 'reset' }),
-      startProfiled('bad2', { bodyFault: 'reset' }),
-      startProfiled('a'),
-    ]);
-    running.push(...upstreams);
-    // No health layer (it would eject them first) and no retries: only the breaker judges.
-    mesh = Mesh.builder()
-      .service('api', (s) =>
-        s
-          .discovery(staticEndpoints(upstreams.map((u) => u.address)))
-          .balancer(roundRobin())
-          .stack((st) => st.remove('retry').remove('health')),
-      )
-      .build();
-    const circuit: string[] = [];
-    mesh.on('circuit', (_service, state) => circuit.push(state));
     // Two failures in three calls (67%) against the default 50% threshold over 20 calls.
-    const { codes, cut } = await load(mesh, 60, 1);
+    const { circuit, codes, cut } = await loadWithBreaker();
     expect(circuit[0]).toBe('open');
     expect(codes.has(ErrorCode.CircuitOpen)).toBe(true);
     expect((cut.get('bad1') ?? 0) + (cut.get('bad2') ?? 0)).toBeGreaterThanOrEqual(12);
@@ -262,29 +270,6 @@ describe('a refused connection with a stream body blames the endpoint', () => {
 });
 
 describe('a circuit breaker with its own isFailure judges the end of the body too', () => {
-  /** Two of three endpoints reset mid-body after 200 headers; only the breaker (with `isFailure`) judges. */
-  async function loadWithBreaker(isFailure: FailureClassifier) {
-    const upstreams = await Promise.all([
-      startProfiled('bad1', { bodyFault: 'reset' }),
-      startProfiled('bad2', { bodyFault: 'reset' }),
-      startProfiled('a'),
-    ]);
-    running.push(...upstreams);
-    mesh = Mesh.builder()
-      .service('api', (s) =>
-        s
-          .discovery(staticEndpoints(upstreams.map((u) => u.address)))
-          .balancer(roundRobin())
-          .stack((st) => st.remove('retry').remove('health'))
-          .layer(circuitBreaker({ isFailure })),
-      )
-      .build();
-    const circuit: string[] = [];
-    mesh.on('circuit', (_service, state) => circuit.push(state));
-    const { codes } = await load(mesh, 60, 1);
-    return { circuit, codes };
-  }
-
   it('opens when the classifier counts the bodies cut short, which it is handed as the error', async () => {
     const asked: string[] = [];
     const { circuit, codes } = await loadWithBreaker((res, err) => {

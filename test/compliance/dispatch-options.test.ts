@@ -2,9 +2,7 @@ import { Agent, type Dispatcher, Pool, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticEndpoints } from '../../src/discovery/index.js';
 import { Mesh } from '../../src/index.js';
-import { createTestPki, type TestPki } from '../support/certs.js';
-import { type ListenerProcess, startListener } from '../support/listener-process.js';
-import { fixture } from '../support/processes.js';
+import { type H2Upstream, startH2Upstream } from '../support/h2-upstream.js';
 import { type Recorder, startRecorder } from '../support/recorder.js';
 import { type CountingUpstream, startCounting } from '../support/resilience-upstreams.js';
 import { mesh, outsider, plain, users, useThreeRoutes } from './three-routes.js';
@@ -219,16 +217,12 @@ describe('blocking: carried to the endpoint pool, where it decides pipelining', 
 });
 
 describe('expectContinue: carried to an HTTP/2 endpoint, which gets expect: 100-continue', () => {
-  let pki: TestPki;
-  let server: ListenerProcess;
+  let server: H2Upstream;
   beforeAll(async () => {
-    pki = await createTestPki();
-    const leaf = await pki.issue('secure', ['IP:127.0.0.1']);
-    server = await startListener(fixture('pipe-upstream.mjs'), ['h2', leaf.certPath, leaf.keyPath]);
+    server = await startH2Upstream();
   });
   afterAll(async () => {
     await server?.stop();
-    pki?.cleanup();
   });
 
   it('on a mesh route and a pass-through host', async () => {
@@ -236,10 +230,10 @@ describe('expectContinue: carried to an HTTP/2 endpoint, which gets expect: 100-
       .service('secure', (s) =>
         s
           .discovery(staticEndpoints([`127.0.0.1:${server.port}`]))
-          .transport({ http2: true, tls: { ca: pki.caCert } }),
+          .transport({ http2: true, tls: { ca: server.caCert } }),
       )
       .build();
-    const passthrough = new Agent({ allowH2: true, connect: { ca: pki.caCert } });
+    const passthrough = new Agent({ allowH2: true, connect: { ca: server.caCert } });
     const dispatcher = secure.dispatcher({ passthrough });
     const expectHeader = async (origin: string) => {
       const res = await dispatcher.request({

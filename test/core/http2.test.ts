@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticEndpoints } from '../../src/discovery/index.js';
 import { ErrorCode, isTrellisError, Mesh } from '../../src/index.js';
-import { createTestPki, type TestPki } from '../support/certs.js';
-import { type ListenerProcess, startListener } from '../support/listener-process.js';
-import { fixture } from '../support/processes.js';
+import { type H2Upstream, startH2Upstream } from '../support/h2-upstream.js';
 
 interface Info {
   httpVersion: string;
@@ -11,18 +9,14 @@ interface Info {
   headers: Record<string, string>;
 }
 
-let pki: TestPki;
-let server: ListenerProcess;
+let server: H2Upstream;
 
 beforeAll(async () => {
-  pki = await createTestPki();
-  const leaf = await pki.issue('secure', ['IP:127.0.0.1']);
-  server = await startListener(fixture('pipe-upstream.mjs'), ['h2', leaf.certPath, leaf.keyPath]);
+  server = await startH2Upstream();
 });
 
 afterAll(async () => {
   await server?.stop();
-  pki?.cleanup();
 });
 
 function tlsMesh(http2: boolean, ca?: string): Mesh {
@@ -35,7 +29,7 @@ function tlsMesh(http2: boolean, ca?: string): Mesh {
 
 describe('transport over TLS against a real node:http2 secure server (certificates made in-process at test time)', () => {
   it('speaks HTTP/2 when transport({ http2: true }) is set, with the service name as :authority', async () => {
-    const mesh = tlsMesh(true, pki.caCert);
+    const mesh = tlsMesh(true, server.caCert);
     try {
       const res = await mesh.request({ service: 'secure', path: '/info' });
       const info = (await res.body.json()) as Info;
@@ -47,7 +41,7 @@ describe('transport over TLS against a real node:http2 secure server (certificat
   });
 
   it('carries a fetch request body over HTTP/2 and reads the piped answer from the upstream', async () => {
-    const mesh = tlsMesh(true, pki.caCert);
+    const mesh = tlsMesh(true, server.caCert);
     try {
       const res = await mesh.fetch('http://secure/pipe', { method: 'POST', body: 'over-h2' });
       expect(await res.text()).toBe('over-h2');
@@ -57,7 +51,7 @@ describe('transport over TLS against a real node:http2 secure server (certificat
   });
 
   it('stays on HTTP/1.1 over TLS by default, sending the service name as Host', async () => {
-    const mesh = tlsMesh(false, pki.caCert);
+    const mesh = tlsMesh(false, server.caCert);
     try {
       const info = (await (await mesh.request({ service: 'secure', path: '/info' })).body.json()) as Info;
       expect(info.httpVersion).toBe('1.1');
