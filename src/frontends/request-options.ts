@@ -82,12 +82,15 @@ export function checkDispatchTarget(service: string, method: string, path: strin
 /**
  * Refuses, as undici 7's own `Pool` does, the dispatch options it no longer takes:
  * `throwOnError` (any value) and a non-zero `maxRedirections`, which are interceptors now. Two
- * property reads for a call that uses neither.
+ * property reads, and no allocation, for a call that uses neither.
  */
 export function checkDispatchOptions(
   service: string,
   options: { readonly throwOnError?: unknown; readonly maxRedirections?: unknown },
 ): void {
+  const redirections = options.maxRedirections;
+  const redirects = redirections != null && redirections !== 0;
+  if (options.throwOnError == null && !redirects) return; // the common case: nothing to build
   const problems: string[] = [];
   if (options.throwOnError != null) {
     problems.push(
@@ -95,8 +98,7 @@ export function checkDispatchOptions(
         'interceptors.responseError() on the dispatcher, or check statusCode',
     );
   }
-  const redirections = options.maxRedirections;
-  if (redirections != null && redirections !== 0) {
+  if (redirects) {
     problems.push(
       `maxRedirections ${String(redirections)} is not a dispatch option in undici 7 (its Pool refuses it too): ` +
         'compose interceptors.redirect({ maxRedirections }) on the dispatcher',
