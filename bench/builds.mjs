@@ -5,7 +5,8 @@
 // through dispatch() with its own handler), the raw pool's figure moves with what else ran in
 // the process, so the builds are compared on the mesh's absolute figure here, and a raw pool
 // runs in processes of its own as the reference.
-//   node bench/builds.mjs [--reps=5] [--requests=200000] [--stack=default|core|timeout] <dist> <dist> ...
+//   node bench/builds.mjs [--reps=5] [--requests=200000] [--stack=default|core|timeout|metrics|production] <dist> <dist> ...
+// (`metrics` adds the metrics layer to the default stack; `production` adds it and a timeout per request.)
 // e.g. the build of an older commit against the current one:
 //   git archive <commit> | tar -x -C /tmp/old && ln -s "$PWD/node_modules" /tmp/old/ &&
 //   (cd /tmp/old && npx tsc -p tsconfig.build.json --outDir "$OLDPWD/.tmp/dist-old") &&
@@ -44,9 +45,13 @@ async function child(target) {
     const { Mesh } = await import(new URL('index.js', dist).href);
     const { staticEndpoints } = await import(new URL('discovery/index.js', dist).href);
     const { roundRobin } = await import(new URL('balancers/index.js', dist).href);
+    const { metrics } = await import(new URL('telemetry/index.js', dist).href);
+    const { Registry } = await import('prom-client');
+    const withMetrics = values.stack === 'metrics' || values.stack === 'production';
     const mesh = Mesh.builder()
       .service('bench', (s) => {
         s.discovery(staticEndpoints(ENDPOINTS));
+        if (withMetrics) return s.stack(metrics({ registry: new Registry() }).install);
         if (values.stack !== 'core') return s;
         return s
           .balancer(roundRobin())
@@ -54,7 +59,7 @@ async function child(target) {
       })
       .build();
     const options =
-      values.stack === 'timeout'
+      values.stack === 'timeout' || values.stack === 'production'
         ? { service: 'bench', path: '/', timeout: 2000 }
         : { service: 'bench', path: '/' };
     call = async () => (await mesh.request(options)).body.dump();

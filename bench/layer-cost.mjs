@@ -40,18 +40,20 @@ async function child(variant, calls) {
   const { default: CircuitBreaker } = await import('opossum');
   const { EventEmitter } = await import('node:events');
 
-  const { Readable } = await import('node:stream');
-  // A fresh body per response, destroyed by the caller as if read: layers that watch the body
-  // (the deadline's, until it closes) do their real work; every variant pays the same for it.
-  const answer = () =>
-    Promise.resolve({
-      statusCode: 200,
-      headers: {},
-      trailers: {},
-      opaque: null,
-      context: {},
-      body: new Readable({ read() {} }),
-    });
+  // A fresh body per response, of the class the transport answers with (an internal module of the
+  // build, loaded by path), already over when the layers see it, as a small answer is: its headers,
+  // body and end arrive in one socket read, before the layers' continuations run. The caller
+  // destroys it as if read. Layers that watch the body (the deadline's, the metrics') do their
+  // real work; every variant pays the same for the body itself. It is empty and ended, so the
+  // caller's resume() reads it to its end (a body destroyed unread would fail as aborted).
+  const { TransportBody } = await import(new URL('../dist/transport/body-readable.js', import.meta.url).href);
+  const noop = () => {};
+  const answer = () => {
+    const body = new TransportBody(noop, noop, undefined, null);
+    body.push(null);
+    body.over();
+    return Promise.resolve({ statusCode: 200, headers: {}, trailers: {}, opaque: null, context: {}, body });
+  };
   const stub = { name: 'transport', wrap: () => answer };
   const fireBreaker = {
     name: 'breaker',
@@ -125,7 +127,7 @@ async function child(variant, calls) {
     const worker = async () => {
       let sinceTurn = 0;
       while (left-- > 0) {
-        (await mesh.request(options)).body.destroy();
+        (await mesh.request(options)).body.resume();
         if (++sinceTurn === 16) {
           sinceTurn = 0;
           await new Promise((resolve) => setImmediate(resolve));

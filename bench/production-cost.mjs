@@ -6,7 +6,8 @@
 // signal listener, its body stream), the caller reading the body, and every mesh layer. So a
 // per-request timeout's whole cost shows (the signal undici listens to included), which a stub of
 // `Pool.prototype.request` (bench/overhead.mjs) would skip. Variants run in the same process in
-// alternating rounds; the table gives median µs per request and the difference to the raw pool.
+// alternating rounds; the table gives median µs per request and the paired differences (within
+// each round) to the raw pool and to the default stack.
 //   node bench/production-cost.mjs [--rounds=8] [--requests=200000] [--only=raw,production]
 // To see where one variant's time goes, profile it alone (shares, not absolute figures):
 //   node --cpu-prof --cpu-prof-dir=bench/results/prof --cpu-prof-interval=50 \
@@ -93,12 +94,16 @@ for (let round = 0; round < rounds; round++) {
 await Promise.all(clients.map((c) => c.client.close()));
 
 const raw = clients.find((c) => c.name === 'raw');
+const def = clients.find((c) => c.name === 'default');
+// Paired per round: each round measures every variant once, so a difference taken within the
+// round cancels most of the drift a shared machine adds between rounds.
+const paired = (c, base) =>
+  base && c !== base ? median(c.micros.map((us, i) => us - base.micros[i])).toFixed(2) : '–';
 console.log(
   `Node ${process.version}; ${rounds} rounds of ${requests} requests, ${CONCURRENCY} in flight, socket stubbed`,
 );
-console.log('| variant | client CPU µs/req | added vs raw Pool |');
-console.log('|---|---|---|');
+console.log('| variant | client CPU µs/req | added vs raw Pool (paired) | added vs default stack (paired) |');
+console.log('|---|---|---|---|');
 for (const c of clients) {
-  const added = raw && c !== raw ? (median(c.micros) - median(raw.micros)).toFixed(2) : '–';
-  console.log(`| ${c.label} | ${median(c.micros).toFixed(2)} | ${added} |`);
+  console.log(`| ${c.label} | ${median(c.micros).toFixed(2)} | ${paired(c, raw)} | ${paired(c, def)} |`);
 }

@@ -11,6 +11,7 @@
 // Each --mesh adds a build of trellis to compare (a copy of clients/mesh.mjs importing it); all
 // clients take turns in one process, so the builds' figures can be compared with each other.
 import { parseArgs } from 'node:util';
+import { Pool } from 'undici';
 
 const { values } = parseArgs({
   options: {
@@ -109,15 +110,16 @@ function run(dispatch) {
 }
 
 const pool = new AnsweringPool();
+// Every undici Pool in this process (the mesh's endpoints' pools) answers through the stand-in.
+Pool.prototype.dispatch = function standInDispatch(opts, handler) {
+  return pool.dispatch(opts, handler);
+};
 const options = { origin: 'http://bench', path: '/', method: 'GET', headers: [] };
 const clients = { 'stand-in pool, raw dispatch': (handler) => pool.dispatch(options, handler) };
 const meshes = [];
 for (const [i, module] of meshModules.entries()) {
   const { benchMesh, coreService } = await import(module);
   const mesh = benchMesh(['http://127.0.0.1:1'], 1, coreService);
-  for (const endpoint of mesh.serviceForOrigin('http://bench').endpoints()) {
-    Object.defineProperty(endpoint, 'pool', { value: pool });
-  }
   const dispatcher = mesh.dispatcher();
   const name =
     meshModules.length === 1 ? 'through mesh.dispatcher()' : `mesh.dispatcher() of ${values.mesh[i]}`;
