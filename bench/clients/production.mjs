@@ -1,7 +1,7 @@
 // trellis clients on the production request path of issue 15: the mesh's *default* stack (whatever
 // it holds on the branch measured, P2C peak-EWMA by default) over every target, with the two things
 // a production service adds: a timeout on every request (2 s) and the Prometheus metrics layer
-// (`metrics({ registry })` installed with both halves, `m.install`, as its documentation says). One named factory per
+// (`metrics({ registry })` installed with `m.install`, as its documentation says). One named factory per
 // row of scenarios/production.mjs, so `bench/count.mjs` can count each row's client.
 import { Registry } from 'prom-client';
 import { deadlines } from 'trellis/resilience';

@@ -1,6 +1,6 @@
 import type { EndpointSnapshot } from '../core/balancer.js';
+import type { EndpointView as CoreEndpointView } from '../core/endpoint.js';
 import type { ServiceReadings } from '../core/service-readings.js';
-import type { EndpointStats } from '../telemetry/service-stats.js';
 import type { AdminSource } from './admin-source.js';
 import type { GoldenSignals, GoldenWindow } from './golden-window.js';
 import type { MeshChange, MeshChangeLog } from './mesh-change-log.js';
@@ -83,21 +83,18 @@ export function servicesView(
   const metrics = source.metrics;
   const services = source.services.map((name): ServiceView => {
     const stats = metrics?.stats(name);
-    const perEndpoint = new Map<string, EndpointStats>();
+    const perEndpoint = new Map<string, CoreEndpointView>();
     for (const handle of stats?.handles ?? [])
-      for (const endpoint of handle.endpoints()) {
-        const counts = endpoint.telemetryState as EndpointStats | undefined;
-        if (counts !== undefined) perEndpoint.set(endpoint.id, counts);
-      }
+      for (const endpoint of handle.endpoints()) perEndpoint.set(endpoint.id, endpoint);
     const endpoints = source.snapshot(name).map((snapshot): EndpointView => {
       const counts = perEndpoint.get(snapshot.id);
       return counts === undefined
         ? snapshot
         : {
             ...snapshot,
-            requests: counts.requests,
+            requests: counts.attempts,
             failures: counts.failures,
-            bodyErrors: counts.bodyErrors,
+            bodyErrors: counts.bodyFailures,
           };
     });
     const readings = source.readings(name);

@@ -1,7 +1,7 @@
 import type { RequestContext } from '../core/context.js';
 import type { EndpointView } from '../core/endpoint.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
-import { FailureFlag, isFailedStatus } from '../core/failure-flags.js';
+import { FailureFlag, isFailedStatus, isUpstreamFailure } from '../core/failure-flags.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
 import { errorFlags } from '../core/outcome.js';
 
@@ -33,10 +33,11 @@ function noEndpoint(service: ServiceHandle): TrellisError {
 /**
  * The bottom of the service stack: picks an endpoint for each attempt with the service's
  * balancer (avoiding the one `ctx.avoid` names when another is active), hands the attempt to
- * that endpoint's stack (the layers below this one), counts the attempt in flight
- * on that endpoint, and tells the balancer how long the endpoint took to answer (time to
- * response headers) and whether the answer was a success (not a 5xx, not a transport error);
- * an attempt that ended in a local error (the caller's abort) is no sample.
+ * that endpoint's stack (the layers below this one), counts the attempt on that endpoint (in
+ * flight, sent, and failed when the endpoint failed it: see `EndpointView.failures`), and tells
+ * the balancer how long the endpoint took to answer (time to response headers) and whether the
+ * answer was a success (not a 5xx, not a transport error); an attempt that ended in a local
+ * error (the caller's abort) is no sample.
  */
 export function balanceLayer(): Layer {
   return {
@@ -81,8 +82,14 @@ export function balanceLayer(): Layer {
         return async function balance(ctx: RequestContext): Promise<MeshResponse> {
           const endpoint = pick(ctx) ?? (await pickOnceDiscovered(ctx));
           endpoint.inflight++;
+          endpoint.attempts++;
           try {
-            return await next(ctx);
+            const response = await next(ctx);
+            if (isFailedStatus(response.statusCode)) endpoint.failures++;
+            return response;
+          } catch (err) {
+            if (isUpstreamFailure(errorFlags(err))) endpoint.failures++;
+            throw err;
           } finally {
             endpoint.inflight--;
           }
@@ -91,16 +98,24 @@ export function balanceLayer(): Layer {
       return async function balanceAndObserve(ctx: RequestContext): Promise<MeshResponse> {
         const endpoint = pick(ctx) ?? (await pickOnceDiscovered(ctx));
         endpoint.inflight++;
+        endpoint.attempts++;
         const started = performance.now();
         try {
           const response = await next(ctx);
-          observe(endpoint, performance.now() - started, !isFailedStatus(response.statusCode));
+          const ended = performance.now();
+          const ok = !isFailedStatus(response.statusCode);
+          if (!ok) endpoint.failures++;
+          observe(endpoint, ended - started, ok, ended);
           return response;
         } catch (err) {
           // A local error (the caller's abort, a lost hedge race, a request body that failed)
           // times nothing about the endpoint: no sample, as health does not blame it either.
-          if ((errorFlags(err) & FailureFlag.Local) === 0)
-            observe(endpoint, performance.now() - started, false);
+          const flags = errorFlags(err);
+          if (isUpstreamFailure(flags)) endpoint.failures++;
+          if ((flags & FailureFlag.Local) === 0) {
+            const ended = performance.now();
+            observe(endpoint, ended - started, false, ended);
+          }
           throw err;
         } finally {
           endpoint.inflight--;

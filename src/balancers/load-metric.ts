@@ -16,8 +16,8 @@ export interface LoadMetric {
    * start divides it by the endpoint's factor.
    */
   cost(endpoint: EndpointView, position: number, now: number): number;
-  /** Learns from a finished attempt. */
-  observe(endpoint: EndpointView, latencyMs: number, ok: boolean): void;
+  /** Learns from a finished attempt (`endedAt` on `performance.now()`'s clock, when known). */
+  observe(endpoint: EndpointView, latencyMs: number, ok: boolean, endedAt?: number): void;
   /** The latency estimate to report in snapshots, if the metric keeps one. */
   latency(endpoint: EndpointView): number | undefined;
 }
@@ -128,14 +128,15 @@ export class PeakEwmaMetric implements LoadMetric {
    * must not look like the fastest one and attract traffic. Event-loop stalls during the attempt
    * are not the endpoint's fault and are subtracted (see `stall-monitor.ts`).
    */
-  observe(endpoint: EndpointView, latencyMs: number, ok: boolean): void {
+  observe(endpoint: EndpointView, latencyMs: number, ok: boolean, endedAt?: number): void {
     const ewma = this.#ewmas.get(endpoint);
     // An endpoint that left the set while this attempt was in flight.
     if (ewma === undefined) return;
-    const now = this.#clock();
+    // On the default clock the balance layer's reading is now: a clock read (~50 ns) saved.
+    const now = this.#injectedClock || endedAt === undefined ? this.#clock() : endedAt;
     if (this.#discountStalls) {
       // Stalls are recorded in performance.now() time, which is the default clock.
-      const end = this.#injectedClock ? performance.now() : now;
+      const end = this.#injectedClock ? (endedAt ?? performance.now()) : now;
       latencyMs = Math.max(latencyMs - stalledBetween(end - latencyMs, end), 0);
     }
     const sample = ok ? latencyMs : Math.max(latencyMs, 2 * ewma.at(now, this.#decayMs));

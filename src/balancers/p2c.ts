@@ -98,8 +98,8 @@ export class P2CBalancer implements Balancer {
     return this.#metric.cost(b, j, now) < this.#metric.cost(a, i, now) ? b : a;
   }
 
-  observe(endpoint: EndpointView, latencyMs: number, ok: boolean): void {
-    this.#metric.observe(endpoint, latencyMs, ok);
+  observe(endpoint: EndpointView, latencyMs: number, ok: boolean, endedAt?: number): void {
+    this.#metric.observe(endpoint, latencyMs, ok, endedAt);
   }
 
   snapshot(): EndpointSnapshot[] {

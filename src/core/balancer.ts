@@ -35,8 +35,12 @@ export interface Balancer {
    * empty. Must be O(1) or close to it: it runs on every request.
    */
   pick(ctx: RequestContext): EndpointView | undefined;
-  /** Learns from a finished attempt: latency to the response headers, and whether it succeeded. */
-  observe?(endpoint: EndpointView, latencyMs: number, ok: boolean): void;
+  /**
+   * Learns from a finished attempt: latency to the response headers, and whether it succeeded.
+   * `endedAt` is when it ended on `performance.now()`'s clock, as the balance layer read it (a
+   * balancer on that clock need not read it again; one with a clock of its own ignores it).
+   */
+  observe?(endpoint: EndpointView, latencyMs: number, ok: boolean, endedAt?: number): void;
   /** Per-endpoint view of the balancer's state. */
   snapshot(): EndpointSnapshot[];
 }

@@ -50,8 +50,21 @@ export interface EndpointView {
    * through `EndpointHandle.setStatus`, honoured by the balancers.
    */
   readonly slowStartFactor: number;
-  /** Per-endpoint counts owned by the metrics layer. */
-  telemetryState: unknown;
+  /**
+   * Attempts sent to this endpoint since it joined the service (counted by the balance layer, as
+   * it hands each one to the endpoint stack; hedged backups and retries included).
+   */
+  attempts: number;
+  /**
+   * Of those attempts, the ones the endpoint failed: a 5xx answer, or an error that blames the
+   * upstream (the caller's abort and the mesh's own refusals do not). Counted by the balance layer.
+   */
+  failures: number;
+  /**
+   * Answers whose body the endpoint cut short or stalled past the idle limit, counted as the
+   * transport reports them (see {@link EndpointView.bodyEnded}).
+   */
+  bodyFailures: number;
   /** The keep-alive connection pool to this endpoint, created on first use. */
   readonly pool: Dispatcher;
   /**

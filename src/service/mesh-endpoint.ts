@@ -34,8 +34,12 @@ export class MeshEndpoint implements EndpointView {
   inflight = 0;
   /** Health and lifecycle state (set through the endpoint stack's handle, and by draining). */
   state: EndpointState = 'active';
-  /** Per-endpoint counts owned by the metrics layer. */
-  telemetryState: unknown = undefined;
+  /** Attempts sent here (counted by the balance layer). */
+  attempts = 0;
+  /** Attempts the endpoint failed (counted by the balance layer). */
+  failures = 0;
+  /** Bodies the endpoint cut short or stalled (counted in {@link MeshEndpoint.bodyEnded}). */
+  bodyFailures = 0;
   /**
    * Share of its full traffic the endpoint should get, in (0, 1]: below 1 while it warms up
    * after joining the set or returning from ejection (slow start). Set by the health layer,
@@ -130,6 +134,7 @@ export class MeshEndpoint implements EndpointView {
   }
 
   bodyEnded(failed: boolean): void {
+    if (failed) this.bodyFailures++;
     const listeners = this.#bodyEndListeners;
     for (let i = 0; i < listeners.length; i++) listeners[i]!(failed);
   }

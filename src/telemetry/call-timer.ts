@@ -1,12 +1,15 @@
-import type { BodyEndWatcher } from '../core/body-end.js';
+import { type BodyEndWatcher, whenBodyEnds } from '../core/body-end.js';
 import type { RequestContext } from '../core/context.js';
+import type { MeshResponse } from '../core/layer.js';
 import type { CompletionFeed } from './completion-feed.js';
-import { bodyErrorCode } from './outcome-class.js';
+import { bodyErrorCode, errorCell, errorCode, responseCell } from './outcome-class.js';
 import type { RouteStats, ServiceStats } from './service-stats.js';
 
 /**
- * Times one call from its start to the end of its response body. Timers are pooled and the body
- * is watched with `whenBodyEnds`, so timing a body costs no allocation per request.
+ * Times one call from its start to the end of its response body. Timers are pooled, and each
+ * has its two continuations (`answered`, `failed`) bound once, when it is made: a call is timed
+ * with `next(ctx).then(timer.answered, timer.failed)`, which costs no closure, no async frame of
+ * its own (an `await` in an async layer costs about twice a `then`), and no allocation per call.
  */
 export class CallTimer implements BodyEndWatcher {
   service!: ServiceStats;
@@ -14,13 +17,21 @@ export class CallTimer implements BodyEndWatcher {
   started = 0;
   headersMs = 0;
   status = 0;
-  /** The call, kept only while someone taps completions. */
+  /** True while the answer is handed to `whenBodyEnds`: a body over by then ended at the headers. */
+  answering = false;
+  /** The call, kept while it runs, and after its headers only while someone taps completions. */
   ctx: RequestContext | undefined = undefined;
   next: CallTimer | undefined = undefined;
+  /** Counts the answer, then waits for its body (the call's `then` on success). */
+  readonly answered: (response: MeshResponse) => MeshResponse;
+  /** Counts the error and rethrows it (the call's `then` on failure). */
+  readonly failed: (error: unknown) => never;
   readonly #pool: CallTimerPool;
 
   constructor(pool: CallTimerPool) {
     this.#pool = pool;
+    this.answered = (response) => pool.answered(this, response);
+    this.failed = (error) => pool.failed(this, error);
   }
 
   bodyEnded(failure: Error | null): void {
@@ -31,7 +42,7 @@ export class CallTimer implements BodyEndWatcher {
 /** Keeps at most this many idle timers. */
 const POOL_LIMIT = 1024;
 
-/** A free list of {@link CallTimer}s and what happens when a body ends. */
+/** A free list of {@link CallTimer}s, and what happens at each step of a timed call. */
 export class CallTimerPool {
   #free: CallTimer | undefined = undefined;
   #size = 0;
@@ -41,31 +52,81 @@ export class CallTimerPool {
     this.#feed = feed;
   }
 
-  take(): CallTimer {
-    const timer = this.#free;
-    if (timer === undefined) return new CallTimer(this);
-    this.#free = timer.next;
-    timer.next = undefined;
-    this.#size--;
+  /** Starts timing a call of `service` (counted in flight from now). */
+  start(service: ServiceStats, ctx: RequestContext): CallTimer {
+    const timer = this.#take();
+    timer.service = service;
+    timer.route = service.route(ctx.route);
+    timer.ctx = ctx;
+    service.inflight++;
+    timer.started = performance.now();
     return timer;
+  }
+
+  /** The call answered: counts it by outcome and status class, times its headers, waits for its body. */
+  answered(timer: CallTimer, response: MeshResponse): MeshResponse {
+    const headersMs = performance.now() - timer.started;
+    const route = timer.route;
+    route.requests[responseCell(response)]!++;
+    route.headers.observe(headersMs / 1000);
+    timer.headersMs = headersMs;
+    timer.status = response.statusCode;
+    if (!this.#feed.active) timer.ctx = undefined;
+    timer.answering = true;
+    whenBodyEnds(response.body, timer);
+    timer.answering = false;
+    return response;
+  }
+
+  /** The call failed before any answer: counts the error, times it, reports it when tapped. */
+  failed(timer: CallTimer, error: unknown): never {
+    const ms = performance.now() - timer.started;
+    const service = timer.service;
+    const route = timer.route;
+    service.inflight--;
+    route.requests[errorCell(error)]!++;
+    route.headers.observe(ms / 1000);
+    route.end.observe(ms / 1000);
+    service.countError(errorCode(error));
+    const ctx = timer.ctx;
+    if (ctx !== undefined && this.#feed.active) {
+      this.#feed.publish({
+        at: Date.now(),
+        service: service.name,
+        route: route.route,
+        method: ctx.method,
+        path: ctx.path,
+        endpoint: ctx.endpoint?.id,
+        status: undefined,
+        error: errorCode(error),
+        headersMs: ms,
+        latencyMs: ms,
+        attempts: ctx.attempt,
+        deadlineLeftMs: Number.isFinite(ctx.deadline) ? ctx.deadline - performance.now() : null,
+      });
+    }
+    this.#recycle(timer);
+    throw error;
   }
 
   /**
    * Counts the end of a call's body (and its failure, when it failed), reports it to the tap
-   * when watched, and recycles the timer.
+   * when watched, and recycles the timer. A body already over when its answer was counted (a
+   * small answer arrives whole, in one socket read) ended when the headers were timed: no
+   * second clock read.
    */
   finish(timer: CallTimer, failure: Error | null): void {
-    const now = performance.now();
-    const elapsedMs = now - timer.started;
-    timer.service.inflight--;
+    const elapsedMs = timer.answering ? timer.headersMs : performance.now() - timer.started;
+    const service = timer.service;
+    service.inflight--;
     timer.route.end.observe(elapsedMs / 1000);
     const bodyError = bodyErrorCode(failure);
-    if (bodyError !== undefined) timer.service.countBodyError(bodyError);
+    if (bodyError !== undefined) service.countBodyError(bodyError);
     const ctx = timer.ctx;
     if (ctx !== undefined) {
       this.#feed.publish({
         at: Date.now(),
-        service: timer.service.name,
+        service: service.name,
         route: timer.route.route,
         method: ctx.method,
         path: ctx.path,
@@ -75,10 +136,23 @@ export class CallTimerPool {
         headersMs: timer.headersMs,
         latencyMs: elapsedMs,
         attempts: ctx.attempt,
-        deadlineLeftMs: Number.isFinite(ctx.deadline) ? ctx.deadline - now : null,
+        deadlineLeftMs: Number.isFinite(ctx.deadline) ? ctx.deadline - (timer.started + elapsedMs) : null,
       });
-      timer.ctx = undefined;
     }
+    this.#recycle(timer);
+  }
+
+  #take(): CallTimer {
+    const timer = this.#free;
+    if (timer === undefined) return new CallTimer(this);
+    this.#free = timer.next;
+    timer.next = undefined;
+    this.#size--;
+    return timer;
+  }
+
+  #recycle(timer: CallTimer): void {
+    timer.ctx = undefined;
     if (this.#size >= POOL_LIMIT) return;
     timer.next = this.#free;
     this.#free = timer;

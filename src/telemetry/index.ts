@@ -6,7 +6,6 @@
 
 export { ATTEMPT_TRACING_LAYER, attemptTracing } from './attempt-tracing-layer.js';
 export {
-  ATTEMPT_METRICS_LAYER,
   METRICS_LAYER,
   type MetricsLayer,
   type MetricsOptions,

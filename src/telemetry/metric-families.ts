@@ -1,9 +1,9 @@
 import type { Registry, RegistryContentType } from 'prom-client';
 import type { EndpointSnapshot } from '../core/balancer.js';
-import type { EndpointState } from '../core/endpoint.js';
+import type { EndpointState, EndpointView as LiveEndpoint } from '../core/endpoint.js';
 import { cellLabels } from './outcome-class.js';
 import { histogramSamples, registerScraped, type Sample } from './scraped-metric.js';
-import { CIRCUIT_STATES, type EndpointStats, type ServiceStats } from './service-stats.js';
+import { CIRCUIT_STATES, type ServiceStats } from './service-stats.js';
 
 const ENDPOINT_STATES: readonly EndpointState[] = ['active', 'ejected', 'draining'];
 
@@ -11,17 +11,16 @@ const ENDPOINT_STATES: readonly EndpointState[] = ['active', 'ejected', 'drainin
 interface EndpointView {
   service: string;
   snapshot: EndpointSnapshot;
-  stats: EndpointStats | undefined;
+  /** The live endpoint, whose own counts the per-endpoint counters read. */
+  live: LiveEndpoint | undefined;
 }
 
 function* endpointViews(services: Iterable<ServiceStats>): Generator<EndpointView> {
   for (const service of services) {
     for (const handle of service.handles) {
-      const stats = new Map(
-        handle.endpoints().map((e) => [e.id, e.telemetryState as EndpointStats | undefined]),
-      );
+      const live = new Map(handle.endpoints().map((e) => [e.id, e]));
       for (const snapshot of handle.balancer.snapshot())
-        yield { service: service.name, snapshot, stats: stats.get(snapshot.id) };
+        yield { service: service.name, snapshot, live: live.get(snapshot.id) };
     }
   }
 }
@@ -157,26 +156,26 @@ export function registerFamilies(
       },
       reset: () => {
         for (const v of endpointViews(all()))
-          if (v.stats) v.stats.requests = v.stats.failures = v.stats.bodyErrors = 0;
+          if (v.live) v.live.attempts = v.live.failures = v.live.bodyFailures = 0;
       },
     });
   perEndpoint(
     'endpoint_requests_total',
     'counter',
     'Attempts sent to an endpoint (retries and backups each count).',
-    (v) => v.stats?.requests ?? 0,
+    (v) => v.live?.attempts ?? 0,
   );
   perEndpoint(
     'endpoint_failures_total',
     'counter',
     'Attempts an endpoint failed (5xx or upstream error).',
-    (v) => v.stats?.failures ?? 0,
+    (v) => v.live?.failures ?? 0,
   );
   perEndpoint(
     'endpoint_response_body_errors_total',
     'counter',
     'Answers below 500 whose body the endpoint cut short or stalled past the idle limit.',
-    (v) => v.stats?.bodyErrors ?? 0,
+    (v) => v.live?.bodyFailures ?? 0,
   );
   perEndpoint(
     'endpoint_requests_in_flight',

@@ -1,15 +1,7 @@
 import type { Registry, RegistryContentType } from 'prom-client';
-import { BALANCE_LAYER } from '../balancers/balance-layer.js';
-import { whenBodyEnds } from '../core/body-end.js';
 import type { RequestContext } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
-import {
-  isEndpointHandle,
-  type Layer,
-  type MeshResponse,
-  type Service,
-  type ServiceHandle,
-} from '../core/layer.js';
+import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
 import type { Stack } from '../core/stack.js';
 import { optionKeys, unknownOptions } from '../core/validate.js';
 import { CallTimerPool } from './call-timer.js';
@@ -17,9 +9,8 @@ import { CompletionFeed } from './completion-feed.js';
 import { bucketBounds } from './latency-histogram.js';
 import { MeshEventCounts } from './mesh-event-counts.js';
 import { registerFamilies } from './metric-families.js';
-import { endpointFailed, errorCell, errorCode, responseCell } from './outcome-class.js';
 import { registerReadingFamilies } from './reading-families.js';
-import { EndpointStats, ServiceStats } from './service-stats.js';
+import { ServiceStats } from './service-stats.js';
 
 /** Whether a stack's layer is a {@link MetricsLayer} (and not another layer that took the name). */
 export function isMetricsLayer(layer: Layer | undefined): layer is MetricsLayerReadout {
@@ -28,8 +19,6 @@ export function isMetricsLayer(layer: Layer | undefined): layer is MetricsLayerR
 
 /** The layer name of {@link metrics} (per call, on top of the stack). */
 export const METRICS_LAYER = 'metrics';
-/** The layer name of {@link MetricsLayer.perAttempt} (per attempt, below `balance`). */
-export const ATTEMPT_METRICS_LAYER = 'metrics-attempt';
 
 /** Options for {@link metrics}. */
 export interface MetricsOptions {
@@ -58,19 +47,11 @@ export interface MetricsOptions {
 const DEFAULT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const DEFAULT_MAX_ROUTES = 64;
 
-/** The metrics layer: its registry and its per-attempt half. */
+/** The metrics layer and its registry. */
 export interface MetricsLayer extends Layer {
   /** The registry the metrics are in. */
   readonly registry: Registry<RegistryContentType>;
-  /**
-   * The per-attempt half: counts each attempt on the endpoint it went to. Goes directly below
-   * `balance` ({@link MetricsLayer.install} puts it there).
-   */
-  readonly perAttempt: Layer;
-  /**
-   * Puts both halves in a stack: this layer on top, {@link MetricsLayer.perAttempt} below
-   * `balance` when the stack has one. Pass it to `builder.stack(...)`.
-   */
+  /** Puts this layer on top of a stack, where it times whole calls. Pass it to `builder.stack(...)`. */
   readonly install: (stack: Stack) => Stack;
 }
 
@@ -108,9 +89,11 @@ const METRICS_KEYS = optionKeys<MetricsOptions>({
  *
  * The request path only adds to numbers in typed arrays (a route is one map lookup, when the
  * call names one); prom-client reads them when the registry is scraped, histogram buckets
- * exactly. Install it with `builder.stack(m.install)`, which puts the per-call layer on top and
- * the per-attempt one below `balance`. Create one layer per registry and prefix, and share it
- * between meshes: a service name seen by two meshes has one set of series.
+ * exactly. The per-endpoint counts are the endpoint's own (`EndpointView.attempts`, `failures`,
+ * `bodyFailures`, kept by the balance layer and the transport), read at scrape time too, so the
+ * layer adds nothing per attempt. Install it with `builder.stack(m.install)`, which puts it on
+ * top of the stack. Create one layer per registry and prefix, and share it between meshes: a
+ * service name seen by two meshes has one set of series.
  *
  * An unknown option is listed by `build()` with the configuration's other problems.
  *
@@ -157,105 +140,28 @@ export function metrics(options: MetricsOptions): MetricsLayer {
     return stats;
   };
 
-  const perAttempt: Layer = {
-    name: ATTEMPT_METRICS_LAYER,
-    wrap(next: Service, service: ServiceHandle): Service {
-      // Below `balance` this is built once per endpoint, as discovery adds it: its counts are
-      // set up here, and the transport tells it how each body ends, without a cost per request.
-      if (isEndpointHandle(service)) {
-        const stats = new EndpointStats();
-        service.endpoint.telemetryState = stats;
-        service.onBodyEnd((failed) => {
-          if (failed) stats.bodyErrors++;
-        });
-      }
-      return async function countedAttempt(ctx: RequestContext): Promise<MeshResponse> {
-        const endpoint = ctx.endpoint;
-        if (endpoint === undefined) return next(ctx);
-        // Endpoints added before this layer saw them (handles made outside a mesh) get counts here.
-        endpoint.telemetryState ??= new EndpointStats();
-        const stats = endpoint.telemetryState as EndpointStats;
-        stats.requests++;
-        try {
-          const response = await next(ctx);
-          if (endpointFailed(response, undefined)) stats.failures++;
-          return response;
-        } catch (err) {
-          if (endpointFailed(undefined, err)) stats.failures++;
-          throw err;
-        }
-      };
-    },
-  };
-
   const layer: MetricsLayerReadout = {
     name: METRICS_LAYER,
     ...(unknown.length > 0 && { validate: () => unknown }),
     registry,
-    perAttempt,
     completions,
-    install: (stack) => {
-      const top = stack.prepend(layer);
-      return top.has(BALANCE_LAYER) ? top.insertAfter(BALANCE_LAYER, perAttempt) : top;
-    },
+    install: (stack) => stack.prepend(layer),
     stats: (service) => services.get(service),
     wrap: (next, service) => measure(next, statsFor(service)),
   };
   return layer;
 
   function measure(next: Service, stats: ServiceStats): Service {
-    return async function measured(ctx: RequestContext): Promise<MeshResponse> {
-      const route = stats.route(ctx.route);
-      stats.inflight++;
-      const started = performance.now();
-      let response: MeshResponse;
+    // No async frame: the pooled timer's bound continuations count the answer or the error.
+    return function measured(ctx: RequestContext): Promise<MeshResponse> {
+      const timer = timers.start(stats, ctx);
+      let answer: Promise<MeshResponse>;
       try {
-        response = await next(ctx);
+        answer = next(ctx);
       } catch (err) {
-        const seconds = (performance.now() - started) / 1000;
-        stats.inflight--;
-        route.requests[errorCell(err)]!++;
-        route.headers.observe(seconds);
-        route.end.observe(seconds);
-        stats.countError(errorCode(err));
-        if (completions.active) publishError(stats, route.route, ctx, err, seconds * 1000);
-        throw err;
+        answer = Promise.reject(err); // a layer below that threw instead of rejecting
       }
-      const headersMs = performance.now() - started;
-      route.requests[responseCell(response)]!++;
-      route.headers.observe(headersMs / 1000);
-      const timer = timers.take();
-      timer.service = stats;
-      timer.route = route;
-      timer.started = started;
-      timer.headersMs = headersMs;
-      timer.status = response.statusCode;
-      timer.ctx = completions.active ? ctx : undefined;
-      whenBodyEnds(response.body, timer);
-      return response;
+      return answer.then(timer.answered, timer.failed);
     };
-  }
-
-  function publishError(
-    stats: ServiceStats,
-    route: string,
-    ctx: RequestContext,
-    err: unknown,
-    ms: number,
-  ): void {
-    completions.publish({
-      at: Date.now(),
-      service: stats.name,
-      route,
-      method: ctx.method,
-      path: ctx.path,
-      endpoint: ctx.endpoint?.id,
-      status: undefined,
-      error: errorCode(err),
-      headersMs: ms,
-      latencyMs: ms,
-      attempts: ctx.attempt,
-      deadlineLeftMs: Number.isFinite(ctx.deadline) ? ctx.deadline - performance.now() : null,
-    });
   }
 }

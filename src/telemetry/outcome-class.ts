@@ -1,7 +1,7 @@
 import { isTrellisError } from '../core/errors.js';
 import { FailureFlag, isUpstreamFailure, responseFlags } from '../core/failure-flags.js';
 import type { MeshResponse } from '../core/layer.js';
-import { errorFlags, outcomeFlags } from '../core/outcome.js';
+import { errorFlags } from '../core/outcome.js';
 
 /**
  * How a call ended, as the `outcome` label says it: answered well, failed upstream (a 5xx answer
@@ -32,11 +32,6 @@ export function errorCell(error: unknown): number {
   const flags = errorFlags(error);
   const outcome = flags & FailureFlag.Interrupted ? 3 : flags & FailureFlag.Local ? 2 : 1;
   return outcome * STATUS_CLASSES.length + NO_STATUS;
-}
-
-/** Whether an attempt's answer counts against the endpoint that gave it. */
-export function endpointFailed(response: MeshResponse | undefined, error: unknown): boolean {
-  return isUpstreamFailure(outcomeFlags(response, error));
 }
 
 /**

@@ -106,11 +106,3 @@ export class ServiceStats {
     this.discovery.updates = this.discovery.errors = 0;
   }
 }
-
-/** Attempts and failures of one endpoint, kept on its `MeshEndpoint.telemetryState`. */
-export class EndpointStats {
-  requests = 0;
-  failures = 0;
-  /** Answers whose body the endpoint cut short or stalled (see `EndpointView.bodyEnded`). */
-  bodyErrors = 0;
-}

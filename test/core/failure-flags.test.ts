@@ -4,6 +4,7 @@ import { RequestContext } from '../../src/core/context.js';
 import { ErrorCode, TrellisError } from '../../src/core/errors.js';
 import {
   FailureFlag,
+  isFailedStatus,
   isUpstreamFailure,
   responseFlags,
   UNPROCESSED_HEADER,
@@ -11,7 +12,7 @@ import {
 import type { MeshResponse } from '../../src/core/layer.js';
 import { errorFlags, isLocalError, upstreamFailure, upstreamRejected } from '../../src/core/outcome.js';
 import { isRetryableError, isRetryableResponse } from '../../src/resilience/retry-policy.js';
-import { endpointFailed, errorCell, responseCell } from '../../src/telemetry/outcome-class.js';
+import { errorCell, responseCell } from '../../src/telemetry/outcome-class.js';
 
 const { Failed, Local, Interrupted, Rejected, NotSent, Retryable, Transient } = FailureFlag;
 
@@ -150,12 +151,13 @@ describe('failure flags', () => {
   it('every layer decides as it did before, now from the flags alone', () => {
     fc.assert(
       fc.property(error, response, context, statuses, (err, res, ctx, retried) => {
-        // breaker (upstreamFailure), health and metrics (endpointFailed): Failed and not Local
+        // breaker (upstreamFailure), health, and the balance layer's per-endpoint failure count
+        // (isFailedStatus for an answer, isUpstreamFailure for an error): Failed and not Local
         expect(upstreamFailure(undefined, err)).toBe(wasUpstreamFailure(undefined, err));
         expect(upstreamFailure(res, undefined)).toBe(wasUpstreamFailure(res, undefined));
         expect(isUpstreamFailure(errorFlags(err))).toBe(wasUpstreamFailure(undefined, err));
         expect(isUpstreamFailure(responseFlags(res))).toBe(wasUpstreamFailure(res, undefined));
-        expect(endpointFailed(undefined, err)).toBe(wasUpstreamFailure(undefined, err));
+        expect(isFailedStatus(res.statusCode)).toBe(wasUpstreamFailure(res, undefined));
         // adaptive throttle and concurrency limits: Rejected; Local
         expect(upstreamRejected(undefined, err)).toBe(wasRejected(undefined, err));
         expect(upstreamRejected(res, undefined)).toBe(wasRejected(res, undefined));
