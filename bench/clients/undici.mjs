@@ -69,3 +69,24 @@ export async function undiciFetchClient({ targets, path }) {
  * on undici 7's Agent.
  */
 export const nodeFetch = bundledNodeFetch;
+
+/**
+ * Node's built-in `fetch` (on undici 7's Agent, as `nodeFetch`) over every target in turn, one
+ * URL per request: the like-for-like reference for the mesh's fetch front-ends, which spread
+ * their requests over the same targets (on a 2-core machine, three busy upstreams cost any client
+ * more per request than one: see the rotated raw pools).
+ */
+export async function nodeFetchRotated({ targets, path }) {
+  const urls = targets.map((target) => `${target}${path}`);
+  let next = 0;
+  return {
+    async request() {
+      const url = urls[next];
+      next = next + 1 === urls.length ? 0 : next + 1;
+      const response = await globalThis.fetch(url);
+      await response.text();
+      return response.status;
+    },
+    close: async () => {},
+  };
+}
