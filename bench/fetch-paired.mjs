@@ -8,7 +8,8 @@
 //   mesh-fetch   mesh.fetch() on the production stack (2 s default timeout, metrics layer)
 //   mesh-global  Node's fetch after setGlobalDispatcher(mesh.dispatcher()), same stack
 // The global dispatcher is switched before each round of a Node's-fetch client.
-//   npm run build && node bench/fetch-paired.mjs [--rounds=7] [--requests=20000]
+//   npm run build && node bench/fetch-paired.mjs [--rounds=7] [--requests=20000] [--only=a,b]
+// (--only=<one client> with --cpu-prof profiles that client alone; ratios are then to the first named).
 // Prints client CPU µs per request (median of the rounds) and the paired ratio of Node's fetch's
 // CPU to each client's (above 1.00: the client costs less CPU per request than Node's fetch).
 import { parseArgs } from 'node:util';
@@ -22,7 +23,11 @@ import { median } from './lib/aggregate.mjs';
 import { startUpstream } from './lib/processes.mjs';
 
 const { values } = parseArgs({
-  options: { rounds: { type: 'string', default: '7' }, requests: { type: 'string', default: '20000' } },
+  options: {
+    rounds: { type: 'string', default: '7' },
+    requests: { type: 'string', default: '20000' },
+    only: { type: 'string' },
+  },
 });
 const ROUNDS = Number(values.rounds);
 const REQUESTS = Number(values.requests);
@@ -71,7 +76,8 @@ async function cpuPerRequest({ global, call }, n) {
   return (used.user + used.system) / n;
 }
 
-const names = Object.keys(clients);
+const names = values.only ? values.only.split(',') : Object.keys(clients);
+for (const name of names) if (!clients[name]) throw new Error(`--only: no client '${name}'`);
 const micros = Object.fromEntries(names.map((name) => [name, []]));
 try {
   for (const name of names) await cpuPerRequest(clients[name], REQUESTS / 4); // warm-up
@@ -85,7 +91,7 @@ try {
   await Promise.all(upstreams.map((u) => u.stop()));
 }
 
-const reference = micros['node-fetch'];
+const reference = micros['node-fetch'] ?? micros[names[0]];
 console.log(
   `Node ${process.version}; ${ROUNDS} rounds x ${REQUESTS} requests, ${IN_FLIGHT} in flight, 3 upstream processes, one client process`,
 );
