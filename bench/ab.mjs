@@ -5,12 +5,16 @@
 // per-pair differences against the first client. Not a substitute for `run.mjs` (one process per
 // client): use it to decide between variants of a hot path, then confirm with run.mjs.
 //   node bench/ab.mjs [--blocks=30] [--block=2000] [--concurrency=64] [--path=/]
+//                     [--upstreams=1] [--pin]
 //                     undici.mjs#undiciPool mesh.mjs#meshRequest [more module#factory ...]
+// --upstreams=N: N upstreams, all in one upstream process (each on its own port; bench/README.md).
+// --pin: this process on CPU 0 and the upstream process on CPU 1 (taskset).
 // Modules are resolved against bench/clients/ unless given as paths or URLs.
+import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { median } from './lib/aggregate.mjs';
-import { startUpstream } from './lib/processes.mjs';
+import { pinProcesses, startUpstreams } from './lib/processes.mjs';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -19,6 +23,8 @@ const { values, positionals } = parseArgs({
     block: { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '64' },
     path: { type: 'string', default: '/' },
+    upstreams: { type: 'string', default: '1' },
+    pin: { type: 'boolean', default: false },
   },
 });
 const blocks = Number(values.blocks);
@@ -42,7 +48,15 @@ async function runBlock(request, n) {
   return { cpuUs: (used.user + used.system) / n, rps: n / seconds };
 }
 
-const upstream = await startUpstream('ab', {});
+if (values.pin) {
+  execFileSync('taskset', ['-a', '-cp', '0', String(process.pid)], { stdio: 'ignore' });
+  pinProcesses({ upstream: '1' });
+}
+const names = Array.from({ length: Number(values.upstreams) }, (_, i) => `ab-${i + 1}`);
+const upstreams = await startUpstreams(
+  names.map((name) => ({ name })),
+  { shared: true },
+);
 const clients = [];
 try {
   for (const spec of positionals) {
@@ -52,7 +66,12 @@ try {
       : new URL(`./clients/${file}`, import.meta.url).href;
     const make = (await import(url))[factory];
     if (typeof make !== 'function') throw new Error(`${file} exports no factory '${factory}'`);
-    const client = await make({ targets: [upstream.url], path: values.path, concurrency, options: {} });
+    const client = await make({
+      targets: upstreams.map((u) => u.url),
+      path: values.path,
+      concurrency,
+      options: {},
+    });
     clients.push({ name: spec, ...client, cpu: [], rps: [] });
   }
   for (const c of clients) await runBlock(c.request, blockSize); // warm-up: JIT and connections
@@ -66,11 +85,14 @@ try {
   }
 } finally {
   for (const c of clients) await c.close?.();
-  await upstream.stop();
+  await Promise.all(upstreams.map((u) => u.stop()));
 }
 
 const [base] = clients;
-console.log(`Node ${process.version}; ${blocks} blocks x ${blockSize} requests, ${concurrency} in flight`);
+console.log(
+  `Node ${process.version}; ${blocks} blocks x ${blockSize} requests, ${concurrency} in flight, ` +
+    `${names.length} upstream(s) in one process${values.pin ? ', pinned (client CPU 0, upstream CPU 1)' : ''}`,
+);
 console.log(
   '| client | CPU µs/req median (min) | added CPU µs/req (paired median) | req/s median | × first (paired median) |',
 );

@@ -2,6 +2,8 @@
 //   node bench/run.mjs [--scenario=hot-path] [--reps=3] [--duration=5] [--warmup=2] [--quick]
 //                      [--only=id,id] [--concurrency=64] [--max=N] [--cpu-prof] [--list]
 //                      [--node=<node binary the clients run with; this one by default>]
+//                      [--pin  (clients and sidecars on CPU 0, upstreams on CPU 1: bench/README.md)]
+//                      [--shared-upstreams  (all upstreams in one process, each on its own port)]
 //   node bench/run.mjs --aggregate=bench/results/<file>.jsonl     (re-print a table from raw rows)
 // Raw rows go to bench/results/<scenario>-node<major>-<time>.jsonl and the table to the matching .md.
 import { execFileSync } from 'node:child_process';
@@ -9,6 +11,7 @@ import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadRange, markdownTable, summarize } from './lib/aggregate.mjs';
+import { pinProcesses } from './lib/processes.mjs';
 import { loadScenarios } from './lib/registry.mjs';
 import { runScenario } from './lib/runner.mjs';
 
@@ -26,6 +29,8 @@ const { values: flags } = parseArgs({
     list: { type: 'boolean', default: false },
     aggregate: { type: 'string' },
     node: { type: 'string' },
+    pin: { type: 'boolean', default: false },
+    'shared-upstreams': { type: 'boolean', default: false },
   },
 });
 const log = (line) => process.stderr.write(`${line}\n`);
@@ -65,6 +70,11 @@ function nodeVersion(binary) {
     throw new Error(`--node=${binary} does not run (${err.message}); give the path of a node binary`);
   }
 }
+if (flags.pin) {
+  if (os.cpus().length < 2)
+    throw new Error('--pin needs two CPUs: one for the client, one for the upstreams');
+  pinProcesses({ client: '0', upstream: '1' });
+}
 const clientNode = flags.node ?? process.execPath;
 const clientVersion = flags.node ? nodeVersion(flags.node) : process.version;
 const resultsDir = new URL('./results/', import.meta.url).pathname;
@@ -78,6 +88,7 @@ const settings = {
   only,
   cpuProfDir: flags['cpu-prof'] ? `${resultsDir}prof` : undefined,
   node: clientNode,
+  sharedUpstreams: flags['shared-upstreams'],
   log,
 };
 
@@ -88,7 +99,9 @@ const nodes =
     ? `Node ${process.version}`
     : `clients on Node ${clientVersion} (${clientNode}), upstreams on Node ${process.version}`;
 const environment =
-  `${nodes}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), ` +
+  `${nodes}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()})` +
+  `${flags.pin ? ', pinned: client and sidecar on CPU 0, upstreams on CPU 1' : ''}` +
+  `${flags['shared-upstreams'] ? ', all upstreams in one process' : ''}, ` +
   `load average ${os
     .loadavg()
     .map((l) => l.toFixed(2))

@@ -2,11 +2,11 @@
 // `haproxy`) forwarding 127.0.0.1:<port> round robin to the scenario's three upstreams, with the
 // configuration in bench/haproxy/haproxy.cfg. A raw undici Pool sending through it is what a
 // service behind a forwarding sidecar pays; its own CPU is the sidecar's share.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './ports.mjs';
-import { cpuMicros, stopProcess } from './processes.mjs';
+import { cpuMicros, spawnAs, stopProcess } from './processes.mjs';
 
 const CONFIG = new URL('../haproxy/haproxy.cfg', import.meta.url).pathname;
 const BINARY = process.env.HAPROXY_BIN ?? 'haproxy';
@@ -46,7 +46,10 @@ export async function startHaproxy(name, upstreams, timeoutMs = 10_000) {
   const port = await freePort();
   const env = { ...process.env, HAPROXY_BENCH_PORT: String(port) };
   for (const [i, u] of upstreams.entries()) env[`HAPROXY_BENCH_UPSTREAM_${i + 1}`] = `127.0.0.1:${u.port}`;
-  const child = spawn(BINARY, ['-f', CONFIG, '-db'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawnAs('client', BINARY, ['-f', CONFIG, '-db'], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   let spawnError;
   child.stderr.on('data', (d) => {

@@ -7,6 +7,28 @@ const UPSTREAM = new URL('./upstream.mjs', import.meta.url).pathname;
 const CLIENT = new URL('./client.mjs', import.meta.url).pathname;
 const CLK_TCK = 100; // Linux USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s
 
+/** The CPUs (a `taskset -c` list) each kind of process is held to, when pinned (see {@link pinProcesses}). */
+const pinning = { client: undefined, upstream: undefined };
+
+/**
+ * Holds every process started from now on to its CPUs: `client` for the measured client and the
+ * sidecar it sends through (a sidecar shares its application's machine), `upstream` for the
+ * upstream servers. On a small machine the upstreams otherwise compete with the client for the
+ * same cores, and the client's CPU per request then depends on how the scheduler interleaves
+ * them (bench/README.md, "Pinned runs").
+ */
+export function pinProcesses({ client, upstream }) {
+  pinning.client = client;
+  pinning.upstream = upstream;
+}
+
+/** `spawn()`, under `taskset -c` when processes of this kind are pinned (taskset execs: same PID). */
+export function spawnAs(kind, command, args, options) {
+  const cpus = pinning[kind];
+  if (cpus === undefined) return spawn(command, args, options);
+  return spawn('taskset', ['-c', cpus, command, ...args], options);
+}
+
 /** CPU time (user + system, all threads) another process has used, in µs, from /proc. */
 export function cpuMicros(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -26,14 +48,15 @@ export async function stopProcess(child, graceMs = 2000) {
   clearTimeout(timer);
 }
 
-function once(child, type, timeoutMs, what) {
+/** The next IPC message of `type` (and, when given, about upstream `name`) from `child`. */
+function once(child, type, timeoutMs, what, name) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       cleanup();
       reject(new Error(`${what}: no '${type}' message within ${timeoutMs} ms`));
     }, timeoutMs);
     const onMessage = (msg) => {
-      if (msg?.type !== type) return;
+      if (msg?.type !== type || (name !== undefined && msg.name !== name)) return;
       cleanup();
       resolve(msg);
     };
@@ -57,31 +80,60 @@ function once(child, type, timeoutMs, what) {
  * CPU time, and stops it.
  */
 export async function startUpstream(name, profile = {}) {
-  const child = spawn(
+  const [upstream] = await startUpstreams([{ name, profile }], { shared: false });
+  return upstream;
+}
+
+/**
+ * Starts the named upstreams, each in a process of its own, or (`shared`) all in one process, each
+ * on its own port: one process then answers them all in one event loop, so spreading requests over
+ * them costs the upstream side no more than sending them all to one. The handles are those of
+ * {@link startUpstream}. A shared process's CPU time is reported by its first upstream's handle
+ * (the others report none), so a sum over the handles counts it once.
+ */
+export async function startUpstreams(specs, { shared = false } = {}) {
+  if (!shared) return Promise.all(specs.map((spec) => startGroup([spec]).then(([u]) => u)));
+  const upstreams = await startGroup(specs);
+  for (const [i, upstream] of upstreams.entries()) upstream.setProfile(specs[i].profile ?? {});
+  return upstreams;
+}
+
+async function startGroup(specs) {
+  const names = specs.map((spec) => spec.name);
+  const child = spawnAs(
+    'upstream',
     process.execPath,
-    [UPSTREAM, `--name=${name}`, `--profile=${JSON.stringify(profile)}`],
+    [
+      UPSTREAM,
+      `--names=${names.join(',')}`,
+      `--profile=${JSON.stringify(specs.length === 1 ? (specs[0].profile ?? {}) : {})}`,
+    ],
     {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },
   );
-  const { port } = await once(child, 'ready', 10_000, `upstream ${name}`);
-  return {
+  const { ports } = await once(child, 'ready', 10_000, `upstream ${names.join(',')}`);
+  let stopping;
+  return names.map((name, i) => ({
     name,
     pid: child.pid,
-    port,
-    url: `http://127.0.0.1:${port}`,
+    port: ports[name],
+    url: `http://127.0.0.1:${ports[name]}`,
     setProfile(next) {
-      child.send({ type: 'profile', profile: next });
+      child.send({ type: 'profile', name, profile: next });
     },
     async stats() {
-      const reply = once(child, 'stats', 5000, `upstream ${name}`);
-      child.send({ type: 'stats' });
+      const reply = once(child, 'stats', 5000, `upstream ${name}`, name);
+      child.send({ type: 'stats', name });
       const { served, byStatus, connections } = await reply;
       return { served, byStatus, connections };
     },
-    cpuMicros: () => cpuMicros(child.pid),
-    stop: () => stopProcess(child),
-  };
+    cpuMicros: () => (i === 0 ? cpuMicros(child.pid) : 0),
+    stop: () => {
+      stopping ??= stopProcess(child);
+      return stopping;
+    },
+  }));
 }
 
 /**
@@ -93,7 +145,7 @@ export async function startUpstream(name, profile = {}) {
 export function runClient(spec, { node = process.execPath, slackMs = 30_000 } = {}) {
   const budgetMs = (spec.warmupSeconds + spec.durationSeconds) * 1000 + slackMs;
   return new Promise((resolve, reject) => {
-    const child = spawn(node, [CLIENT, JSON.stringify(spec)], {
+    const child = spawnAs('client', node, [CLIENT, JSON.stringify(spec)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -5,7 +5,7 @@
 // client sent through, and the machine's load average are recorded beside the client's figures.
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runClient, startUpstream } from './processes.mjs';
+import { runClient, startUpstreams } from './processes.mjs';
 
 /** The order of repetition `rep`: the list rotated by rep/reps of its length. */
 export function rotation(items, rep, reps) {
@@ -38,7 +38,7 @@ export async function runScenario(scenario, settings, onResult) {
   const upstreams = [];
   const sidecars = [];
   try {
-    for (const { name, profile } of scenario.upstreams) upstreams.push(await startUpstream(name, profile));
+    upstreams.push(...(await startUpstreams(scenario.upstreams, { shared: settings.sharedUpstreams })));
     settings.log(`upstreams: ${upstreams.map((u) => `${u.name}=${u.url} (pid ${u.pid})`).join(', ')}`);
     for (const sidecar of scenario.sidecars.filter((s) => needed.has(s.name))) {
       sidecars.push(await sidecar.start(upstreams));
