@@ -1,10 +1,17 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { TAKES_LISTENER_OBJECTS } from '../core/cancel-token.js';
 import type { AbortEmitter } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { MeshResponse } from '../core/layer.js';
-import { addListener, callListeners, type ListenerList, removeListener } from '../core/listener-list.js';
+import {
+  addListener,
+  callListeners,
+  type Listener,
+  type ListenerList,
+  removeListener,
+} from '../core/listener-list.js';
 import { RelayBody, type RelayTarget } from '../transport/relay-body.js';
 
 /** Header names repeat on almost every response, so each name's Buffer is made once (bounded). */
@@ -43,6 +50,11 @@ function rawHeaders(headers: IncomingHttpHeaders | Record<string, string>): Buff
  * `onConnect`/`onHeaders`/`onData`/... that Node 20's built-in fetch still uses.
  */
 export class HandlerBridge implements Dispatcher.DispatchController, RelayTarget, AbortEmitter {
+  /** Its listeners may be listener objects (see `listenForAbort`): on the prototype, not on each instance. */
+  get [TAKES_LISTENER_OBJECTS](): true {
+    return true;
+  }
+
   /** The handler the relay feeds. */
   readonly handler: Dispatcher.DispatchHandler;
   /** The controller the handler was given: this bridge. */
@@ -94,16 +106,16 @@ export class HandlerBridge implements Dispatcher.DispatchController, RelayTarget
     }
   }
 
-  on(event: 'abort', listener: () => void): this {
+  on(event: 'abort', listener: Listener): this {
     if (event === 'abort') this.#onAbort = addListener(this.#onAbort, listener);
     return this;
   }
 
-  addListener(event: 'abort', listener: () => void): this {
+  addListener(event: 'abort', listener: Listener): this {
     return this.on(event, listener);
   }
 
-  removeListener(event: 'abort', listener: () => void): this {
+  removeListener(event: 'abort', listener: Listener): this {
     if (event === 'abort') this.#onAbort = removeListener(this.#onAbort, listener);
     return this;
   }

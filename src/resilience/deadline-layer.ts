@@ -1,10 +1,22 @@
 import { type BodyEndWatcher, whenBodyEnds } from '../core/body-end.js';
-import { isAborted, offAbort, onAbort, type SignalLike } from '../core/cancel-token.js';
+import {
+  isAborted,
+  offAbort,
+  onAbort,
+  type SignalLike,
+  TAKES_LISTENER_OBJECTS,
+} from '../core/cancel-token.js';
 import type { AbortEmitter, AttemptStamp, RequestContext } from '../core/context.js';
 import { ErrorCode, isTrellisError, TrellisError } from '../core/errors.js';
 import { type HeaderBag, withHeader } from '../core/headers.js';
 import type { Layer, MeshResponse, Service } from '../core/layer.js';
-import { addListener, callListeners, type ListenerList, removeListener } from '../core/listener-list.js';
+import {
+  addListener,
+  callListeners,
+  type Listener,
+  type ListenerList,
+  removeListener,
+} from '../core/listener-list.js';
 import { invalidLayer, optionKeys, unknownOptions } from '../core/validate.js';
 import { abortedError } from '../transport/transport-errors.js';
 import { deadlineWheel, WheelEntry } from './deadline-wheel.js';
@@ -85,6 +97,11 @@ export function deadlineExceeded(ctx: RequestContext, sent: boolean): TrellisErr
  * because the deadline covers the whole exchange, body included.
  */
 class DeadlineGuard extends WheelEntry implements AbortEmitter, AttemptStamp, BodyEndWatcher {
+  /** Its listeners may be listener objects (see `listenForAbort`): on the prototype, not on each instance. */
+  get [TAKES_LISTENER_OBJECTS](): true {
+    return true;
+  }
+
   aborted = false;
   reason: TrellisError | undefined = undefined;
   #listeners: ListenerList = undefined;
@@ -147,16 +164,16 @@ class DeadlineGuard extends WheelEntry implements AbortEmitter, AttemptStamp, Bo
     }
   }
 
-  on(_event: 'abort', listener: () => void): this {
+  on(_event: 'abort', listener: Listener): this {
     this.#listeners = addListener(this.#listeners, listener);
     return this;
   }
 
-  addListener(event: 'abort', listener: () => void): this {
+  addListener(event: 'abort', listener: Listener): this {
     return this.on(event, listener);
   }
 
-  removeListener(_event: 'abort', listener: () => void): this {
+  removeListener(_event: 'abort', listener: Listener): this {
     this.#listeners = removeListener(this.#listeners, listener);
     return this;
   }

@@ -1,11 +1,17 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { type Dispatcher, errors, util } from 'undici';
-import { offAbort, onAbort, type SignalLike } from '../core/cancel-token.js';
+import { listenForAbort, offAbort, type SignalLike } from '../core/cancel-token.js';
 import type { RequestContext } from '../core/context.js';
 import type { EndpointView } from '../core/endpoint.js';
 import { isFailedStatus } from '../core/failure-flags.js';
 import type { MeshResponse } from '../core/layer.js';
-import { addListener, callListeners, type ListenerList } from '../core/listener-list.js';
+import {
+  addListener,
+  callListeners,
+  type Listener,
+  type ListenerList,
+  type ListenerObject,
+} from '../core/listener-list.js';
 import type { QueueableHandler, QueuedDispatch } from './endpoint-sender.js';
 import { abortQuietly } from './quiet-abort.js';
 import { abortedError, toTransportError } from './transport-errors.js';
@@ -35,7 +41,7 @@ export interface RelayTarget {
  * the front-end claims it, a few chunks are held (then the socket is paused), so a layer can
  * still look at the status and throw the response away (`dump`, `destroy`) to retry.
  */
-export class RelayBody implements QueueableHandler {
+export class RelayBody implements QueueableHandler, ListenerObject {
   /** Its place in the endpoint's queue while it waits for a connection (see `EndpointSender`). */
   queued: QueuedDispatch | undefined = undefined;
   readonly #ctx: RequestContext;
@@ -43,9 +49,9 @@ export class RelayBody implements QueueableHandler {
   #reject: ((err: Error) => void) | undefined;
   #abortUndici: ((err: Error) => void) | undefined = undefined;
   #resumeUndici: (() => void) | undefined = undefined;
-  /** The caller's signal and the listener on it, while the attempt listens. */
+  /** The caller's signal and the listener on it (this relay, as a rule), while the attempt listens. */
   #signal: SignalLike | undefined = undefined;
-  #onAbort: (() => void) | undefined = undefined;
+  #onAbort: Listener | undefined = undefined;
   /** Who waits for the body to be over (`once('close')`): rarely more than one. */
   #onClose: ListenerList = undefined;
   #reason: Error | undefined = undefined;
@@ -80,8 +86,13 @@ export class RelayBody implements QueueableHandler {
     const signal = ctx.signal;
     if (signal === undefined) return;
     this.#signal = signal;
-    this.#onAbort = () => this.destroy(abortReasonOf(signal));
-    onAbort(signal, this.#onAbort);
+    this.#onAbort = listenForAbort(signal, this);
+  }
+
+  /** The request's signal fired (this relay is its listener: no closure per attempt). */
+  handleEvent(): void {
+    const signal = this.#signal;
+    if (signal !== undefined) this.destroy(abortReasonOf(signal));
   }
 
   // ---- undici's handler API (the generation its Client speaks natively) ----

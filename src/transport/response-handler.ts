@@ -1,9 +1,10 @@
 import { Readable } from 'node:stream';
 import { type Dispatcher, util } from 'undici';
-import { offAbort, onAbort, type SignalLike } from '../core/cancel-token.js';
+import { listenForAbort, offAbort, type SignalLike } from '../core/cancel-token.js';
 import type { RequestContext } from '../core/context.js';
 import type { EndpointView } from '../core/endpoint.js';
 import { isFailedStatus } from '../core/failure-flags.js';
+import type { Listener, ListenerObject } from '../core/listener-list.js';
 import { TransportBody } from './body-readable.js';
 import type { QueueableHandler, QueuedDispatch } from './endpoint-sender.js';
 import { abortQuietly } from './quiet-abort.js';
@@ -26,16 +27,16 @@ function noop(): void {}
  * throwing from `onConnect` (undici then drops the request and moves on to the next one on that
  * same connection), so an expired request never goes out and never costs a connection.
  */
-export class ResponseHandler implements QueueableHandler {
+export class ResponseHandler implements QueueableHandler, ListenerObject {
   /** Its place in the endpoint's queue while it waits for a connection (see `EndpointSender`). */
   queued: QueuedDispatch | undefined = undefined;
   readonly #ctx: RequestContext;
   #resolve: ((response: Dispatcher.ResponseData) => void) | undefined;
   #reject: ((err: Error) => void) | undefined;
   #abortUndici: ((err?: Error) => void) | undefined = undefined;
-  /** The request's signal and the listener on it, while the attempt listens. */
+  /** The request's signal and the listener on it (this handler, as a rule), while the attempt listens. */
   #signal: SignalLike | undefined = undefined;
-  #onAbort: (() => void) | undefined = undefined;
+  #onAbort: Listener | undefined = undefined;
   /** Why the attempt was cancelled, once it was. */
   #reason: Error | undefined = undefined;
   #body: TransportBody | undefined = undefined;
@@ -54,9 +55,14 @@ export class ResponseHandler implements QueueableHandler {
     const signal = ctx.signal;
     if (signal !== undefined) {
       this.#signal = signal;
-      this.#onAbort = () => this.#cancel(signal.reason);
-      onAbort(signal, this.#onAbort);
+      this.#onAbort = listenForAbort(signal, this);
     }
+  }
+
+  /** The request's signal fired (this handler is its listener: no closure per attempt). */
+  handleEvent(): void {
+    const signal = this.#signal;
+    if (signal !== undefined) this.#cancel(signal.reason);
   }
 
   #cancel(reason: unknown): void {

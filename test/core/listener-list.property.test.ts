@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   addListener,
   callListeners,
+  type Listener,
   type ListenerList,
   removeListener,
 } from '../../src/core/listener-list.js';
@@ -16,20 +17,23 @@ const operation = fc.oneof(
 );
 
 describe('listener list', () => {
-  it('adds, removes and calls listeners exactly as an EventEmitter does', () => {
+  it('adds, removes and calls listeners (functions and listener objects) exactly as an EventEmitter does', () => {
     fc.assert(
       fc.property(fc.array(operation, { maxLength: 40 }), (operations) => {
         const calls: { list: number[]; emitter: number[] } = { list: [], emitter: [] };
-        const listFns = [0, 1, 2, 3].map((i) => () => calls.list.push(i));
+        // Two functions and two listener objects (called through handleEvent, as an AbortSignal does).
+        const listFns: Listener[] = [0, 1, 2, 3].map((i) =>
+          i < 2 ? () => calls.list.push(i) : { handleEvent: () => calls.list.push(i) },
+        );
         const emitterFns = [0, 1, 2, 3].map((i) => () => calls.emitter.push(i));
         let list: ListenerList;
         const emitter = new EventEmitter();
         for (const step of operations) {
           if (step.op === 'add') {
-            list = addListener(list, listFns[step.which] as () => void);
+            list = addListener(list, listFns[step.which] as Listener);
             emitter.on('x', emitterFns[step.which] as () => void);
           } else if (step.op === 'remove') {
-            list = removeListener(list, listFns[step.which] as () => void);
+            list = removeListener(list, listFns[step.which] as Listener);
             emitter.removeListener('x', emitterFns[step.which] as () => void);
           } else {
             callListeners(list);

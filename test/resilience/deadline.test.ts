@@ -96,6 +96,23 @@ describe('deadlines', () => {
     expect(((err as Error).cause as Error).name).toBe('AbortError');
   });
 
+  it("cancels the request when the caller's EventEmitter signal fires, with or without a deadline", async () => {
+    // With no deadline the transport listens to the caller's emitter itself (through a function,
+    // the one listener an EventEmitter takes); with one, to the deadline guard that forwards it.
+    for (const timeout of [undefined, 5000]) {
+      const emitter = new CancelToken();
+      setTimeout(() => emitter.abort(new Error('caller gave up')), 50);
+      const started = performance.now();
+      const { err } = await failureOf(() =>
+        mesh.request({ service: 'up', path: '/work?ms=3000', timeout, signal: emitter }),
+      );
+      expect(isTrellisError(err, ErrorCode.Aborted)).toBe(true);
+      expect(((err as Error).cause as Error).message).toBe('caller gave up');
+      expect(performance.now() - started).toBeLessThan(2000);
+      expect(emitter.listenerCount('abort')).toBe(0);
+    }
+  });
+
   it("leaves no listener on a caller's long-lived signal once its requests are over", async () => {
     const controller = new AbortController();
     const emitter = new CancelToken();
