@@ -1,9 +1,9 @@
+import { callNext } from '../core/call-next.js';
 import type { RequestContext } from '../core/context.js';
 import type { EndpointView } from '../core/endpoint.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
-import { FailureFlag, isFailedStatus, isUpstreamFailure } from '../core/failure-flags.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
-import { errorFlags } from '../core/outcome.js';
+import { EndpointAttempts } from './endpoint-attempt.js';
 
 /** The layer name of {@link balanceLayer}. */
 export const BALANCE_LAYER = 'balance';
@@ -33,11 +33,8 @@ function noEndpoint(service: ServiceHandle): TrellisError {
 /**
  * The bottom of the service stack: picks an endpoint for each attempt with the service's
  * balancer (avoiding the one `ctx.avoid` names when another is active), hands the attempt to
- * that endpoint's stack (the layers below this one), counts the attempt on that endpoint (in
- * flight, sent, and failed when the endpoint failed it: see `EndpointView.failures`), and tells
- * the balancer how long the endpoint took to answer (time to response headers) and whether the
- * answer was a success (not a 5xx, not a transport error); an attempt that ended in a local
- * error (the caller's abort) is no sample.
+ * that endpoint's stack (the layers below this one), and counts the attempt on that endpoint and
+ * reports it to the balancer (`EndpointAttempts`).
  */
 export function balanceLayer(): Layer {
   return {
@@ -76,50 +73,16 @@ export function balanceLayer(): Layer {
         if (endpoint === undefined) throw noEndpoint(service);
         return endpoint;
       };
-      const observe = balancer.observe?.bind(balancer);
-      if (observe === undefined) {
-        // Nothing to learn from (round robin, for one): no clock reads, no outcome to classify.
-        return async function balance(ctx: RequestContext): Promise<MeshResponse> {
-          const endpoint = pick(ctx) ?? (await pickOnceDiscovered(ctx));
-          endpoint.inflight++;
-          endpoint.attempts++;
-          try {
-            const response = await next(ctx);
-            if (isFailedStatus(response.statusCode)) endpoint.failures++;
-            return response;
-          } catch (err) {
-            if (isUpstreamFailure(errorFlags(err))) endpoint.failures++;
-            throw err;
-          } finally {
-            endpoint.inflight--;
-          }
-        };
-      }
-      return async function balanceAndObserve(ctx: RequestContext): Promise<MeshResponse> {
-        const endpoint = pick(ctx) ?? (await pickOnceDiscovered(ctx));
-        endpoint.inflight++;
-        endpoint.attempts++;
-        const started = performance.now();
-        try {
-          const response = await next(ctx);
-          const ended = performance.now();
-          const ok = !isFailedStatus(response.statusCode);
-          if (!ok) endpoint.failures++;
-          observe(endpoint, ended - started, ok, ended);
-          return response;
-        } catch (err) {
-          // A local error (the caller's abort, a lost hedge race, a request body that failed)
-          // times nothing about the endpoint: no sample, as health does not blame it either.
-          const flags = errorFlags(err);
-          if (isUpstreamFailure(flags)) endpoint.failures++;
-          if ((flags & FailureFlag.Local) === 0) {
-            const ended = performance.now();
-            observe(endpoint, ended - started, false, ended);
-          }
-          throw err;
-        } finally {
-          endpoint.inflight--;
-        }
+      const attempts = new EndpointAttempts(balancer);
+      const send = (endpoint: EndpointView, ctx: RequestContext): Promise<MeshResponse> => {
+        const attempt = attempts.start(endpoint);
+        return callNext(next, ctx).then(attempt.answered, attempt.failed);
+      };
+      const sendOnceDiscovered = async (ctx: RequestContext): Promise<MeshResponse> =>
+        send(await pickOnceDiscovered(ctx), ctx);
+      return function balance(ctx: RequestContext): Promise<MeshResponse> {
+        const endpoint = pick(ctx);
+        return endpoint === undefined ? sendOnceDiscovered(ctx) : send(endpoint, ctx);
       };
     },
   };

@@ -1,4 +1,5 @@
 import { type BodyEndWatcher, whenBodyEnds } from '../core/body-end.js';
+import { callNext } from '../core/call-next.js';
 import {
   isAborted,
   offAbort,
@@ -230,13 +231,7 @@ class DeadlineGuard extends WheelEntry implements AbortEmitter, AttemptStamp, Bo
 
 /** Runs the rest of the stack under `guard`, which lives until the answer's body is over. */
 function guarded(next: Service, ctx: RequestContext, guard: DeadlineGuard): Promise<MeshResponse> {
-  let answer: Promise<MeshResponse>;
-  try {
-    answer = next(ctx);
-  } catch (err) {
-    answer = Promise.reject(err); // a layer below that threw instead of rejecting
-  }
-  return answer.then(guard.answered, guard.failed);
+  return callNext(next, ctx).then(guard.answered, guard.failed);
 }
 
 /**

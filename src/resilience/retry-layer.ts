@@ -1,11 +1,11 @@
+import { callNext } from '../core/call-next.js';
 import type { RequestContext } from '../core/context.js';
-import { responseFlags } from '../core/failure-flags.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
-import { errorFlags } from '../core/outcome.js';
 import { invalidLayer, optionKeys, unknownOptions } from '../core/validate.js';
+import { FirstAttempts } from './first-attempt.js';
 import { isReplayable, ReplayableStream } from './replayable-body.js';
 import { BUDGET_KEYS, RetryBudget, type RetryBudgetOptions, validateBudgetOptions } from './retry-budget.js';
-import { type RetryConfig, retryAfterFirst } from './retry-loop.js';
+import type { RetryConfig } from './retry-loop.js';
 import { type DefaultRetryPolicyOptions, defaultRetryPolicy, type RetryPolicy } from './retry-policy.js';
 
 export { DEFAULT_MAX_RETRY_AFTER_MS } from './retry-policy.js';
@@ -154,34 +154,16 @@ export function retries(options: RetryOptions = {}): Layer {
         retries: maxRetries,
         policy: options.policy ?? defaultRetryPolicy(options),
       };
-      const { budget, policy } = config;
+      const { budget } = config;
       service.readings.retryBudget = budget;
 
-      /**
-       * The first attempt; retried when the policy allows and its body can be sent again: a
-       * whole body always, a streamed one (`stream`) while what was read of it fits the limit.
-       */
-      async function firstAttempt(
-        ctx: RequestContext,
-        replayable: boolean,
-        stream?: ReplayableStream,
-      ): Promise<MeshResponse> {
-        let response: MeshResponse;
-        try {
-          response = await next(ctx);
-        } catch (err) {
-          if (!replayable || !policy.shouldRetry(ctx, undefined, err, errorFlags(err))) throw err;
-          return retryAfterFirst(config, ctx, undefined, err, stream);
-        }
-        if (!replayable || !policy.shouldRetry(ctx, response, undefined, responseFlags(response)))
-          return response;
-        return retryAfterFirst(config, ctx, response, undefined, stream);
-      }
+      const first = new FirstAttempts(config);
 
       return function retry(ctx: RequestContext): Promise<MeshResponse> {
         budget.deposit();
-        if (isReplayable(ctx.body)) return firstAttempt(ctx, true);
-        if (!ctx.idempotent) return firstAttempt(ctx, false);
+        if (isReplayable(ctx.body)) return first.send(ctx, undefined);
+        // A body that cannot be sent again: the request goes once.
+        if (!ctx.idempotent) return callNext(next, ctx);
         let stream: ReplayableStream;
         try {
           stream = new ReplayableStream(ctx, maxBufferBytes);
@@ -189,7 +171,7 @@ export function retries(options: RetryOptions = {}): Layer {
           return Promise.reject(err);
         }
         ctx.body = stream.attempt();
-        return firstAttempt(ctx, true, stream);
+        return first.send(ctx, stream);
       };
     },
   };

@@ -1,4 +1,5 @@
 import type { Registry, RegistryContentType } from 'prom-client';
+import { callNext } from '../core/call-next.js';
 import type { RequestContext } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
@@ -155,13 +156,7 @@ export function metrics(options: MetricsOptions): MetricsLayer {
     // No async frame: the pooled timer's bound continuations count the answer or the error.
     return function measured(ctx: RequestContext): Promise<MeshResponse> {
       const timer = timers.start(stats, ctx);
-      let answer: Promise<MeshResponse>;
-      try {
-        answer = next(ctx);
-      } catch (err) {
-        answer = Promise.reject(err); // a layer below that threw instead of rejecting
-      }
-      return answer.then(timer.answered, timer.failed);
+      return callNext(next, ctx).then(timer.answered, timer.failed);
     };
   }
 }

@@ -1,3 +1,4 @@
+import { callNext } from '../../core/call-next.js';
 import type { RequestContext } from '../../core/context.js';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
 import { isUpstreamFailure, responseFlags } from '../../core/failure-flags.js';
@@ -77,19 +78,20 @@ export function healthLayer(options: HealthOptions = {}): Layer {
         if (failed) detector.failure(handle, state);
         else detector.success(state);
       });
-      return async function health(ctx: RequestContext): Promise<MeshResponse> {
-        let response: MeshResponse;
-        try {
-          response = await next(ctx);
-        } catch (err) {
-          // The caller giving up, a request the mesh refused as malformed (its own request body
-          // stream failing among them), or the mesh's own limits blame no endpoint (`Local`).
-          if (isUpstreamFailure(errorFlags(err))) detector.failure(handle, state);
-          throw err;
-        }
+      // Bound once per endpoint: the layer needs nothing of the call to judge its outcome.
+      const answered = (response: MeshResponse): MeshResponse => {
         if (isUpstreamFailure(responseFlags(response))) detector.failure(handle, state);
         else if (!judgedAtBodyEnd) detector.success(state);
         return response;
+      };
+      const failed = (err: unknown): never => {
+        // The caller giving up, a request the mesh refused as malformed (its own request body
+        // stream failing among them), or the mesh's own limits blame no endpoint (`Local`).
+        if (isUpstreamFailure(errorFlags(err))) detector.failure(handle, state);
+        throw err;
+      };
+      return function health(ctx: RequestContext): Promise<MeshResponse> {
+        return callNext(next, ctx).then(answered, failed);
       };
     },
   };

@@ -1,5 +1,6 @@
 import CircuitBreaker from 'opossum';
 import { type BodyEndWatcher, whenBodyEnds } from '../../core/body-end.js';
+import { callNext } from '../../core/call-next.js';
 import type { RequestContext } from '../../core/context.js';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../../core/layer.js';
@@ -218,27 +219,41 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): Layer {
         }
       };
 
-      return async function breakerLayer(ctx: RequestContext): Promise<MeshResponse> {
-        let probe = false;
-        if (!breaker.closed) {
-          if (!breaker.halfOpen || probing) throw rejection();
-          probing = probe = true;
-        }
-        bucket.fires++;
-        let response: MeshResponse;
-        try {
-          response = await next(ctx);
-        } catch (err) {
-          if (isFailure(undefined, err)) recordFailure(probe);
-          else if (probe) probing = false; // undecided: let the next call probe
-          throw err;
-        }
+      const judge = (response: MeshResponse, probe: boolean): MeshResponse => {
         if (isFailure(response, undefined)) recordFailure(probe);
         else {
           recordSuccess(probe);
           if (bodyJudge !== undefined) whenBodyEnds(response.body, bodyJudge);
         }
         return response;
+      };
+      // While closed (nearly every call) the outcome needs nothing of the call: continuations
+      // bound once, no async frame.
+      const answeredClosed = (response: MeshResponse): MeshResponse => judge(response, false);
+      const failedClosed = (err: unknown): never => {
+        if (isFailure(undefined, err)) recordFailure(false);
+        throw err;
+      };
+      // Open: refused. Half-open: the one probe goes through, and its outcome decides.
+      const notClosed = async (ctx: RequestContext): Promise<MeshResponse> => {
+        if (!breaker.halfOpen || probing) throw rejection();
+        probing = true;
+        bucket.fires++;
+        let response: MeshResponse;
+        try {
+          response = await next(ctx);
+        } catch (err) {
+          if (isFailure(undefined, err)) recordFailure(true);
+          else probing = false; // undecided: let the next call probe
+          throw err;
+        }
+        return judge(response, true);
+      };
+
+      return function breakerLayer(ctx: RequestContext): Promise<MeshResponse> {
+        if (!breaker.closed) return notClosed(ctx);
+        bucket.fires++;
+        return callNext(next, ctx).then(answeredClosed, failedClosed);
       };
     },
   };

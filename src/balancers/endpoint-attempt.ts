@@ -1,0 +1,92 @@
+import type { Balancer } from '../core/balancer.js';
+import type { EndpointView } from '../core/endpoint.js';
+import { FailureFlag, isFailedStatus, isUpstreamFailure } from '../core/failure-flags.js';
+import { FreeList, type Reusable } from '../core/free-list.js';
+import type { MeshResponse } from '../core/layer.js';
+import { errorFlags } from '../core/outcome.js';
+
+/**
+ * One attempt on one endpoint, as the balance layer counts it: pooled, with its two
+ * continuations bound once when it is made, so an attempt costs no closure and no async frame.
+ */
+export class EndpointAttempt implements Reusable<EndpointAttempt> {
+  endpoint: EndpointView | undefined = undefined;
+  /** When it was sent, on `performance.now()`'s clock (read only for a balancer that learns). */
+  started = 0;
+  nextFree: EndpointAttempt | undefined = undefined;
+  /** The endpoint answered (the attempt's `then` on success). */
+  readonly answered: (response: MeshResponse) => MeshResponse;
+  /** The attempt failed before any answer (the attempt's `then` on failure); rethrows. */
+  readonly failed: (error: unknown) => never;
+
+  constructor(attempts: EndpointAttempts) {
+    this.answered = (response) => attempts.answered(this, response);
+    this.failed = (error) => attempts.failed(this, error);
+  }
+}
+
+/**
+ * The attempts of one service: counts each on its endpoint (in flight, sent, failed when the
+ * endpoint failed it: see `EndpointView.failures`) and tells the balancer, when it learns
+ * (`observe`), how long the endpoint took to answer (time to response headers) and whether the
+ * answer was a success (not a 5xx, not a transport error). An attempt that ended in a local error
+ * (the caller's abort, a lost hedge race, a request body that failed) times nothing about the
+ * endpoint: no sample, as health does not blame it either.
+ */
+export class EndpointAttempts {
+  readonly #free = new FreeList(() => new EndpointAttempt(this));
+  readonly #balancer: Balancer;
+  readonly #learns: boolean;
+
+  constructor(balancer: Balancer) {
+    this.#balancer = balancer;
+    this.#learns = balancer.observe !== undefined;
+  }
+
+  /** An attempt on `endpoint` starts now. */
+  start(endpoint: EndpointView): EndpointAttempt {
+    const attempt = this.#free.take();
+    attempt.endpoint = endpoint;
+    endpoint.inflight++;
+    endpoint.attempts++;
+    if (this.#learns) attempt.started = performance.now();
+    return attempt;
+  }
+
+  answered(attempt: EndpointAttempt, response: MeshResponse): MeshResponse {
+    const endpoint = this.#release(attempt);
+    const ok = !isFailedStatus(response.statusCode);
+    if (!ok) endpoint.failures++;
+    try {
+      if (this.#learns) this.#observe(endpoint, attempt.started, ok);
+    } finally {
+      endpoint.inflight--;
+    }
+    return response;
+  }
+
+  failed(attempt: EndpointAttempt, error: unknown): never {
+    const endpoint = this.#release(attempt);
+    const flags = errorFlags(error);
+    if (isUpstreamFailure(flags)) endpoint.failures++;
+    try {
+      if (this.#learns && (flags & FailureFlag.Local) === 0) this.#observe(endpoint, attempt.started, false);
+    } finally {
+      endpoint.inflight--;
+    }
+    throw error;
+  }
+
+  #observe(endpoint: EndpointView, started: number, ok: boolean): void {
+    const ended = performance.now();
+    this.#balancer.observe?.(endpoint, ended - started, ok, ended);
+  }
+
+  /** Takes the endpoint out of the record and gives the record back (it is read no more). */
+  #release(attempt: EndpointAttempt): EndpointView {
+    const endpoint = attempt.endpoint as EndpointView;
+    attempt.endpoint = undefined;
+    this.#free.give(attempt);
+    return endpoint;
+  }
+}

@@ -1,0 +1,70 @@
+import { callNext } from '../core/call-next.js';
+import type { RequestContext } from '../core/context.js';
+import { responseFlags } from '../core/failure-flags.js';
+import { FreeList, type Reusable } from '../core/free-list.js';
+import type { MeshResponse } from '../core/layer.js';
+import { errorFlags } from '../core/outcome.js';
+import type { ReplayableStream } from './replayable-body.js';
+import { type RetryConfig, retryAfterFirst } from './retry-loop.js';
+
+/**
+ * The first attempt of a request that may be retried: pooled, with its two continuations bound
+ * once when it is made, so a request that succeeds at once costs the retry layer no closure and
+ * no async frame.
+ */
+class FirstAttempt implements Reusable<FirstAttempt> {
+  ctx: RequestContext | undefined = undefined;
+  /** A streamed request body, replayed on a retry while what was read of it fits the limit. */
+  stream: ReplayableStream | undefined = undefined;
+  nextFree: FirstAttempt | undefined = undefined;
+  readonly answered: (response: MeshResponse) => MeshResponse | Promise<MeshResponse>;
+  readonly failed: (error: unknown) => Promise<MeshResponse>;
+
+  constructor(attempts: FirstAttempts) {
+    this.answered = (response) => attempts.answered(this, response);
+    this.failed = (error) => attempts.failed(this, error);
+  }
+}
+
+/**
+ * Runs the first attempts of one service's retryable requests, and hands an outcome the policy
+ * retries to the retry loop (p-retry), which runs only then.
+ */
+export class FirstAttempts {
+  readonly #free = new FreeList(() => new FirstAttempt(this));
+  readonly #config: RetryConfig;
+
+  constructor(config: RetryConfig) {
+    this.#config = config;
+  }
+
+  /** Sends the first attempt of `ctx`, whose body can be sent again (`stream` while it fits). */
+  send(ctx: RequestContext, stream: ReplayableStream | undefined): Promise<MeshResponse> {
+    const attempt = this.#free.take();
+    attempt.ctx = ctx;
+    attempt.stream = stream;
+    return callNext(this.#config.next, ctx).then(attempt.answered, attempt.failed);
+  }
+
+  answered(attempt: FirstAttempt, response: MeshResponse): MeshResponse | Promise<MeshResponse> {
+    const ctx = attempt.ctx as RequestContext;
+    const stream = attempt.stream;
+    this.#release(attempt);
+    if (!this.#config.policy.shouldRetry(ctx, response, undefined, responseFlags(response))) return response;
+    return retryAfterFirst(this.#config, ctx, response, undefined, stream);
+  }
+
+  failed(attempt: FirstAttempt, error: unknown): Promise<MeshResponse> {
+    const ctx = attempt.ctx as RequestContext;
+    const stream = attempt.stream;
+    this.#release(attempt);
+    if (!this.#config.policy.shouldRetry(ctx, undefined, error, errorFlags(error))) throw error;
+    return retryAfterFirst(this.#config, ctx, undefined, error, stream);
+  }
+
+  /** Gives the record back to the pool once what it held has been read. */
+  #release(attempt: FirstAttempt): void {
+    attempt.ctx = attempt.stream = undefined;
+    this.#free.give(attempt);
+  }
+}
