@@ -9,6 +9,7 @@ import {
 } from '../core/cancel-token.js';
 import type { AbortEmitter, AttemptStamp, RequestContext } from '../core/context.js';
 import { ErrorCode, isTrellisError, TrellisError } from '../core/errors.js';
+import { FreeList, type Reusable } from '../core/free-list.js';
 import { type HeaderBag, withHeader } from '../core/headers.js';
 import type { Layer, MeshResponse, Service } from '../core/layer.js';
 import {
@@ -117,12 +118,6 @@ class DeadlineGuard extends WheelEntry implements AbortEmitter, AttemptStamp, Bo
    * attempt re-stamps it in place rather than copying it again (see {@link DeadlineGuard.restamp}).
    */
   ownHeaders: HeaderBag = undefined;
-  /**
-   * The request's continuations, bound once per guard: `next(ctx).then(answered, failed)` costs
-   * less than an async frame around the call (see `bench/RESULTS.md`, eighth session).
-   */
-  readonly answered: (response: MeshResponse) => MeshResponse;
-  readonly failed: (error: unknown) => never;
 
   constructor(
     ctx: RequestContext,
@@ -134,18 +129,6 @@ class DeadlineGuard extends WheelEntry implements AbortEmitter, AttemptStamp, Bo
     this.#ctx = ctx;
     this.#caller = caller;
     this.#inbound = inbound;
-    this.answered = (response) => {
-      whenBodyEnds(response.body, this);
-      return response;
-    };
-    this.failed = (error) => {
-      this.release();
-      // Whatever a lower layer made of the abort, report why the request was cut, except that a
-      // request still waiting for discovery's first endpoints says so (it was never sent).
-      throw this.aborted && this.reason !== undefined && !isTrellisError(error, ErrorCode.NoEndpoints)
-        ? this.reason
-        : error;
-    };
     if (deadline !== Number.POSITIVE_INFINITY) deadlineWheel.add(this, deadline);
     if (caller !== undefined) {
       const forward = () => this.abort(abortedError(caller.reason, ctx, true));
@@ -229,9 +212,45 @@ class DeadlineGuard extends WheelEntry implements AbortEmitter, AttemptStamp, Bo
   }
 }
 
+/**
+ * The continuations of one guarded call: pooled, bound once when made, and given back as soon as
+ * the call has an outcome. The guard itself is not pooled: it is the signal of the layers below,
+ * which may hold it until the body is over, and a recycled one would cancel another request.
+ */
+class GuardedCall implements Reusable<GuardedCall> {
+  guard: DeadlineGuard | undefined = undefined;
+  nextFree: GuardedCall | undefined = undefined;
+  /** The guard now watches the answer's body, whose end is the end of the request. */
+  readonly answered = (response: MeshResponse): MeshResponse => {
+    const guard = this.#release();
+    whenBodyEnds(response.body, guard);
+    return response;
+  };
+  readonly failed = (error: unknown): never => {
+    const guard = this.#release();
+    guard.release();
+    // Whatever a lower layer made of the abort, report why the request was cut, except that a
+    // request still waiting for discovery's first endpoints says so (it was never sent).
+    throw guard.aborted && guard.reason !== undefined && !isTrellisError(error, ErrorCode.NoEndpoints)
+      ? guard.reason
+      : error;
+  };
+
+  #release(): DeadlineGuard {
+    const guard = this.guard as DeadlineGuard;
+    this.guard = undefined;
+    guardedCalls.give(this);
+    return guard;
+  }
+}
+
+const guardedCalls = new FreeList(() => new GuardedCall());
+
 /** Runs the rest of the stack under `guard`, which lives until the answer's body is over. */
 function guarded(next: Service, ctx: RequestContext, guard: DeadlineGuard): Promise<MeshResponse> {
-  return callNext(next, ctx).then(guard.answered, guard.failed);
+  const call = guardedCalls.take();
+  call.guard = guard;
+  return callNext(next, ctx).then(call.answered, call.failed);
 }
 
 /**
