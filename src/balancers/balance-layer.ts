@@ -81,7 +81,12 @@ export function balanceLayer(): Layer {
       const sendOnceDiscovered = async (ctx: RequestContext): Promise<MeshResponse> =>
         send(await pickOnceDiscovered(ctx), ctx);
       return function balance(ctx: RequestContext): Promise<MeshResponse> {
-        const endpoint = pick(ctx);
+        let endpoint: EndpointView | undefined;
+        try {
+          endpoint = pick(ctx);
+        } catch (err) {
+          return Promise.reject(err); // a balancer that threw: the call fails, as any other would
+        }
         return endpoint === undefined ? sendOnceDiscovered(ctx) : send(endpoint, ctx);
       };
     },

@@ -10,6 +10,7 @@ import {
 import { type AdminOptions, type AdminServer, startAdminServer } from '../admin/admin-server.js';
 import type { AdminSource } from '../admin/admin-source.js';
 import type { EndpointSnapshot } from '../core/balancer.js';
+import { callNext } from '../core/call-next.js';
 import { RequestContext, type RequestContextInit } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { MeshEvents } from '../core/events.js';
@@ -244,8 +245,9 @@ export class Mesh extends EventEmitter<MeshEvents> {
     if (service === undefined || this.#closing) {
       return Promise.reject(this.#closing ? this.#closedError() : this.#unknownService(options.service));
     }
-    // Not relayed, so the transport's answer is undici's own response object.
-    return service.call(new RequestContext(options)) as Promise<Dispatcher.ResponseData>;
+    // Not relayed, so the transport's answer is undici's own response object. A layer that
+    // throws still fails the call as a rejection.
+    return callNext(service.call, new RequestContext(options)) as Promise<Dispatcher.ResponseData>;
   }
 
   /**

@@ -140,6 +140,37 @@ describe('pooled continuations on the request path', () => {
     expect(opened).toContain('open'); // the breaker counted four calls, all failed
   });
 
+  it('fails the call as a rejection when the balancer throws, and counts no attempt', async () => {
+    const seen: EndpointView[] = [];
+    mesh = Mesh.builder()
+      .service('svc', (s) =>
+        s
+          .discovery(staticEndpoints([upstreams[0]!.address]))
+          .balancer({
+            name: 'throws',
+            create: () => ({
+              name: 'throws',
+              update() {},
+              pick() {
+                throw new RangeError('a balancer that throws from pick()');
+              },
+              snapshot: () => [],
+            }),
+          })
+          .endpointLayer(endpointsSeen(seen)),
+      )
+      .build();
+    await mesh.ready();
+    const call = mesh.request({ service: 'svc', path: '/', timeout: 5_000 });
+    expect(call).toBeInstanceOf(Promise); // rejected, not thrown
+    await expect(call).rejects.toThrow('a balancer that throws');
+    for (const endpoint of seen)
+      expect({ attempts: endpoint.attempts, inflight: endpoint.inflight }).toEqual({
+        attempts: 0,
+        inflight: 0,
+      });
+  });
+
   it('a free list never hands out a record in use and keeps at most its limit idle (property)', () => {
     interface Item extends Reusable<Item> {
       readonly id: number;
