@@ -35,12 +35,11 @@ export class EndpointAttempt implements Reusable<EndpointAttempt> {
  */
 export class EndpointAttempts {
   readonly #free = new FreeList(() => new EndpointAttempt(this));
-  readonly #balancer: Balancer;
-  readonly #learns: boolean;
+  /** The balancer's `observe`, bound once; undefined for a balancer that learns nothing. */
+  readonly #observe: Balancer['observe'];
 
   constructor(balancer: Balancer) {
-    this.#balancer = balancer;
-    this.#learns = balancer.observe !== undefined;
+    this.#observe = balancer.observe?.bind(balancer);
   }
 
   /** An attempt on `endpoint` starts now. */
@@ -49,16 +48,17 @@ export class EndpointAttempts {
     attempt.endpoint = endpoint;
     endpoint.inflight++;
     endpoint.attempts++;
-    if (this.#learns) attempt.started = performance.now();
+    if (this.#observe !== undefined) attempt.started = performance.now();
     return attempt;
   }
 
   answered(attempt: EndpointAttempt, response: MeshResponse): MeshResponse {
+    const started = attempt.started;
     const endpoint = this.#release(attempt);
     const ok = !isFailedStatus(response.statusCode);
     if (!ok) endpoint.failures++;
     try {
-      if (this.#learns) this.#observe(endpoint, attempt.started, ok);
+      this.#sample(endpoint, started, ok);
     } finally {
       endpoint.inflight--;
     }
@@ -66,20 +66,24 @@ export class EndpointAttempts {
   }
 
   failed(attempt: EndpointAttempt, error: unknown): never {
+    const started = attempt.started;
     const endpoint = this.#release(attempt);
     const flags = errorFlags(error);
     if (isUpstreamFailure(flags)) endpoint.failures++;
     try {
-      if (this.#learns && (flags & FailureFlag.Local) === 0) this.#observe(endpoint, attempt.started, false);
+      if ((flags & FailureFlag.Local) === 0) this.#sample(endpoint, started, false);
     } finally {
       endpoint.inflight--;
     }
     throw error;
   }
 
-  #observe(endpoint: EndpointView, started: number, ok: boolean): void {
+  /** Tells a balancer that learns how the attempt went; no clock read for one that does not. */
+  #sample(endpoint: EndpointView, started: number, ok: boolean): void {
+    const observe = this.#observe;
+    if (observe === undefined) return;
     const ended = performance.now();
-    this.#balancer.observe?.(endpoint, ended - started, ok, ended);
+    observe(endpoint, ended - started, ok, ended);
   }
 
   /** Takes the endpoint out of the record and gives the record back (it is read no more). */

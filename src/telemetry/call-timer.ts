@@ -1,5 +1,6 @@
 import { type BodyEndWatcher, whenBodyEnds } from '../core/body-end.js';
 import type { RequestContext } from '../core/context.js';
+import { FreeList, type Reusable } from '../core/free-list.js';
 import type { MeshResponse } from '../core/layer.js';
 import type { CompletionFeed } from './completion-feed.js';
 import { bodyErrorCode, errorCell, errorCode, responseCell } from './outcome-class.js';
@@ -11,7 +12,7 @@ import type { RouteStats, ServiceStats } from './service-stats.js';
  * with `next(ctx).then(timer.answered, timer.failed)`, which costs no closure, no async frame of
  * its own (an `await` in an async layer costs about twice a `then`), and no allocation per call.
  */
-export class CallTimer implements BodyEndWatcher {
+export class CallTimer implements BodyEndWatcher, Reusable<CallTimer> {
   service!: ServiceStats;
   route!: RouteStats;
   started = 0;
@@ -21,7 +22,7 @@ export class CallTimer implements BodyEndWatcher {
   answering = false;
   /** The call, kept while it runs, and after its headers only while someone taps completions. */
   ctx: RequestContext | undefined = undefined;
-  next: CallTimer | undefined = undefined;
+  nextFree: CallTimer | undefined = undefined;
   /** Counts the answer, then waits for its body (the call's `then` on success). */
   readonly answered: (response: MeshResponse) => MeshResponse;
   /** Counts the error and rethrows it (the call's `then` on failure). */
@@ -39,13 +40,9 @@ export class CallTimer implements BodyEndWatcher {
   }
 }
 
-/** Keeps at most this many idle timers. */
-const POOL_LIMIT = 1024;
-
 /** A free list of {@link CallTimer}s, and what happens at each step of a timed call. */
 export class CallTimerPool {
-  #free: CallTimer | undefined = undefined;
-  #size = 0;
+  readonly #free = new FreeList(() => new CallTimer(this));
   readonly #feed: CompletionFeed;
 
   constructor(feed: CompletionFeed) {
@@ -54,7 +51,7 @@ export class CallTimerPool {
 
   /** Starts timing a call of `service` (counted in flight from now). */
   start(service: ServiceStats, ctx: RequestContext): CallTimer {
-    const timer = this.#take();
+    const timer = this.#free.take();
     timer.service = service;
     timer.route = service.route(ctx.route);
     timer.ctx = ctx;
@@ -142,20 +139,8 @@ export class CallTimerPool {
     this.#recycle(timer);
   }
 
-  #take(): CallTimer {
-    const timer = this.#free;
-    if (timer === undefined) return new CallTimer(this);
-    this.#free = timer.next;
-    timer.next = undefined;
-    this.#size--;
-    return timer;
-  }
-
   #recycle(timer: CallTimer): void {
     timer.ctx = undefined;
-    if (this.#size >= POOL_LIMIT) return;
-    timer.next = this.#free;
-    this.#free = timer;
-    this.#size++;
+    this.#free.give(timer);
   }
 }
