@@ -31,6 +31,12 @@ export {
 export type { MeshEvents } from './core/events.js';
 export type { HeaderBag } from './core/headers.js';
 export {
+  type InterceptingLayerOptions,
+  type Interception,
+  type Interceptor,
+  interceptingLayer,
+} from './core/interceptor.js';
+export {
   type EndpointHandle,
   isEndpointHandle,
   type Layer,

@@ -1,7 +1,7 @@
-import { callNext } from '../core/call-next.js';
 import type { RequestContext } from '../core/context.js';
 import type { EndpointView } from '../core/endpoint.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
+import { type Interception, type Interceptor, interceptingLayer } from '../core/interceptor.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
 import { EndpointAttempts } from './endpoint-attempt.js';
 
@@ -37,9 +37,9 @@ function noEndpoint(service: ServiceHandle): TrellisError {
  * reports it to the balancer (`EndpointAttempts`).
  */
 export function balanceLayer(): Layer {
-  return {
+  return interceptingLayer({
     name: BALANCE_LAYER,
-    wrap(next: Service, service: ServiceHandle): Service {
+    intercept(next: Service, service: ServiceHandle): Interceptor {
       const balancer = service.balancer;
       const pick = (ctx: RequestContext): EndpointView | undefined => {
         let endpoint = balancer.pick(ctx);
@@ -65,30 +65,28 @@ export function balanceLayer(): Layer {
         }
         return avoid;
       };
+      const attempts = new EndpointAttempts(balancer);
       // Taken only when no endpoint is found: before discovery's first endpoints, wait for them.
-      const pickOnceDiscovered = async (ctx: RequestContext): Promise<EndpointView> => {
+      const sendOnceDiscovered = async (ctx: RequestContext): Promise<MeshResponse> => {
         const waiting = service.waitForFirstEndpoints(ctx);
         if (waiting !== undefined) await waiting;
         const endpoint = waiting === undefined ? undefined : pick(ctx);
         if (endpoint === undefined) throw noEndpoint(service);
-        return endpoint;
-      };
-      const attempts = new EndpointAttempts(balancer);
-      const send = (endpoint: EndpointView, ctx: RequestContext): Promise<MeshResponse> => {
         const attempt = attempts.start(endpoint);
-        return callNext(next, ctx).then(attempt.answered, attempt.failed);
-      };
-      const sendOnceDiscovered = async (ctx: RequestContext): Promise<MeshResponse> =>
-        send(await pickOnceDiscovered(ctx), ctx);
-      return function balance(ctx: RequestContext): Promise<MeshResponse> {
-        let endpoint: EndpointView | undefined;
+        let response: MeshResponse;
         try {
-          endpoint = pick(ctx);
+          response = await next(ctx);
         } catch (err) {
-          return Promise.reject(err); // a balancer that threw: the call fails, as any other would
+          return attempt.failed(err);
         }
-        return endpoint === undefined ? sendOnceDiscovered(ctx) : send(endpoint, ctx);
+        return attempt.answered(response);
+      };
+      // A balancer that throws from pick() fails the call, as any other failure would (the
+      // intercepting run turns the throw into a rejection).
+      return function balance(ctx: RequestContext): Interception | Promise<MeshResponse> {
+        const endpoint = pick(ctx);
+        return endpoint === undefined ? sendOnceDiscovered(ctx) : attempts.start(endpoint);
       };
     },
-  };
+  });
 }

@@ -2,26 +2,33 @@ import type { Balancer } from '../core/balancer.js';
 import type { EndpointView } from '../core/endpoint.js';
 import { FailureFlag, isFailedStatus, isUpstreamFailure } from '../core/failure-flags.js';
 import { FreeList, type Reusable } from '../core/free-list.js';
+import type { Interception } from '../core/interceptor.js';
 import type { MeshResponse } from '../core/layer.js';
 import { errorFlags } from '../core/outcome.js';
 
 /**
- * One attempt on one endpoint, as the balance layer counts it: pooled, with its two
- * continuations bound once when it is made, so an attempt costs no closure and no async frame.
+ * One attempt on one endpoint, as the balance layer counts it: the layer's interception of the
+ * attempt, pooled, so an attempt costs no allocation and no async frame.
  */
-export class EndpointAttempt implements Reusable<EndpointAttempt> {
+export class EndpointAttempt implements Interception, Reusable<EndpointAttempt> {
   endpoint: EndpointView | undefined = undefined;
   /** When it was sent, on `performance.now()`'s clock (read only for a balancer that learns). */
   started = 0;
   nextFree: EndpointAttempt | undefined = undefined;
-  /** The endpoint answered (the attempt's `then` on success). */
-  readonly answered: (response: MeshResponse) => MeshResponse;
-  /** The attempt failed before any answer (the attempt's `then` on failure); rethrows. */
-  readonly failed: (error: unknown) => never;
+  readonly #attempts: EndpointAttempts;
 
   constructor(attempts: EndpointAttempts) {
-    this.answered = (response) => attempts.answered(this, response);
-    this.failed = (error) => attempts.failed(this, error);
+    this.#attempts = attempts;
+  }
+
+  /** The endpoint answered. */
+  answered(response: MeshResponse): MeshResponse {
+    return this.#attempts.answered(this, response);
+  }
+
+  /** The attempt failed before any answer; rethrows. */
+  failed(error: unknown): never {
+    return this.#attempts.failed(this, error);
   }
 }
 

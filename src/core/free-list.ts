@@ -6,7 +6,7 @@ export interface Reusable<T> {
 
 /**
  * A bounded free list of per-call records that layers reuse instead of allocating one per
- * request (each record's continuations are bound once, when it is made). A record is given back
+ * request (a layer's interception of a call, a fused run's frame). A record is given back
  * once its call is over; at most `limit` idle records are kept, so a burst leaves no more behind.
  */
 export class FreeList<T extends Reusable<T>> {

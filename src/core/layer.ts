@@ -4,6 +4,7 @@ import type { Balancer } from './balancer.js';
 import type { RequestContext } from './context.js';
 import type { EndpointView } from './endpoint.js';
 import type { MeshEvents } from './events.js';
+import type { Interception, Interceptor, interceptingLayer } from './interceptor.js';
 import type { ServiceReadings } from './service-readings.js';
 
 /**
@@ -159,4 +160,15 @@ export interface Layer {
   validate?(): readonly string[];
   /** Builds this layer's service on top of `next`. */
   wrap(next: Service, service: ServiceHandle): Service;
+  /**
+   * The layer's intercept form, for a layer whose work on a call is synchronous before the
+   * layers below run and after they have an outcome (it counts, times, stamps, or judges the
+   * outcome). A stack builds adjacent intercepting layers into one step: each is entered in
+   * turn, the layers below are called once, and their outcome is handed back up through each
+   * layer's {@link Interception} in one continuation, where `wrap` would cost each layer a
+   * promise and a microtask. `next` is the rest of the stack below this layer, for the calls the
+   * layer makes itself (a retry, a probe). Layers with one also have a `wrap` that gives the
+   * same behaviour on its own; {@link interceptingLayer} makes it.
+   */
+  intercept?(next: Service, service: ServiceHandle): Interceptor;
 }

@@ -1,4 +1,6 @@
 import { ErrorCode, TrellisError } from './errors.js';
+import { fuse } from './fused-run.js';
+import type { Interceptor } from './interceptor.js';
 import type { Layer, Service, ServiceHandle } from './layer.js';
 import { rankOf } from './layer-ranks.js';
 
@@ -155,7 +157,8 @@ export class Stack {
 
   /**
    * Builds the service for one mesh service (or, for an endpoint stack, one endpoint): wraps
-   * each layer around the one below it, the last one around `bottom`.
+   * each layer around the one below it, the last one around `bottom`. Adjacent layers that have
+   * an intercept form ({@link Layer.intercept}) are built into one step.
    *
    * @param service - what the layers may see of the service (or endpoint)
    * @param bottom - what the last layer calls; by default a service that refuses every request
@@ -163,7 +166,25 @@ export class Stack {
    */
   build(service: ServiceHandle, bottom: Service = bottomless): Service {
     let next = bottom;
-    for (let i = this.#layers.length - 1; i >= 0; i--) next = this.#layers[i]!.wrap(next, service);
+    // The run of adjacent intercepting layers being gathered (top first), and what it runs over.
+    // A layer whose `wrap` hands back `next` itself (one switched off) adds no step: the run
+    // goes on through it.
+    let run: Interceptor[] = [];
+    let runOver = bottom;
+    for (let i = this.#layers.length - 1; i >= 0; i--) {
+      const layer = this.#layers[i]!;
+      if (layer.intercept !== undefined) {
+        run = [layer.intercept(next, service), ...run];
+        next = fuse(run, runOver);
+        continue;
+      }
+      const wrapped = layer.wrap(next, service);
+      if (wrapped !== next) {
+        run = [];
+        runOver = wrapped;
+      }
+      next = wrapped;
+    }
     return next;
   }
 }

@@ -1,5 +1,4 @@
 import { type BodyEndWatcher, whenBodyEnds } from '../core/body-end.js';
-import { callNext } from '../core/call-next.js';
 import {
   isAborted,
   offAbort,
@@ -11,7 +10,8 @@ import type { AbortEmitter, AttemptStamp, RequestContext } from '../core/context
 import { ErrorCode, isTrellisError, TrellisError } from '../core/errors.js';
 import { FreeList, type Reusable } from '../core/free-list.js';
 import { type HeaderBag, withHeader } from '../core/headers.js';
-import type { Layer, MeshResponse, Service } from '../core/layer.js';
+import { type Interception, type Interceptor, interceptingLayer } from '../core/interceptor.js';
+import type { Layer, MeshResponse } from '../core/layer.js';
 import {
   addListener,
   callListeners,
@@ -213,20 +213,22 @@ class DeadlineGuard extends WheelEntry implements AbortEmitter, AttemptStamp, Bo
 }
 
 /**
- * The continuations of one guarded call: pooled, bound once when made, and given back as soon as
- * the call has an outcome. The guard itself is not pooled: it is the signal of the layers below,
+ * The deadline layer's interception of one guarded call: pooled, and given back as soon as the
+ * call has an outcome. The guard itself is not pooled: it is the signal of the layers below,
  * which may hold it until the body is over, and a recycled one would cancel another request.
  */
-class GuardedCall implements Reusable<GuardedCall> {
+class GuardedCall implements Interception, Reusable<GuardedCall> {
   guard: DeadlineGuard | undefined = undefined;
   nextFree: GuardedCall | undefined = undefined;
+
   /** The guard now watches the answer's body, whose end is the end of the request. */
-  readonly answered = (response: MeshResponse): MeshResponse => {
+  answered(response: MeshResponse): MeshResponse {
     const guard = this.#release();
     whenBodyEnds(response.body, guard);
     return response;
-  };
-  readonly failed = (error: unknown): never => {
+  }
+
+  failed(error: unknown): never {
     const guard = this.#release();
     guard.release();
     // Whatever a lower layer made of the abort, report why the request was cut, except that a
@@ -234,7 +236,7 @@ class GuardedCall implements Reusable<GuardedCall> {
     throw guard.aborted && guard.reason !== undefined && !isTrellisError(error, ErrorCode.NoEndpoints)
       ? guard.reason
       : error;
-  };
+  }
 
   #release(): DeadlineGuard {
     const guard = this.guard as DeadlineGuard;
@@ -246,11 +248,11 @@ class GuardedCall implements Reusable<GuardedCall> {
 
 const guardedCalls = new FreeList(() => new GuardedCall());
 
-/** Runs the rest of the stack under `guard`, which lives until the answer's body is over. */
-function guarded(next: Service, ctx: RequestContext, guard: DeadlineGuard): Promise<MeshResponse> {
+/** The rest of the stack runs under `guard`, which lives until the answer's body is over. */
+function guarded(guard: DeadlineGuard): GuardedCall {
   const call = guardedCalls.take();
   call.guard = guard;
-  return callNext(next, ctx).then(call.answered, call.failed);
+  return call;
 }
 
 /**
@@ -272,10 +274,10 @@ export function deadlines(options: DeadlineOptions = {}): Layer {
   const { timeoutMs, attemptTimeoutMs } = options;
   const propagate = options.propagate ?? true;
   const inherit = options.inherit ?? true;
-  return {
+  return interceptingLayer({
     name: DEADLINE_LAYER,
-    wrap(next: Service): Service {
-      return function deadline(ctx: RequestContext): Promise<MeshResponse> {
+    intercept(): Interceptor {
+      return function deadline(ctx: RequestContext): GuardedCall | Promise<MeshResponse> | undefined {
         let limit = ctx.deadline;
         // The clock, when this layer has read it already (for the service's default timeout).
         let now = Number.NaN;
@@ -287,7 +289,7 @@ export function deadlines(options: DeadlineOptions = {}): Layer {
           ctx.headersTimeout = attemptTimeoutMs;
         const inbound = inherit ? currentInbound() : undefined;
         if (inbound !== undefined && inbound.deadline < limit) limit = inbound.deadline;
-        if (limit === Number.POSITIVE_INFINITY && inbound === undefined) return next(ctx);
+        if (limit === Number.POSITIVE_INFINITY && inbound === undefined) return undefined;
         const remaining = limit - (Number.isNaN(now) ? performance.now() : now);
         if (remaining <= 0) return Promise.reject(deadlineExceeded(ctx, false));
         ctx.deadline = limit;
@@ -306,10 +308,10 @@ export function deadlines(options: DeadlineOptions = {}): Layer {
           ctx.stamp = guard;
         }
         ctx.signal = guard;
-        return guarded(next, ctx, guard);
+        return guarded(guard);
       };
     },
-  };
+  });
 }
 
 /** Sets the timeout header in headers the mesh made (where `withHeader` wrote it, lower-case). */

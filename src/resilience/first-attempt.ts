@@ -1,34 +1,40 @@
-import { callNext } from '../core/call-next.js';
 import type { RequestContext } from '../core/context.js';
 import { responseFlags } from '../core/failure-flags.js';
 import { FreeList, type Reusable } from '../core/free-list.js';
+import type { Interception } from '../core/interceptor.js';
 import type { MeshResponse } from '../core/layer.js';
 import { errorFlags } from '../core/outcome.js';
 import type { ReplayableStream } from './replayable-body.js';
 import { type RetryConfig, retryAfterFirst } from './retry-loop.js';
 
 /**
- * The first attempt of a request that may be retried: pooled, with its two continuations bound
- * once when it is made, so a request that succeeds at once costs the retry layer no closure and
- * no async frame.
+ * The first attempt of a request that may be retried: the retry layer's interception of it,
+ * pooled, so a request that succeeds at once costs the retry layer no allocation and no async
+ * frame.
  */
-class FirstAttempt implements Reusable<FirstAttempt> {
+class FirstAttempt implements Interception, Reusable<FirstAttempt> {
   ctx: RequestContext | undefined = undefined;
   /** A streamed request body, replayed on a retry while what was read of it fits the limit. */
   stream: ReplayableStream | undefined = undefined;
   nextFree: FirstAttempt | undefined = undefined;
-  readonly answered: (response: MeshResponse) => MeshResponse | Promise<MeshResponse>;
-  readonly failed: (error: unknown) => Promise<MeshResponse>;
+  readonly #attempts: FirstAttempts;
 
   constructor(attempts: FirstAttempts) {
-    this.answered = (response) => attempts.answered(this, response);
-    this.failed = (error) => attempts.failed(this, error);
+    this.#attempts = attempts;
+  }
+
+  answered(response: MeshResponse): MeshResponse | Promise<MeshResponse> {
+    return this.#attempts.answered(this, response);
+  }
+
+  failed(error: unknown): Promise<MeshResponse> {
+    return this.#attempts.failed(this, error);
   }
 }
 
 /**
- * Runs the first attempts of one service's retryable requests, and hands an outcome the policy
- * retries to the retry loop (p-retry), which runs only then.
+ * Watches the first attempts of one service's retryable requests, and hands an outcome the
+ * policy retries to the retry loop (p-retry), which runs only then.
  */
 export class FirstAttempts {
   readonly #free = new FreeList(() => new FirstAttempt(this));
@@ -38,12 +44,12 @@ export class FirstAttempts {
     this.#config = config;
   }
 
-  /** Sends the first attempt of `ctx`, whose body can be sent again (`stream` while it fits). */
-  send(ctx: RequestContext, stream: ReplayableStream | undefined): Promise<MeshResponse> {
+  /** The first attempt of `ctx`, whose body can be sent again (`stream` while it fits), starts. */
+  start(ctx: RequestContext, stream: ReplayableStream | undefined): FirstAttempt {
     const attempt = this.#free.take();
     attempt.ctx = ctx;
     attempt.stream = stream;
-    return callNext(this.#config.next, ctx).then(attempt.answered, attempt.failed);
+    return attempt;
   }
 
   answered(attempt: FirstAttempt, response: MeshResponse): MeshResponse | Promise<MeshResponse> {

@@ -1,6 +1,6 @@
-import { callNext } from '../core/call-next.js';
 import type { RequestContext } from '../core/context.js';
-import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
+import { type Interception, type Interceptor, interceptingLayer } from '../core/interceptor.js';
+import type { Layer, Service, ServiceHandle } from '../core/layer.js';
 import { invalidLayer, optionKeys, unknownOptions } from '../core/validate.js';
 import { FirstAttempts } from './first-attempt.js';
 import { isReplayable, ReplayableStream } from './replayable-body.js';
@@ -143,10 +143,10 @@ export function retries(options: RetryOptions = {}): Layer {
   if (problems.length > 0) return invalidLayer(RETRY_LAYER, problems);
   const maxRetries = options.retries ?? 2;
   const maxBufferBytes = options.maxBufferBytes ?? 65_536;
-  return {
+  return interceptingLayer({
     name: RETRY_LAYER,
-    wrap(next: Service, service: ServiceHandle): Service {
-      if (maxRetries === 0) return next;
+    intercept(next: Service, service: ServiceHandle): Interceptor {
+      if (maxRetries === 0) return passThrough;
       const config: RetryConfig = {
         next,
         service,
@@ -159,20 +159,18 @@ export function retries(options: RetryOptions = {}): Layer {
 
       const first = new FirstAttempts(config);
 
-      return function retry(ctx: RequestContext): Promise<MeshResponse> {
+      return function retry(ctx: RequestContext): Interception | undefined {
         budget.deposit();
-        if (isReplayable(ctx.body)) return first.send(ctx, undefined);
+        if (isReplayable(ctx.body)) return first.start(ctx, undefined);
         // A body that cannot be sent again: the request goes once.
-        if (!ctx.idempotent) return callNext(next, ctx);
-        let stream: ReplayableStream;
-        try {
-          stream = new ReplayableStream(ctx, maxBufferBytes);
-        } catch (err) {
-          return Promise.reject(err);
-        }
+        if (!ctx.idempotent) return undefined;
+        const stream = new ReplayableStream(ctx, maxBufferBytes);
         ctx.body = stream.attempt();
-        return first.send(ctx, stream);
+        return first.start(ctx, stream);
       };
     },
-  };
+  });
 }
+
+/** The retry layer told to make no retries. */
+const passThrough: Interceptor = () => undefined;

@@ -1,4 +1,5 @@
 import type { RequestContext } from '../core/context.js';
+import { type Interceptor, interceptingLayer } from '../core/interceptor.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
 import { invalidLayer, optionKeys, unknownOptions } from '../core/validate.js';
 import { type BackendLookup, CompiledRoutes, unknownBackends } from './compile.js';
@@ -62,9 +63,9 @@ export function routes(rules?: RulesSource | ServiceRoutes, options: RouteLayerO
 }
 
 function sourceLayer(source: RulesSource, seed: number | undefined, fixed?: ServiceRoutes): Layer {
-  return {
+  return interceptingLayer({
     name: ROUTE_LAYER,
-    wrap(next: Service, service: ServiceHandle): Service {
+    intercept(next: Service, service: ServiceHandle): Interceptor {
       const name = service.name;
       const random = new SplitRandom(seed);
       // The service's own name or any host it claims means "this service's own endpoints".
@@ -105,12 +106,12 @@ function sourceLayer(source: RulesSource, seed: number | undefined, fixed?: Serv
       service.onClose(() => {
         source.off('rejected', rejected);
       });
-      return function route(ctx: RequestContext): Promise<MeshResponse> {
+      return function route(ctx: RequestContext): Promise<MeshResponse> | undefined {
         // A request routed here from another service's split keeps that service's name and is
         // not routed again.
-        if (current === null || ctx.service !== name) return next(ctx);
+        if (current === null || ctx.service !== name) return undefined;
         return current.handle(ctx);
       };
     },
-  };
+  });
 }

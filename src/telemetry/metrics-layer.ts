@@ -1,8 +1,7 @@
 import type { Registry, RegistryContentType } from 'prom-client';
-import { callNext } from '../core/call-next.js';
-import type { RequestContext } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
-import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
+import { interceptingLayer } from '../core/interceptor.js';
+import type { Layer, ServiceHandle } from '../core/layer.js';
 import type { Stack } from '../core/stack.js';
 import { optionKeys, unknownOptions } from '../core/validate.js';
 import { CallTimerPool } from './call-timer.js';
@@ -142,21 +141,20 @@ export function metrics(options: MetricsOptions): MetricsLayer {
   };
 
   const layer: MetricsLayerReadout = {
-    name: METRICS_LAYER,
+    // An intercepting layer: in the default stack it shares one step with the deadline, breaker,
+    // retry and balance layers below it. Each call's pooled timer is its interception.
+    ...interceptingLayer({
+      name: METRICS_LAYER,
+      intercept(_next, service) {
+        const stats = statsFor(service);
+        return (ctx) => timers.start(stats, ctx);
+      },
+    }),
     ...(unknown.length > 0 && { validate: () => unknown }),
     registry,
     completions,
     install: (stack) => stack.prepend(layer),
     stats: (service) => services.get(service),
-    wrap: (next, service) => measure(next, statsFor(service)),
   };
   return layer;
-
-  function measure(next: Service, stats: ServiceStats): Service {
-    // No async frame: the pooled timer's bound continuations count the answer or the error.
-    return function measured(ctx: RequestContext): Promise<MeshResponse> {
-      const timer = timers.start(stats, ctx);
-      return callNext(next, ctx).then(timer.answered, timer.failed);
-    };
-  }
 }

@@ -12,6 +12,7 @@ import {
 import type { RequestContext } from '../core/context.js';
 import { isTrellisError } from '../core/errors.js';
 import { isFailedStatus } from '../core/failure-flags.js';
+import { type Interceptor, interceptingLayer } from '../core/interceptor.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
 import { invalidLayer, optionKeys, unknownOptions } from '../core/validate.js';
 import { ATTEMPT_TRACED, ATTEMPT_TRACING, type AttemptTracing, headerSetter } from './trace-context.js';
@@ -69,9 +70,9 @@ const TRACING_KEYS = optionKeys<TracingOptions>({ tracer: true, propagate: true 
 export function tracing(options: TracingOptions = {}): Layer {
   const problems = unknownOptions('tracing', options, TRACING_KEYS);
   if (problems.length > 0) return invalidLayer(TRACING_LAYER, problems);
-  return {
+  return interceptingLayer({
     name: TRACING_LAYER,
-    wrap(next: Service, service: ServiceHandle): Service {
+    intercept(next: Service, service: ServiceHandle): Interceptor {
       const tracer = options.tracer ?? trace.getTracer('trellis');
       const propagate = options.propagate ?? true;
       const name = service.name;
@@ -80,7 +81,7 @@ export function tracing(options: TracingOptions = {}): Layer {
       let perAttempt: boolean | undefined;
       let spanOptions = CLIENT_SPAN;
       const forAttempts: AttemptTracing = { tracer, propagate };
-      return function traced(ctx: RequestContext): Promise<MeshResponse> {
+      return function traced(ctx: RequestContext): Promise<MeshResponse> | undefined {
         if (perAttempt === undefined) {
           perAttempt = ATTEMPT_TRACED.has(service);
           spanOptions = perAttempt ? INTERNAL_SPAN : CLIENT_SPAN;
@@ -93,10 +94,10 @@ export function tracing(options: TracingOptions = {}): Layer {
         if (propagate && !(perAttempt && recording) && propagation.fields().length > 0)
           propagation.inject(trace.setSpan(context.active(), span), ctx, headerSetter);
         if (!recording) {
-          // No SDK, or sampled out: the span records nothing, so end it now and pass the request
-          // straight down, without an async frame of our own (bench/RESULTS.md, issue 2).
+          // No SDK, or sampled out: the span records nothing, so end it now and let the request
+          // pass, without an async frame of our own (bench/RESULTS.md, issue 2).
           span.end();
-          return next(ctx);
+          return undefined;
         }
         return recorded(span, ctx);
       };
@@ -119,5 +120,5 @@ export function tracing(options: TracingOptions = {}): Layer {
         }
       }
     },
-  };
+  });
 }

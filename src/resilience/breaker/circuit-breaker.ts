@@ -1,8 +1,8 @@
 import CircuitBreaker from 'opossum';
 import { type BodyEndWatcher, whenBodyEnds } from '../../core/body-end.js';
-import { callNext } from '../../core/call-next.js';
 import type { RequestContext } from '../../core/context.js';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
+import { type Interception, type Interceptor, interceptingLayer } from '../../core/interceptor.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../../core/layer.js';
 import { type FailureClassifier, upstreamFailure } from '../../core/outcome.js';
 import { OptionProblems, optionKeys } from '../../core/validate.js';
@@ -133,9 +133,9 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): Layer {
   const isFailure = options.isFailure ?? upstreamFailure;
   const bucketMs = settings.rollingCountTimeout / settings.rollingCountBuckets;
 
-  return {
+  return interceptingLayer({
     name: BREAKER_LAYER,
-    wrap(next: Service, service: ServiceHandle): Service {
+    intercept(next: Service, service: ServiceHandle): Interceptor {
       const rotation = acquireBucketRotation(bucketMs);
       const breaker = new CircuitBreaker(next, {
         name: service.name,
@@ -227,12 +227,14 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): Layer {
         }
         return response;
       };
-      // While closed (nearly every call) the outcome needs nothing of the call: continuations
-      // bound once, no async frame.
-      const answeredClosed = (response: MeshResponse): MeshResponse => judge(response, false);
-      const failedClosed = (err: unknown): never => {
-        if (isFailure(undefined, err)) recordFailure(false);
-        throw err;
+      // While closed (nearly every call) the outcome needs nothing of the call: one interception
+      // serves every call, and there is no async frame.
+      const whileClosed: Interception = {
+        answered: (response) => judge(response, false),
+        failed(err): never {
+          if (isFailure(undefined, err)) recordFailure(false);
+          throw err;
+        },
       };
       // Open: refused. Half-open: the one probe goes through, and its outcome decides.
       const notClosed = async (ctx: RequestContext): Promise<MeshResponse> => {
@@ -250,11 +252,11 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): Layer {
         return judge(response, true);
       };
 
-      return function breakerLayer(ctx: RequestContext): Promise<MeshResponse> {
+      return function breakerLayer(ctx: RequestContext): Interception | Promise<MeshResponse> {
         if (!breaker.closed) return notClosed(ctx);
         bucket.fires++;
-        return callNext(next, ctx).then(answeredClosed, failedClosed);
+        return whileClosed;
       };
     },
-  };
+  });
 }
