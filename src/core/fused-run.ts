@@ -10,6 +10,7 @@ import type { MeshResponse, Service } from './layer.js';
  * `then`, whatever the number of layers in it.
  */
 class RunFrame implements Reusable<RunFrame> {
+  /** Grows past the run's own length when the run hands the call on to another (see `dispatching`). */
   readonly taken: Array<Interception | undefined>;
   /** How many of `taken` are still to be told the outcome (the innermost first). */
   depth = 0;
@@ -24,6 +25,11 @@ class RunFrame implements Reusable<RunFrame> {
     this.#run = run;
     this.taken = new Array<Interception | undefined>(size).fill(undefined);
   }
+
+  /** Back to the free list of the run that made it. */
+  give(): void {
+    this.#run.give(this);
+  }
 }
 
 /**
@@ -36,19 +42,30 @@ class RunFrame implements Reusable<RunFrame> {
 class FusedRun {
   readonly #interceptors: readonly Interceptor[];
   readonly #next: Service;
+  /** When `next` is {@link dispatching}: which service it hands each call to. */
+  readonly #select: Selector | undefined;
   readonly #frames: FreeList<RunFrame>;
 
   constructor(interceptors: readonly Interceptor[], next: Service) {
     this.#interceptors = interceptors;
     this.#next = next;
+    this.#select = (next as Partial<DispatchingService>)[SELECT];
     this.#frames = new FreeList(() => new RunFrame(this, interceptors.length));
   }
 
   call(ctx: RequestContext): Promise<MeshResponse> {
+    return this.#enter(this.#frames.take(), 0, ctx);
+  }
+
+  /**
+   * Enters this run's interceptors into `frame` above the `depth` already there, then calls
+   * what is below: a run the dispatching service below picks joins the same frame, so a
+   * service's run and the chosen endpoint's run share one step too.
+   */
+  #enter(frame: RunFrame, from: number, ctx: RequestContext): Promise<MeshResponse> {
     const interceptors = this.#interceptors;
-    const frame = this.#frames.take();
     const taken = frame.taken;
-    let depth = 0;
+    let depth = from;
     for (let i = 0; i < interceptors.length; i++) {
       let entered: Interception | Promise<MeshResponse> | undefined;
       try {
@@ -60,17 +77,32 @@ class FusedRun {
       if (entered instanceof Promise) return this.#settledBy(frame, depth, entered);
       taken[depth++] = entered;
     }
-    return this.#settledBy(frame, depth, callNext(this.#next, ctx));
+    const select = this.#select;
+    if (select === undefined) return this.#settledBy(frame, depth, callNext(this.#next, ctx));
+    let target: Service;
+    try {
+      target = select(ctx);
+    } catch (err) {
+      return this.#settledBy(frame, depth, Promise.reject(err));
+    }
+    const run = (target as Partial<FusedService>)[RUN];
+    if (run !== undefined) return run.#enter(frame, depth, ctx);
+    return this.#settledBy(frame, depth, callNext(target, ctx));
   }
 
   /** The layers above the first `depth` see the outcome of `outcome`. */
   #settledBy(frame: RunFrame, depth: number, outcome: Promise<MeshResponse>): Promise<MeshResponse> {
     if (depth === 0) {
-      this.#frames.give(frame);
+      frame.give();
       return outcome;
     }
     frame.depth = depth;
     return outcome.then(frame.answered, frame.failed);
+  }
+
+  /** Takes back a frame this run made. */
+  give(frame: RunFrame): void {
+    this.#frames.give(frame);
   }
 
   /**
@@ -100,11 +132,20 @@ class FusedRun {
       value = out;
     }
     frame.depth = 0;
-    this.#frames.give(frame);
+    frame.give();
     if (failed) throw value;
     return value as MeshResponse;
   }
 }
+
+/** Marks a fused run's service with its run. */
+const RUN: unique symbol = Symbol('trellis.fusedRun');
+/** Marks a dispatching service with how it picks the service to call. */
+const SELECT: unique symbol = Symbol('trellis.select');
+
+type Selector = (ctx: RequestContext) => Service;
+type FusedService = Service & { readonly [RUN]: FusedRun };
+type DispatchingService = Service & { readonly [SELECT]: Selector };
 
 /**
  * The service of a run of adjacent intercepting layers over `next` (see `Layer.intercept`):
@@ -112,5 +153,16 @@ class FusedRun {
  */
 export function fuse(interceptors: readonly Interceptor[], next: Service): Service {
   const run = new FusedRun(interceptors, next);
-  return (ctx) => run.call(ctx);
+  const service = (ctx: RequestContext) => run.call(ctx);
+  return Object.assign(service, { [RUN]: run }) satisfies FusedService;
+}
+
+/**
+ * A service that hands each call to the service `select` picks for it (the bottom of a service
+ * stack hands each attempt to the chosen endpoint's stack). A run above it continues into the
+ * picked service's run in the same step, as if the two were one stack.
+ */
+export function dispatching(select: Selector): Service {
+  const service = (ctx: RequestContext) => select(ctx)(ctx);
+  return Object.assign(service, { [SELECT]: select }) satisfies DispatchingService;
 }

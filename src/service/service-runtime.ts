@@ -3,6 +3,7 @@ import type { Balancer } from '../core/balancer.js';
 import type { RequestContext } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { MeshEvents } from '../core/events.js';
+import { dispatching } from '../core/fused-run.js';
 import type { Service } from '../core/layer.js';
 import type { ServiceReadings } from '../core/service-readings.js';
 import type { Stack } from '../core/stack.js';
@@ -32,8 +33,11 @@ export interface ServiceConfig {
   transport: TransportOptions;
 }
 
-/** The bottom of a service stack that has an endpoint stack: the chosen endpoint's own stack. */
-const toEndpointStack: Service = (ctx) => (ctx.endpoint as MeshEndpoint).call(ctx);
+/**
+ * The bottom of a service stack that has an endpoint stack: the chosen endpoint's own stack. The
+ * service's run of intercepting layers continues into the endpoint's in the same step.
+ */
+const toEndpointStack: Service = dispatching((ctx) => (ctx.endpoint as MeshEndpoint).call);
 
 /**
  * One service inside a mesh: keeps the live endpoint set in step with discovery, owns the

@@ -2,6 +2,7 @@ import { type Context, context, propagation, SpanKind, SpanStatusCode, trace } f
 import type { RequestContext } from '../core/context.js';
 import { isTrellisError } from '../core/errors.js';
 import { isFailedStatus } from '../core/failure-flags.js';
+import { type Interceptor, interceptingLayer } from '../core/interceptor.js';
 import {
   isEndpointHandle,
   type Layer,
@@ -24,19 +25,19 @@ export const ATTEMPT_TRACING_LAYER = 'tracing-attempt';
  * recording call span (no SDK, or sampled out) it passes requests straight down.
  */
 export function attemptTracing(): Layer {
-  return {
+  return interceptingLayer({
     name: ATTEMPT_TRACING_LAYER,
-    wrap(next: Service, service: ServiceHandle): Service {
+    intercept(next: Service, service: ServiceHandle): Interceptor {
       // Built in each endpoint stack: mark the service, which the call-level layer looks up.
       ATTEMPT_TRACED.add(isEndpointHandle(service) ? service.service : service);
-      return function tracedAttempt(ctx: RequestContext): Promise<MeshResponse> {
+      return function tracedAttempt(ctx: RequestContext): Promise<MeshResponse> | undefined {
         const parent = context.active();
         const tracing = parent.getValue(ATTEMPT_TRACING) as AttemptTracing | undefined;
-        if (tracing === undefined) return next(ctx);
+        if (tracing === undefined) return undefined;
         return recorded(tracing, parent, next, ctx);
       };
     },
-  };
+  });
 }
 
 async function recorded(

@@ -2,6 +2,7 @@ import { createHook } from 'node:async_hooks';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { callNext } from '../../src/core/call-next.js';
+import { dispatching } from '../../src/core/fused-run.js';
 import {
   type Interception,
   type Interceptor,
@@ -141,17 +142,42 @@ async function outcomeOf(service: Service): Promise<string> {
   }
 }
 
-async function runBoth(plans: LayerPlan[], bottom: Bottom) {
+/**
+ * Builds `plans` as a service stack, or, with `endpointPlans`, as a service stack over a
+ * dispatching bottom that hands each call to an endpoint stack of `endpointPlans` (as the mesh
+ * hands each attempt to the chosen endpoint's stack).
+ */
+function build(
+  make: (name: string, plan: LayerPlan, trail: string[]) => Layer,
+  plans: LayerPlan[],
+  endpointPlans: LayerPlan[] | undefined,
+  bottom: Bottom,
+  trail: string[],
+  dispatch: (select: (ctx: RequestContext) => Service) => Service,
+): Service {
+  const handle = testServiceHandle();
+  const layers = (list: LayerPlan[], prefix: string) =>
+    list.map((plan, i) => make(`${prefix}${i}`, plan, trail));
+  if (endpointPlans === undefined)
+    return Stack.of(...layers(plans, 's')).build(handle, bottomOf(bottom, trail));
+  const endpoint = Stack.of(...layers(endpointPlans, 'e')).build(handle, bottomOf(bottom, trail));
+  return Stack.of(...layers(plans, 's')).build(
+    handle,
+    dispatch(() => endpoint),
+  );
+}
+
+async function runBoth(plans: LayerPlan[], bottom: Bottom, endpointPlans?: LayerPlan[]) {
   const fusedTrail: string[] = [];
   const plainTrail: string[] = [];
-  const handle = testServiceHandle();
-  const fused = Stack.of(...plans.map((plan, i) => fusedLayer(`l${i}`, plan, fusedTrail))).build(
-    handle,
-    bottomOf(bottom, fusedTrail),
-  );
-  const plain = Stack.of(...plans.map((plan, i) => plainLayer(`l${i}`, plan, plainTrail))).build(
-    handle,
-    bottomOf(bottom, plainTrail),
+  const fused = build(fusedLayer, plans, endpointPlans, bottom, fusedTrail, dispatching);
+  const plain = build(
+    plainLayer,
+    plans,
+    endpointPlans,
+    bottom,
+    plainTrail,
+    (select) => (ctx) => select(ctx)(ctx),
   );
   return {
     fused: { outcome: await outcomeOf(fused), trail: fusedTrail },
@@ -174,6 +200,22 @@ describe('intercepting layers built into one step', () => {
         fc.constantFrom<Bottom>('answer', 'reject', 'throw'),
         async (plans, bottom) => {
           const { fused, plain } = await runBoth(plans, bottom);
+          expect(fused.trail).toEqual(plain.trail);
+          expect(fused.outcome).toBe(plain.outcome);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('continue into the run of the service a dispatching bottom picks, as one stack would', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(planArbitrary, { minLength: 1, maxLength: 5 }),
+        fc.array(planArbitrary, { minLength: 0, maxLength: 4 }),
+        fc.constantFrom<Bottom>('answer', 'reject', 'throw'),
+        async (plans, endpointPlans, bottom) => {
+          const { fused, plain } = await runBoth(plans, bottom, endpointPlans);
           expect(fused.trail).toEqual(plain.trail);
           expect(fused.outcome).toBe(plain.outcome);
         },
@@ -260,8 +302,16 @@ describe('intercepting layers built into one step', () => {
       Stack.of(counting('a'), counting('b'), off, counting('c'), counting('d'), counting('e')),
     );
     const split = await promisesPerCall(Stack.of(counting('a'), counting('b'), passing, counting('c')));
+    const endpointStack = Stack.of(counting('health')).build(testServiceHandle(), bottom);
+    const acrossDispatch = await promisesPerCall(
+      Stack.of(counting('a'), counting('balance')).append({
+        name: 'to-endpoint',
+        wrap: () => dispatching(() => endpointStack),
+      }),
+    );
     expect(one).toBe(2); // the bottom's answer and the run's one `then`
     expect(five).toBe(one);
     expect(split).toBe(one + 1);
+    expect(acrossDispatch).toBe(one);
   });
 });

@@ -1,14 +1,7 @@
-import { callNext } from '../../core/call-next.js';
-import type { RequestContext } from '../../core/context.js';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
 import { isUpstreamFailure, responseFlags } from '../../core/failure-flags.js';
-import {
-  isEndpointHandle,
-  type Layer,
-  type MeshResponse,
-  type Service,
-  type ServiceHandle,
-} from '../../core/layer.js';
+import { type Interception, type Interceptor, interceptingLayer } from '../../core/interceptor.js';
+import { isEndpointHandle, type Layer, type Service, type ServiceHandle } from '../../core/layer.js';
 import { errorFlags } from '../../core/outcome.js';
 import { invalidLayer } from '../../core/validate.js';
 import { checkEndpoint } from './active-check.js';
@@ -58,9 +51,9 @@ export function healthLayer(options: HealthOptions = {}): Layer {
     }
     return detector;
   };
-  return {
+  return interceptingLayer({
     name: HEALTH_LAYER,
-    wrap(next: Service, handle: ServiceHandle): Service {
+    intercept(_next: Service, handle: ServiceHandle): Interceptor {
       if (!isEndpointHandle(handle)) {
         throw new TrellisError(
           ErrorCode.InvalidConfig,
@@ -78,23 +71,25 @@ export function healthLayer(options: HealthOptions = {}): Layer {
         if (failed) detector.failure(handle, state);
         else detector.success(state);
       });
-      // Bound once per endpoint: the layer needs nothing of the call to judge its outcome.
-      const answered = (response: MeshResponse): MeshResponse => {
-        if (isUpstreamFailure(responseFlags(response))) detector.failure(handle, state);
-        else if (!judgedAtBodyEnd) detector.success(state);
-        return response;
+      // One interception per endpoint: the layer needs nothing of the call to judge its outcome.
+      const judge: Interception = {
+        answered(response) {
+          if (isUpstreamFailure(responseFlags(response))) detector.failure(handle, state);
+          else if (!judgedAtBodyEnd) detector.success(state);
+          return response;
+        },
+        failed(err): never {
+          // The caller giving up, a request the mesh refused as malformed (its own request body
+          // stream failing among them), or the mesh's own limits blame no endpoint (`Local`).
+          if (isUpstreamFailure(errorFlags(err))) detector.failure(handle, state);
+          throw err;
+        },
       };
-      const failed = (err: unknown): never => {
-        // The caller giving up, a request the mesh refused as malformed (its own request body
-        // stream failing among them), or the mesh's own limits blame no endpoint (`Local`).
-        if (isUpstreamFailure(errorFlags(err))) detector.failure(handle, state);
-        throw err;
-      };
-      return function health(ctx: RequestContext): Promise<MeshResponse> {
-        return callNext(next, ctx).then(answered, failed);
+      return function health(): Interception {
+        return judge;
       };
     },
-  };
+  });
 }
 
 /** The service's detector, with its ticker, active checks and discovery listener. */
