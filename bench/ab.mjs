@@ -4,6 +4,9 @@
 // Reports, per client, the median CPU µs/request and req/s over blocks, and the median of the
 // per-pair differences against the first client. Not a substitute for `run.mjs` (one process per
 // client): use it to decide between variants of a hot path, then confirm with run.mjs.
+// Do not pair two builds (checkouts) of trellis in one process: they share undici's module, and the
+// build loaded second read ~1 µs per request cheaper in either order. builds-real.mjs runs ab.mjs
+// once per build instead.
 //   node bench/ab.mjs [--blocks=30] [--block=2000] [--concurrency=64] [--path=/]
 //                     [--upstreams=1] [--pin]
 //                     undici.mjs#undiciPool mesh.mjs#meshRequest [more module#factory ...]
