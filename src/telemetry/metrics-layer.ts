@@ -141,8 +141,8 @@ export function metrics(options: MetricsOptions): MetricsLayer {
   };
 
   const layer: MetricsLayerReadout = {
-    // An intercepting layer: in the default stack it shares one step with the deadline, breaker,
-    // retry and balance layers below it. Each call's pooled timer is its interception.
+    // An intercepting layer: in the default stack it shares one step with the layers below it.
+    // Each call's pooled timer is its interception.
     ...interceptingLayer({
       name: METRICS_LAYER,
       intercept(_next, service) {
