@@ -7,8 +7,9 @@ import { type EndpointView, isEndpointHandle, type Layer, Mesh } from '../../src
 import { circuitBreaker, retries } from '../../src/resilience/index.js';
 import { type ProfiledUpstream, startProfiled } from '../support/profiled-upstreams.js';
 
-// The balance, health, retry, breaker and deadline layers continue each call on records and
-// continuations bound once (pooled per service, or per endpoint), not on an async frame per call.
+// The balance, health, retry, breaker and deadline layers are told each call's outcome through
+// interceptions (pooled records, or one per service or endpoint) in one fused step, not on an
+// async frame per call.
 // These tests hold them to what the frames guaranteed: every outcome is counted once, on the
 // endpoint and the call it belongs to, however many calls are in flight and in whatever order they end.
 
