@@ -2,6 +2,8 @@ import { CancelToken, isAborted, offAbort, onAbort } from '../core/cancel-token.
 import type { RequestContext } from '../core/context.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import { isFailedStatus } from '../core/failure-flags.js';
+import { FreeList, type Reusable } from '../core/free-list.js';
+import { type Interception, type Interceptor, interceptingLayer } from '../core/interceptor.js';
 import { LatencyWindow } from '../core/latency-window.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
 import { type Clock, type Timer, type Timers, timersOf } from '../core/time.js';
@@ -244,10 +246,10 @@ function launchBackup(request: HedgedRequest): void {
 export function hedging(options: HedgeOptions = {}): Layer {
   const problems = validateHedgeOptions(options);
   if (problems.length > 0) return invalidLayer(HEDGE_LAYER, problems);
-  return {
+  return interceptingLayer({
     name: HEDGE_LAYER,
-    wrap(next: Service, service: ServiceHandle): Service {
-      if (options.enabled === false) return next;
+    intercept(next: Service, service: ServiceHandle): Interceptor {
+      if (options.enabled === false) return passThrough;
       const timers = timersOf(options.clock);
       const window = new LatencyWindow({
         quantile: options.quantile,
@@ -262,19 +264,48 @@ export function hedging(options: HedgeOptions = {}): Layer {
       });
       const config: HedgeConfig = { next, window, budget, service, timers };
 
-      async function measured(ctx: RequestContext): Promise<MeshResponse> {
-        const started = timers.now();
-        const response = await next(ctx);
-        if (isGood(response)) window.record(timers.now() - started);
-        return response;
-      }
+      // A call sent once is timed on a pooled record: its good answers feed the latency window.
+      const timings: FreeList<TimedCall> = new FreeList(
+        (): TimedCall => new TimedCall(window, timers, timings),
+      );
 
-      return function hedge(ctx: RequestContext): Promise<MeshResponse> {
+      return function hedge(ctx: RequestContext): Interception | Promise<MeshResponse> {
         budget.deposit();
         const delay = window.value();
-        if (delay < 0 || !ctx.idempotent || !isReplayable(ctx.body)) return measured(ctx);
+        if (delay < 0 || !ctx.idempotent || !isReplayable(ctx.body)) {
+          const timed = timings.take();
+          timed.started = timers.now();
+          return timed;
+        }
         return new HedgedRequest(config, ctx, Math.max(1, delay)).promise;
       };
     },
-  };
+  });
+}
+
+/** The hedge layer switched off. */
+const passThrough: Interceptor = () => undefined;
+
+/** A call the hedge layer sends once, timed from its start to its answer. */
+class TimedCall implements Interception, Reusable<TimedCall> {
+  started = 0;
+  nextFree: TimedCall | undefined = undefined;
+
+  constructor(
+    private readonly window: LatencyWindow,
+    private readonly timers: Timers,
+    private readonly free: FreeList<TimedCall>,
+  ) {}
+
+  answered(response: MeshResponse): MeshResponse {
+    const started = this.started;
+    this.free.give(this);
+    if (isGood(response)) this.window.record(this.timers.now() - started);
+    return response;
+  }
+
+  failed(err: unknown): never {
+    this.free.give(this);
+    throw err;
+  }
 }

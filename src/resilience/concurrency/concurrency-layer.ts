@@ -1,6 +1,8 @@
 import { isAborted, offAbort, onAbort } from '../../core/cancel-token.js';
 import type { RequestContext } from '../../core/context.js';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
+import { FreeList, type Reusable } from '../../core/free-list.js';
+import { type Interception, type Interceptor, interceptingLayer } from '../../core/interceptor.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../../core/layer.js';
 import { isLocalError, type RejectionClassifier, upstreamRejected } from '../../core/outcome.js';
 import { type Clock, monotonicClock } from '../../core/time.js';
@@ -141,9 +143,9 @@ export function adaptiveConcurrency(options: AdaptiveConcurrencyOptions = {}): L
 }
 
 function concurrencyLayer(settings: Settings): Layer {
-  return {
+  return interceptingLayer({
     name: CONCURRENCY_LAYER,
-    wrap(next: Service, service: ServiceHandle): Service {
+    intercept(next: Service, service: ServiceHandle): Interceptor {
       const limit = settings.limit(service.name);
       const { clock, isDrop, maxQueue, maxWaitMs } = settings;
       const queue = new WaitQueue();
@@ -224,31 +226,88 @@ function concurrencyLayer(settings: Settings): Layer {
         });
       };
 
-      return async function concurrency(ctx: RequestContext): Promise<MeshResponse> {
-        if (inflight < limit.current && queue.size === 0) inflight++;
-        else await wait(ctx); // on success the releasing call has counted this one in flight
-        if (!limit.adaptive) {
-          try {
-            return await next(ctx);
-          } finally {
-            release();
-          }
-        }
-        const started = clock();
-        const inflightAtStart = inflight;
-        try {
-          const response = await next(ctx);
-          limit.onSample(clock() - started, inflightAtStart, isDrop(response, undefined));
-          return response;
-        } catch (err) {
-          if (!isLocalError(err)) limit.onSample(clock() - started, inflightAtStart, isDrop(undefined, err));
-          throw err;
-        } finally {
+      // A call that holds a slot gives it back when it has an outcome. With a fixed limit one
+      // interception serves every call; an adaptive limit times each call on a pooled sample.
+      const releasing: Interception = {
+        answered(response) {
           release();
+          return response;
+        },
+        failed(err): never {
+          release();
+          throw err;
+        },
+      };
+      const samples: FreeList<LimitSample> = new FreeList(
+        (): LimitSample => new LimitSample(limit, isDrop, clock, release, samples),
+      );
+      const admitted = (): Interception => {
+        if (!limit.adaptive) return releasing;
+        const sample = samples.take();
+        sample.started = clock();
+        sample.inflightAtStart = inflight;
+        return sample;
+      };
+      // The slow path: waits for a slot, then runs the rest of the stack itself.
+      const queued = async (ctx: RequestContext): Promise<MeshResponse> => {
+        await wait(ctx); // on success the releasing call has counted this one in flight
+        const held = admitted();
+        let response: MeshResponse;
+        try {
+          response = await next(ctx);
+        } catch (err) {
+          return held.failed(err);
         }
+        return held.answered(response);
+      };
+
+      return function concurrency(ctx: RequestContext): Interception | Promise<MeshResponse> {
+        if (inflight < limit.current && queue.size === 0) {
+          inflight++;
+          return admitted();
+        }
+        return queued(ctx);
       };
     },
-  };
+  });
+}
+
+/** One call holding a slot of an adaptive limit: its latency and outcome are the limit's sample. */
+class LimitSample implements Interception, Reusable<LimitSample> {
+  started = 0;
+  inflightAtStart = 0;
+  nextFree: LimitSample | undefined = undefined;
+
+  constructor(
+    private readonly limit: ConcurrencyLimit,
+    private readonly isDrop: RejectionClassifier,
+    private readonly clock: Clock,
+    private readonly release: () => void,
+    private readonly free: FreeList<LimitSample>,
+  ) {}
+
+  answered(response: MeshResponse): MeshResponse {
+    const { started, inflightAtStart } = this;
+    this.free.give(this);
+    try {
+      this.limit.onSample(this.clock() - started, inflightAtStart, this.isDrop(response, undefined));
+    } finally {
+      this.release();
+    }
+    return response;
+  }
+
+  failed(err: unknown): never {
+    const { started, inflightAtStart } = this;
+    this.free.give(this);
+    try {
+      if (!isLocalError(err))
+        this.limit.onSample(this.clock() - started, inflightAtStart, this.isDrop(undefined, err));
+    } finally {
+      this.release();
+    }
+    throw err;
+  }
 }
 
 function aborted(service: string): TrellisError {

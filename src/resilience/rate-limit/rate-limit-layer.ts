@@ -1,5 +1,5 @@
-import type { RequestContext } from '../../core/context.js';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
+import { type Interceptor, interceptingLayer } from '../../core/interceptor.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../../core/layer.js';
 import { type Clock, monotonicClock } from '../../core/time.js';
 import { OptionProblems, optionKeys } from '../../core/validate.js';
@@ -51,12 +51,12 @@ export function rateLimit(options: RateLimitOptions): Layer {
   if (invalid) return invalid;
   const clock = options.clock ?? monotonicClock;
 
-  return {
+  return interceptingLayer({
     name: RATE_LIMIT_LAYER,
-    wrap(next: Service, service: ServiceHandle): Service {
+    intercept(_next: Service, service: ServiceHandle): Interceptor {
       const bucket = new TokenBucket(rate, burst, clock);
-      return function rateLimited(ctx: RequestContext): Promise<MeshResponse> {
-        if (bucket.tryTake()) return next(ctx);
+      return function rateLimited(): Promise<MeshResponse> | undefined {
+        if (bucket.tryTake()) return undefined;
         const retryAfterMs = Math.ceil(bucket.msUntilToken());
         return Promise.reject(
           new TrellisError(
@@ -68,5 +68,5 @@ export function rateLimit(options: RateLimitOptions): Layer {
         );
       };
     },
-  };
+  });
 }

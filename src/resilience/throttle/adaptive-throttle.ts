@@ -1,5 +1,5 @@
-import type { RequestContext } from '../../core/context.js';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
+import { type Interception, type Interceptor, interceptingLayer } from '../../core/interceptor.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../../core/layer.js';
 import { type RejectionClassifier, upstreamRejected } from '../../core/outcome.js';
 import { type Clock, monotonicClock, type Random } from '../../core/time.js';
@@ -98,9 +98,9 @@ export function adaptiveThrottle(options: AdaptiveThrottleOptions = {}): Layer {
   const clock = options.clock ?? monotonicClock;
   const random = options.random ?? Math.random;
 
-  return {
+  return interceptingLayer({
     name: THROTTLE_LAYER,
-    wrap(next: Service, service: ServiceHandle): Service {
+    intercept(_next: Service, service: ServiceHandle): Interceptor {
       const counts = new WindowedCounts(windowMs, buckets, clock());
       // A call is counted when its outcome is known (or when it is throttled), never while in
       // flight: counted at send time, a burst of calls in flight would look like rejections.
@@ -109,29 +109,34 @@ export function adaptiveThrottle(options: AdaptiveThrottleOptions = {}): Layer {
         counts.addRequest();
         if (accepted) counts.addAccept();
       };
-      return async function throttle(ctx: RequestContext): Promise<MeshResponse> {
+      // One interception serves every call: the outcome is all it needs.
+      const counted: Interception = {
+        answered(response) {
+          settle(!isRejection(response, undefined));
+          return response;
+        },
+        failed(err): never {
+          settle(!isRejection(undefined, err));
+          throw err;
+        },
+      };
+      return function throttle(): Interception | Promise<MeshResponse> {
         counts.advance(clock());
         const p = throttleProbability(counts.requests, counts.accepts, k);
         if (p > 0 && random() < p) {
           counts.addRequest();
-          throw new TrellisError(
-            ErrorCode.RateLimited,
-            `'${service.name}' is rejecting calls (it accepted ${counts.accepts} of the last ` +
-              `${counts.requests - 1}), so the client throttled this one without sending it ` +
-              `(rejection probability ${p.toFixed(2)}). Back off; the throttle eases as soon as the service accepts calls again.`,
-            { details: { service: service.name, probability: p, requestSent: false } },
+          return Promise.reject(
+            new TrellisError(
+              ErrorCode.RateLimited,
+              `'${service.name}' is rejecting calls (it accepted ${counts.accepts} of the last ` +
+                `${counts.requests - 1}), so the client throttled this one without sending it ` +
+                `(rejection probability ${p.toFixed(2)}). Back off; the throttle eases as soon as the service accepts calls again.`,
+              { details: { service: service.name, probability: p, requestSent: false } },
+            ),
           );
         }
-        let response: MeshResponse;
-        try {
-          response = await next(ctx);
-        } catch (err) {
-          settle(!isRejection(undefined, err));
-          throw err;
-        }
-        settle(!isRejection(response, undefined));
-        return response;
+        return counted;
       };
     },
-  };
+  });
 }
