@@ -4,7 +4,7 @@
 // (`metrics({ registry })` installed with `m.install`, as its documentation says). One named factory per
 // row of scenarios/production.mjs, so `bench/count.mjs` can count each row's client.
 import { Registry } from 'prom-client';
-import { deadlines } from 'trellis/resilience';
+import { adaptiveThrottle, bulkhead, deadlines, rateLimit } from 'trellis/resilience';
 import { metrics } from 'trellis/telemetry';
 import { setGlobalDispatcher } from 'undici';
 import { benchMesh, SERVICE } from './mesh.mjs';
@@ -26,8 +26,13 @@ export function productionMesh(targets, connections, { withMetrics = false, serv
   );
 }
 
-function requestClient({ targets, path, concurrency }, { timeoutMs, withMetrics = false }) {
-  const mesh = productionMesh(targets, concurrency, { withMetrics });
+function requestClient(
+  { targets, path, concurrency },
+  { timeoutMs, withMetrics = false, admission = false },
+) {
+  const mesh = admission
+    ? admissionMesh(targets, concurrency)
+    : productionMesh(targets, concurrency, { withMetrics });
   // A fresh options object per request, as callers write it (and as the raw Pool client does).
   const send =
     timeoutMs === undefined
@@ -64,6 +69,26 @@ export async function meshMetrics(setup) {
  */
 export async function meshProduction(setup) {
   return requestClient(setup, { timeoutMs: PRODUCTION_TIMEOUT_MS, withMetrics: true });
+}
+
+/**
+ * The production stack with the opt-in admission layers too: a rate limit far above the load, an
+ * adaptive throttle and a bulkhead, each placed at its canonical rank by `s.layer()`. None of them
+ * sheds a call here; the client measures what they cost on calls they let through.
+ */
+function admissionMesh(targets, connections) {
+  return benchMesh(targets, connections, (service) =>
+    service
+      .layer(rateLimit({ ratePerSecond: 1e9, burst: 1e9 }))
+      .layer(adaptiveThrottle())
+      .layer(bulkhead({ maxInFlight: 10_000 }))
+      .stack(metrics({ registry: new Registry() }).install),
+  );
+}
+
+/** The production client with the admission layers ({@link admissionMesh}). */
+export async function meshProductionAdmission(setup) {
+  return requestClient(setup, { timeoutMs: PRODUCTION_TIMEOUT_MS, admission: true });
 }
 
 /** The production stack for the fetch front-ends, which have no per-request `timeout` option. */
