@@ -82,11 +82,15 @@ describe('hedging', () => {
   });
 
   it('keeps backups within their budget', async () => {
-    for (let i = 0; i < 40; i++) await get('frugal', '/work?ms=5');
+    // A third of the calls take 40 ms and the rest 2 ms, so the median (the delay before a backup)
+    // is a fast call's and every slow call wants a backup: the budget alone decides how many go.
+    // (With every call at one latency, whether any passed the median was up to timer jitter.)
+    const path = (i: number) => (i % 3 === 2 ? '/work?ms=40' : '/work?ms=2');
+    for (let i = 0; i < 40; i++) await get('frugal', path(i));
     const before = await total();
     const offered = 200;
     for (let i = 0; i < offered / 10; i++) {
-      await Promise.all(Array.from({ length: 10 }, () => get('frugal', '/work?ms=5')));
+      await Promise.all(Array.from({ length: 10 }, (_, j) => get('frugal', path(j))));
     }
     const reached = (await total()) - before;
     expect(reached).toBeGreaterThan(offered);
