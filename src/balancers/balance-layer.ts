@@ -1,7 +1,12 @@
 import type { RequestContext } from '../core/context.js';
 import type { EndpointView } from '../core/endpoint.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
-import { type Interception, type Interceptor, interceptingLayer } from '../core/interceptor.js';
+import {
+  callIntercepted,
+  type Interception,
+  type Interceptor,
+  interceptingLayer,
+} from '../core/interceptor.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../core/layer.js';
 import { EndpointAttempts } from './endpoint-attempt.js';
 
@@ -72,14 +77,7 @@ export function balanceLayer(): Layer {
         if (waiting !== undefined) await waiting;
         const endpoint = waiting === undefined ? undefined : pick(ctx);
         if (endpoint === undefined) throw noEndpoint(service);
-        const attempt = attempts.start(endpoint);
-        let response: MeshResponse;
-        try {
-          response = await next(ctx);
-        } catch (err) {
-          return attempt.failed(err);
-        }
-        return attempt.answered(response);
+        return callIntercepted(next, ctx, attempts.start(endpoint));
       };
       // A balancer that throws from pick() fails the call, as any other failure would (the
       // intercepting run turns the throw into a rejection).

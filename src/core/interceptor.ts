@@ -73,3 +73,22 @@ export function interceptingLayer(options: InterceptingLayerOptions): Layer {
   if (options.validate !== undefined) layer.validate = options.validate.bind(options);
   return layer;
 }
+
+/**
+ * Runs `next` with `interception` told the outcome, as a fused run would tell it: for a layer's
+ * own slow path, which calls the rest of the stack itself once it lets a held-back call go (a
+ * call that waited for a concurrency slot, or for discovery's first endpoints).
+ */
+export async function callIntercepted(
+  next: Service,
+  ctx: RequestContext,
+  interception: Interception,
+): Promise<MeshResponse> {
+  let response: MeshResponse;
+  try {
+    response = await next(ctx);
+  } catch (err) {
+    return interception.failed(err);
+  }
+  return interception.answered(response);
+}

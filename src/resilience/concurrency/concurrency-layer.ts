@@ -2,7 +2,12 @@ import { isAborted, offAbort, onAbort } from '../../core/cancel-token.js';
 import type { RequestContext } from '../../core/context.js';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
 import { FreeList, type Reusable } from '../../core/free-list.js';
-import { type Interception, type Interceptor, interceptingLayer } from '../../core/interceptor.js';
+import {
+  callIntercepted,
+  type Interception,
+  type Interceptor,
+  interceptingLayer,
+} from '../../core/interceptor.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../../core/layer.js';
 import { isLocalError, type RejectionClassifier, upstreamRejected } from '../../core/outcome.js';
 import { type Clock, monotonicClock } from '../../core/time.js';
@@ -251,14 +256,7 @@ function concurrencyLayer(settings: Settings): Layer {
       // The slow path: waits for a slot, then runs the rest of the stack itself.
       const queued = async (ctx: RequestContext): Promise<MeshResponse> => {
         await wait(ctx); // on success the releasing call has counted this one in flight
-        const held = admitted();
-        let response: MeshResponse;
-        try {
-          response = await next(ctx);
-        } catch (err) {
-          return held.failed(err);
-        }
-        return held.answered(response);
+        return callIntercepted(next, ctx, admitted());
       };
 
       return function concurrency(ctx: RequestContext): Interception | Promise<MeshResponse> {
