@@ -35,8 +35,11 @@ export interface InterceptingLayerOptions {
   readonly role?: string;
   /** Problems with the layer's options (see {@link Layer.validate}). */
   validate?(): readonly string[];
-  /** Builds the layer's interceptor over `next` (see {@link Layer.intercept}). */
-  intercept(next: Service, service: ServiceHandle): Interceptor;
+  /**
+   * Builds the layer's interceptor over `next`, or `undefined` when the layer is switched off
+   * for this service (see {@link Layer.intercept}).
+   */
+  intercept(next: Service, service: ServiceHandle): Interceptor | undefined;
 }
 
 /**
@@ -67,7 +70,10 @@ export function interceptingLayer(options: InterceptingLayerOptions): Layer {
   const layer: { -readonly [K in keyof Layer]: Layer[K] } = {
     name: options.name,
     intercept,
-    wrap: (next, service) => fuse([intercept(next, service)], next),
+    wrap(next, service) {
+      const interceptor = intercept(next, service);
+      return interceptor === undefined ? next : fuse([interceptor], next);
+    },
   };
   if (options.role !== undefined) layer.role = options.role;
   if (options.validate !== undefined) layer.validate = options.validate.bind(options);

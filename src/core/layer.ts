@@ -167,8 +167,9 @@ export interface Layer {
    * turn, the layers below are called once, and their outcome is handed back up through each
    * layer's {@link Interception} in one continuation, where `wrap` would cost each layer a
    * promise and a microtask. `next` is the rest of the stack below this layer, for the calls the
-   * layer makes itself (a retry, a probe). Layers with one also have a `wrap` that gives the
-   * same behaviour on its own; {@link interceptingLayer} makes it.
+   * layer makes itself (a retry, a probe). `undefined` when the layer has nothing to do for this
+   * service (it is switched off): it then adds nothing to the stack. Layers with one also have a
+   * `wrap` that gives the same behaviour on its own; {@link interceptingLayer} makes it.
    */
-  intercept?(next: Service, service: ServiceHandle): Interceptor;
+  intercept?(next: Service, service: ServiceHandle): Interceptor | undefined;
 }

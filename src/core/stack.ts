@@ -167,15 +167,18 @@ export class Stack {
   build(service: ServiceHandle, bottom: Service = bottomless): Service {
     let next = bottom;
     // The run of adjacent intercepting layers being gathered (top first), and what it runs over.
-    // A layer whose `wrap` hands back `next` itself (one switched off) adds no step: the run
-    // goes on through it.
+    // A layer switched off (no interceptor, or a `wrap` that hands back `next` itself) adds no
+    // step: the run goes on through it.
     let run: Interceptor[] = [];
     let runOver = bottom;
     for (let i = this.#layers.length - 1; i >= 0; i--) {
       const layer = this.#layers[i]!;
       if (layer.intercept !== undefined) {
-        run = [layer.intercept(next, service), ...run];
-        next = fuse(run, runOver);
+        const interceptor = layer.intercept(next, service);
+        if (interceptor !== undefined) {
+          run = [interceptor, ...run];
+          next = fuse(run, runOver);
+        }
         continue;
       }
       const wrapped = layer.wrap(next, service);

@@ -248,8 +248,8 @@ export function hedging(options: HedgeOptions = {}): Layer {
   if (problems.length > 0) return invalidLayer(HEDGE_LAYER, problems);
   return interceptingLayer({
     name: HEDGE_LAYER,
-    intercept(next: Service, service: ServiceHandle): Interceptor {
-      if (options.enabled === false) return passThrough;
+    intercept(next: Service, service: ServiceHandle): Interceptor | undefined {
+      if (options.enabled === false) return undefined;
       const timers = timersOf(options.clock);
       const window = new LatencyWindow({
         quantile: options.quantile,
@@ -282,9 +282,6 @@ export function hedging(options: HedgeOptions = {}): Layer {
     },
   });
 }
-
-/** The hedge layer switched off. */
-const passThrough: Interceptor = () => undefined;
 
 /** A call the hedge layer sends once, timed from its start to its answer. */
 class TimedCall implements Interception, Reusable<TimedCall> {

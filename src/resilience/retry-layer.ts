@@ -145,8 +145,8 @@ export function retries(options: RetryOptions = {}): Layer {
   const maxBufferBytes = options.maxBufferBytes ?? 65_536;
   return interceptingLayer({
     name: RETRY_LAYER,
-    intercept(next: Service, service: ServiceHandle): Interceptor {
-      if (maxRetries === 0) return passThrough;
+    intercept(next: Service, service: ServiceHandle): Interceptor | undefined {
+      if (maxRetries === 0) return undefined;
       const config: RetryConfig = {
         next,
         service,
@@ -171,6 +171,3 @@ export function retries(options: RetryOptions = {}): Layer {
     },
   });
 }
-
-/** The retry layer told to make no retries. */
-const passThrough: Interceptor = () => undefined;

@@ -2,7 +2,12 @@ import CircuitBreaker from 'opossum';
 import { type BodyEndWatcher, whenBodyEnds } from '../../core/body-end.js';
 import type { RequestContext } from '../../core/context.js';
 import { ErrorCode, TrellisError } from '../../core/errors.js';
-import { type Interception, type Interceptor, interceptingLayer } from '../../core/interceptor.js';
+import {
+  callIntercepted,
+  type Interception,
+  type Interceptor,
+  interceptingLayer,
+} from '../../core/interceptor.js';
 import type { Layer, MeshResponse, Service, ServiceHandle } from '../../core/layer.js';
 import { type FailureClassifier, upstreamFailure } from '../../core/outcome.js';
 import { OptionProblems, optionKeys } from '../../core/validate.js';
@@ -236,20 +241,21 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): Layer {
           throw err;
         },
       };
-      // Open: refused. Half-open: the one probe goes through, and its outcome decides.
-      const notClosed = async (ctx: RequestContext): Promise<MeshResponse> => {
-        if (!breaker.halfOpen || probing) throw rejection();
-        probing = true;
-        bucket.fires++;
-        let response: MeshResponse;
-        try {
-          response = await next(ctx);
-        } catch (err) {
+      // Half-open: the one probe's outcome decides.
+      const probe: Interception = {
+        answered: (response) => judge(response, true),
+        failed(err): never {
           if (isFailure(undefined, err)) recordFailure(true);
           else probing = false; // undecided: let the next call probe
           throw err;
-        }
-        return judge(response, true);
+        },
+      };
+      // Open: refused. Half-open: the one probe goes through.
+      const notClosed = (ctx: RequestContext): Promise<MeshResponse> => {
+        if (!breaker.halfOpen || probing) return Promise.reject(rejection());
+        probing = true;
+        bucket.fires++;
+        return callIntercepted(next, ctx, probe);
       };
 
       return function breakerLayer(ctx: RequestContext): Interception | Promise<MeshResponse> {
