@@ -5,7 +5,7 @@
 //   decayMs    P2C peak-EWMA time constant (default 10 s)
 // Everything else is the mesh default: no retries, so every failure reaches the caller.
 import { p2cLeastLoaded, p2cPeakEwma, random, roundRobin } from 'trellis/balancers';
-import { benchMesh, SERVICE } from '../clients/mesh.mjs';
+import { benchMesh, requestClient } from '../clients/mesh.mjs';
 
 const balancers = {
   'round-robin': () => roundRobin(),
@@ -21,12 +21,5 @@ export async function meshBalanced({ targets, path, concurrency, options }) {
     if (options.health === false) service.stack((stack) => stack.remove('health'));
     return service;
   });
-  return {
-    async request() {
-      const { statusCode, body } = await mesh.request({ service: SERVICE, path });
-      await body.text();
-      return statusCode;
-    },
-    close: () => mesh.close(),
-  };
+  return requestClient(mesh, path);
 }

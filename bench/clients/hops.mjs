@@ -1,9 +1,9 @@
 // What one continuation hop costs on the request path, in situ: the default stack with N extra
-// layers that do nothing but `next(ctx).then(answered, failed)` on continuations bound once (the
-// cheapest way a layer can see an outcome, as the balance, health, breaker, retry, deadline and
-// metrics layers do). Paired against the default stack in one process:
+// plain layers (a `wrap`, not an intercept form) that do nothing but `next(ctx).then(answered,
+// failed)` on continuations bound once, above `balance`. They also split the stack's fused run in
+// two, so N hops cost N + 1 steps. Paired against the default stack in one process:
 //   node bench/ab.mjs --pin --upstreams=3 production.mjs#meshDefault hops.mjs#meshPlus4Hops hops.mjs#meshPlus8Hops
-import { benchMesh, SERVICE } from './mesh.mjs';
+import { benchMesh, requestClient } from './mesh.mjs';
 
 const answered = (response) => response;
 const failed = (error) => {
@@ -26,14 +26,7 @@ function hopsClient({ targets, path, concurrency }, hops) {
       return edited;
     }),
   );
-  return {
-    async request() {
-      const { statusCode, body } = await mesh.request({ service: SERVICE, path });
-      await body.text();
-      return statusCode;
-    },
-    close: () => mesh.close(),
-  };
+  return requestClient(mesh, path);
 }
 
 /** The default stack with 4 extra hops. */

@@ -44,9 +44,8 @@ export function coreService(service) {
     .stack((st) => st.remove('retry').remove('breaker').remove('health').remove('hedge'));
 }
 
-/** Issue 2's path ({@link coreService}) through `mesh.request()`, the fast path. */
-export async function meshRequest({ targets, path, concurrency, options }) {
-  const mesh = benchMesh(targets, options.connections ?? concurrency, coreService);
+/** A client that sends `path` to the `bench` service with `mesh.request()` and reads each body. */
+export function requestClient(mesh, path) {
   return {
     async request() {
       const { statusCode, body } = await mesh.request({ service: SERVICE, path });
@@ -55,6 +54,11 @@ export async function meshRequest({ targets, path, concurrency, options }) {
     },
     close: () => mesh.close(),
   };
+}
+
+/** Issue 2's path ({@link coreService}) through `mesh.request()`, the fast path. */
+export async function meshRequest({ targets, path, concurrency, options }) {
+  return requestClient(benchMesh(targets, options.connections ?? concurrency, coreService), path);
 }
 
 /** Issue 2's path through `mesh.fetch()` (undici's fetch on the mesh dispatcher). */
