@@ -5,6 +5,7 @@ import { FreeList, type Reusable } from '../core/free-list.js';
 import type { Interception } from '../core/interceptor.js';
 import type { MeshResponse } from '../core/layer.js';
 import { errorFlags } from '../core/outcome.js';
+import { stepNow } from '../core/step-clock.js';
 
 /**
  * One attempt on one endpoint, as the balance layer counts it: the layer's interception of the
@@ -55,7 +56,7 @@ export class EndpointAttempts {
     attempt.endpoint = endpoint;
     endpoint.inflight++;
     endpoint.attempts++;
-    if (this.#observe !== undefined) attempt.started = performance.now();
+    if (this.#observe !== undefined) attempt.started = stepNow();
     return attempt;
   }
 
@@ -89,7 +90,7 @@ export class EndpointAttempts {
   #sample(endpoint: EndpointView, started: number, ok: boolean): void {
     const observe = this.#observe;
     if (observe === undefined) return;
-    const ended = performance.now();
+    const ended = stepNow();
     observe(endpoint, ended - started, ok, ended);
   }
 

@@ -42,7 +42,8 @@ export class PeakEwma {
   observe(sampleMs: number, now: number, decayMs: number): void {
     const keep = Math.exp(-Math.max(now - this.stamp, 0) / decayMs);
     const history = this.#history * keep + (1 - keep);
-    if (this.#history === 0 || sampleMs > this.at(now, decayMs)) {
+    // `estimateMs * keep` is `at(now)`, without a second exp.
+    if (this.#history === 0 || sampleMs > this.estimateMs * keep) {
       this.estimateMs = sampleMs;
     } else {
       // With a full history this is `estimate * keep + sample * (1 - keep)`, Finagle's blend.

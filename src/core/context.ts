@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { EndpointView } from './endpoint.js';
 import { getHeader, type HeaderBag } from './headers.js';
+import { stepNow } from './step-clock.js';
 
 /** A request body the transport can send. Streams are sent as they are read, never buffered. */
 export type RequestBody =
@@ -159,8 +160,7 @@ export class RequestContext {
     this.signal = init.signal;
     this.route = init.route;
     this.deadline =
-      init.deadline ??
-      (init.timeout === undefined ? Number.POSITIVE_INFINITY : performance.now() + init.timeout);
+      init.deadline ?? (init.timeout === undefined ? Number.POSITIVE_INFINITY : stepNow() + init.timeout);
     this.idempotent =
       init.idempotent ?? (IDEMPOTENT_METHODS.has(this.method) || hasIdempotencyKey(init.headers));
   }

@@ -3,6 +3,7 @@ import type { RequestContext } from './context.js';
 import { FreeList, type Reusable } from './free-list.js';
 import type { Interception, Interceptor } from './interceptor.js';
 import type { MeshResponse, Service } from './layer.js';
+import { closeStep, openStep } from './step-clock.js';
 
 /**
  * One call through a fused run: the interceptions of the run's layers that took part, top first.
@@ -53,8 +54,14 @@ class FusedRun {
     this.#frames = new FreeList(() => new RunFrame(this, interceptors.length));
   }
 
+  /** Enters the run's layers in one step (see `step-clock.ts`): they share one clock reading. */
   call(ctx: RequestContext): Promise<MeshResponse> {
-    return this.#enter(this.#frames.take(), 0, ctx);
+    openStep();
+    try {
+      return this.#enter(this.#frames.take(), 0, ctx);
+    } finally {
+      closeStep();
+    }
   }
 
   /**
@@ -106,10 +113,20 @@ class FusedRun {
   }
 
   /**
-   * Hands an outcome to the frame's interceptions, innermost first. When one returns a promise,
-   * the ones above it continue once it settles, on the same frame.
+   * Hands an outcome to the frame's interceptions, innermost first, in one step (they share one
+   * clock reading). When one returns a promise, the ones above it continue once it settles, on
+   * the same frame.
    */
   unwind(frame: RunFrame, outcome: unknown, failing: boolean): MeshResponse | Promise<MeshResponse> {
+    openStep();
+    try {
+      return this.#unwind(frame, outcome, failing);
+    } finally {
+      closeStep();
+    }
+  }
+
+  #unwind(frame: RunFrame, outcome: unknown, failing: boolean): MeshResponse | Promise<MeshResponse> {
     const taken = frame.taken;
     let value = outcome;
     let failed = failing;

@@ -16,6 +16,7 @@ import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { MeshEvents } from '../core/events.js';
 import type { Service } from '../core/layer.js';
 import { nearMiss } from '../core/near-miss.js';
+import { closeStep, openStep } from '../core/step-clock.js';
 import { optionKeys, unknownOptions } from '../core/validate.js';
 import {
   createDispatcher,
@@ -246,8 +247,14 @@ export class Mesh extends EventEmitter<MeshEvents> {
       return Promise.reject(this.#closing ? this.#closedError() : this.#unknownService(options.service));
     }
     // Not relayed, so the transport's answer is undici's own response object. A layer that
-    // throws still fails the call as a rejection.
-    return callNext(service.call, new RequestContext(options)) as Promise<Dispatcher.ResponseData>;
+    // throws still fails the call as a rejection. The context's deadline and the layers' clock
+    // reads share one reading (see `step-clock.ts`).
+    openStep();
+    try {
+      return callNext(service.call, new RequestContext(options)) as Promise<Dispatcher.ResponseData>;
+    } finally {
+      closeStep();
+    }
   }
 
   /**

@@ -19,6 +19,7 @@ import {
   type ListenerList,
   removeListener,
 } from '../core/listener-list.js';
+import { stepNow } from '../core/step-clock.js';
 import { invalidLayer, optionKeys, unknownOptions } from '../core/validate.js';
 import { abortedError } from '../transport/transport-errors.js';
 import { deadlineWheel, WheelEntry } from './deadline-wheel.js';
@@ -201,7 +202,7 @@ class DeadlineGuard extends WheelEntry implements AbortEmitter, AttemptStamp, Bo
    */
   restamp(ctx: RequestContext): void {
     if (!hasTimeoutHeader(ctx)) return;
-    const value = formatTimeoutHeader(ctx.deadline - performance.now());
+    const value = formatTimeoutHeader(ctx.deadline - stepNow());
     if (ctx.signal === this && this.ownHeaders === ctx.headers && setOwnTimeout(ctx.headers, value)) return;
     ctx.headers = withHeader(ctx.headers, TIMEOUT_HEADER, value);
   }
@@ -279,18 +280,13 @@ export function deadlines(options: DeadlineOptions = {}): Layer {
     intercept(): Interceptor {
       return function deadline(ctx: RequestContext): GuardedCall | Promise<MeshResponse> | undefined {
         let limit = ctx.deadline;
-        // The clock, when this layer has read it already (for the service's default timeout).
-        let now = Number.NaN;
-        if (timeoutMs !== undefined && limit === Number.POSITIVE_INFINITY) {
-          now = performance.now();
-          limit = now + timeoutMs;
-        }
+        if (timeoutMs !== undefined && limit === Number.POSITIVE_INFINITY) limit = stepNow() + timeoutMs;
         if (attemptTimeoutMs !== undefined && ctx.headersTimeout === undefined)
           ctx.headersTimeout = attemptTimeoutMs;
         const inbound = inherit ? currentInbound() : undefined;
         if (inbound !== undefined && inbound.deadline < limit) limit = inbound.deadline;
         if (limit === Number.POSITIVE_INFINITY && inbound === undefined) return undefined;
-        const remaining = limit - (Number.isNaN(now) ? performance.now() : now);
+        const remaining = limit - stepNow();
         if (remaining <= 0) return Promise.reject(deadlineExceeded(ctx, false));
         ctx.deadline = limit;
         if (propagate && limit !== Number.POSITIVE_INFINITY) {

@@ -3,6 +3,7 @@ import type { RequestContext } from '../core/context.js';
 import { FreeList, type Reusable } from '../core/free-list.js';
 import type { Interception } from '../core/interceptor.js';
 import type { MeshResponse } from '../core/layer.js';
+import { stepNow } from '../core/step-clock.js';
 import type { CompletionFeed } from './completion-feed.js';
 import { bodyErrorCode, errorCell, errorCode, responseCell } from './outcome-class.js';
 import type { RouteStats, ServiceStats } from './service-stats.js';
@@ -59,13 +60,13 @@ export class CallTimerPool {
     timer.route = service.route(ctx.route);
     timer.ctx = ctx;
     service.inflight++;
-    timer.started = performance.now();
+    timer.started = stepNow();
     return timer;
   }
 
   /** The call answered: counts it by outcome and status class, times its headers, waits for its body. */
   answered(timer: CallTimer, response: MeshResponse): MeshResponse {
-    const headersMs = performance.now() - timer.started;
+    const headersMs = stepNow() - timer.started;
     const route = timer.route;
     route.requests[responseCell(response)]!++;
     route.headers.observe(headersMs / 1000);
@@ -80,7 +81,7 @@ export class CallTimerPool {
 
   /** The call failed before any answer: counts the error, times it, reports it when tapped. */
   failed(timer: CallTimer, error: unknown): never {
-    const ms = performance.now() - timer.started;
+    const ms = stepNow() - timer.started;
     const service = timer.service;
     const route = timer.route;
     service.inflight--;
@@ -102,7 +103,7 @@ export class CallTimerPool {
         headersMs: ms,
         latencyMs: ms,
         attempts: ctx.attempt,
-        deadlineLeftMs: Number.isFinite(ctx.deadline) ? ctx.deadline - performance.now() : null,
+        deadlineLeftMs: Number.isFinite(ctx.deadline) ? ctx.deadline - stepNow() : null,
       });
     }
     this.#recycle(timer);
@@ -116,7 +117,7 @@ export class CallTimerPool {
    * second clock read.
    */
   finish(timer: CallTimer, failure: Error | null): void {
-    const elapsedMs = timer.answering ? timer.headersMs : performance.now() - timer.started;
+    const elapsedMs = timer.answering ? timer.headersMs : stepNow() - timer.started;
     const service = timer.service;
     service.inflight--;
     timer.route.end.observe(elapsedMs / 1000);
