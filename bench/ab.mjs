@@ -1,12 +1,13 @@
 // Paired A/B of client factories in ONE process, for small differences on a busy machine: the
-// clients take turns in short blocks (order A B B A ...), each block a closed loop of `--block`
+// clients take turns in short blocks (rotated: A B C, B C A, ...), each block a closed loop of `--block`
 // requests at `--concurrency` in flight, so whatever else the machine does lands on both alike.
 // Reports, per client, the median CPU µs/request and req/s over blocks, and the median of the
 // per-pair differences against the first client. Not a substitute for `run.mjs` (one process per
 // client): use it to decide between variants of a hot path, then confirm with run.mjs.
-// Do not pair two builds (checkouts) of trellis in one process: they share undici's module, and the
-// build loaded second read ~1 µs per request cheaper in either order. builds-real.mjs runs ab.mjs
-// once per build instead.
+// The clients of one process are not on an equal footing: of identical raw Pool clients, the one
+// created second reads 0.3 to 0.75 µs per request dearer than the first, the third about the
+// same as the first (bench/RESULTS.md, twelfth session). Swap the order between runs and take the
+// difference both ways round (builds-real.mjs does), and do not pair two builds in one process.
 //   node bench/ab.mjs [--blocks=30] [--block=2000] [--concurrency=64] [--path=/]
 //                     [--upstreams=1] [--pin]
 //                     undici.mjs#undiciPool mesh.mjs#meshRequest [more module#factory ...]
@@ -18,6 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { median } from './lib/aggregate.mjs';
 import { pinProcesses, startUpstreams } from './lib/processes.mjs';
+import { turnOrder } from './lib/turns.mjs';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -79,7 +81,7 @@ try {
   }
   for (const c of clients) await runBlock(c.request, blockSize); // warm-up: JIT and connections
   for (let b = 0; b < blocks; b++) {
-    const order = b % 2 === 0 ? clients : [...clients].reverse();
+    const order = turnOrder(clients, b);
     for (const c of order) {
       const { cpuUs, rps } = await runBlock(c.request, blockSize);
       c.cpu.push(cpuUs);

@@ -21,6 +21,7 @@ import { metrics } from 'trellis/telemetry';
 import { Agent, setGlobalDispatcher, fetch as undiciFetch } from 'undici';
 import { median } from './lib/aggregate.mjs';
 import { startUpstream } from './lib/processes.mjs';
+import { turnOrder } from './lib/turns.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -82,7 +83,7 @@ const micros = Object.fromEntries(names.map((name) => [name, []]));
 try {
   for (const name of names) await cpuPerRequest(clients[name], REQUESTS / 4); // warm-up
   for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? names : [...names].reverse();
+    const order = turnOrder(names, round);
     for (const name of order) micros[name].push(await cpuPerRequest(clients[name], REQUESTS));
   }
 } finally {

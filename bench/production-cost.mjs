@@ -17,6 +17,7 @@ import { Pool } from 'undici';
 import { meshDefault, meshMetrics, meshProduction, meshTimeout } from './clients/production.mjs';
 import { undiciPool } from './clients/undici.mjs';
 import { median } from './lib/aggregate.mjs';
+import { turnOrder } from './lib/turns.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -88,8 +89,7 @@ for (const name of chosen) {
   clients.push({ name, label, client, micros: [] });
 }
 for (let round = 0; round < rounds; round++) {
-  for (const c of round % 2 ? [...clients].reverse() : clients)
-    c.micros.push(await cpuPerRequest(c.client.request));
+  for (const c of turnOrder(clients, round)) c.micros.push(await cpuPerRequest(c.client.request));
 }
 await Promise.all(clients.map((c) => c.client.close()));
 

@@ -12,6 +12,7 @@
 // clients take turns in one process, so the builds' figures can be compared with each other.
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
+import { turnOrder } from '../lib/turns.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -131,7 +132,7 @@ const names = Object.keys(clients);
 const results = Object.fromEntries(names.map((name) => [name, []]));
 for (const name of names) await run(clients[name]); // warm-up
 for (let r = 0; r < ROUNDS; r++) {
-  const order = r % 2 === 0 ? names : [...names].reverse();
+  const order = turnOrder(names, r);
   for (const name of order) results[name].push(await run(clients[name]));
 }
 await Promise.all(meshes.map((mesh) => mesh.close()));
