@@ -1,4 +1,5 @@
 import type { RetryBudgetReadout } from '../core/service-readings.js';
+import { stepNow } from '../core/step-clock.js';
 import { OptionProblems, optionKeys } from '../core/validate.js';
 
 /** Options for a {@link RetryBudget}. */
@@ -90,7 +91,8 @@ export class RetryBudget implements RetryBudgetReadout {
     this.#percent = options.percent ?? 0.2;
     this.#reserve = (options.minPerSecond ?? 10) * (ttlMs / 1000);
     this.#slotMs = ttlMs / SLOTS;
-    this.#now = options.now ?? performance.now.bind(performance);
+    // The default shares the clock reading of the step a deposit is made in (see step-clock.ts).
+    this.#now = options.now ?? stepNow;
     this.#slotStart = this.#now();
   }
 
