@@ -1,9 +1,10 @@
 /**
  * One clock reading per synchronous step of a call. Several layers time the same moment: on its
- * way down, a call's deadline, its metrics timer and its attempt on the chosen endpoint all start
- * in one synchronous pass; on its way back, the attempt's latency sample and the metrics' time to
- * headers end in one. Each read `performance.now()` itself (about 50 ns on Node 20), six times
- * per request on the production path. Inside a step they share the first reading instead.
+ * way down, a call's deadline, the retry budget's deposit, its metrics timer and its attempt on
+ * the chosen endpoint all start in one synchronous pass; on its way back, the attempt's latency
+ * sample and the metrics' time to headers end in one. Each read `performance.now()` itself (about
+ * 50 ns on Node 20), seven times per request on the production path. Inside a step they share
+ * the first reading instead.
  *
  * A step is opened by what runs a call's layers in one pass (`mesh.request()`, a fused run
  * entering or unwinding its layers) and closed when that pass returns, so a reading never
