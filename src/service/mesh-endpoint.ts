@@ -1,7 +1,8 @@
-import { buildConnector, type Dispatcher, Pool } from 'undici';
+import { buildConnector, type Dispatcher } from 'undici';
 import type { Endpoint, EndpointState, EndpointView } from '../core/endpoint.js';
 import { ErrorCode, TrellisError } from '../core/errors.js';
 import type { Service } from '../core/layer.js';
+import { ConnectionPool } from '../transport/connection-pool.js';
 import { keepTlsAlert } from '../transport/tls-alert.js';
 import type { TransportOptions } from '../transport/transport-options.js';
 import { DEFAULT_TRANSPORT } from '../transport/transport-options.js';
@@ -58,7 +59,7 @@ export class MeshEndpoint implements EndpointView {
   readonly #transport: TransportOptions;
   readonly #authority: string;
   readonly #connections: ConnectionListeners | undefined;
-  #pool: Pool | undefined = undefined;
+  #pool: ConnectionPool | undefined = undefined;
 
   /**
    * @param endpoint - the discovery record
@@ -85,7 +86,7 @@ export class MeshEndpoint implements EndpointView {
   }
 
   /** The keep-alive connection pool to this endpoint, created on first use. */
-  get pool(): Pool {
+  get pool(): ConnectionPool {
     return this.#pool ?? this.#createPool();
   }
 
@@ -94,7 +95,7 @@ export class MeshEndpoint implements EndpointView {
     return this.#pool !== undefined;
   }
 
-  #createPool(): Pool {
+  #createPool(): ConnectionPool {
     const t = this.#transport;
     const tls = t.tls;
     const allowH2 = t.http2 ?? DEFAULT_TRANSPORT.http2;
@@ -113,7 +114,7 @@ export class MeshEndpoint implements EndpointView {
         if (tls && connected[0] === null) keepTlsAlert(connected[1]);
         callback(...connected);
       });
-    this.#pool = new Pool(`${tls ? 'https' : 'http'}://${this.#authority}`, {
+    this.#pool = new ConnectionPool(`${tls ? 'https' : 'http'}://${this.#authority}`, {
       connections: t.connections ?? DEFAULT_TRANSPORT.connections,
       pipelining: t.pipelining ?? DEFAULT_TRANSPORT.pipelining,
       allowH2,

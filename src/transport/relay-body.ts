@@ -12,6 +12,7 @@ import {
   type ListenerList,
   type ListenerObject,
 } from '../core/listener-list.js';
+import { type ConnectionTenant, leaveConnection, type PooledConnection } from './connection-pool.js';
 import type { QueueableHandler, QueuedDispatch } from './endpoint-sender.js';
 import { abortQuietly } from './quiet-abort.js';
 import { abortedError, toTransportError } from './transport-errors.js';
@@ -41,9 +42,11 @@ export interface RelayTarget {
  * the front-end claims it, a few chunks are held (then the socket is paused), so a layer can
  * still look at the status and throw the response away (`dump`, `destroy`) to retry.
  */
-export class RelayBody implements QueueableHandler, ListenerObject {
+export class RelayBody implements QueueableHandler, ConnectionTenant, ListenerObject {
   /** Its place in the endpoint's queue while it waits for a connection (see `EndpointSender`). */
   queued: QueuedDispatch | undefined = undefined;
+  /** The pooled connection carrying the request, handed back when the answer ends (see `ConnectionPool`). */
+  connection: PooledConnection | null = null;
   readonly #ctx: RequestContext;
   #resolve: ((response: MeshResponse) => void) | undefined;
   #reject: ((err: Error) => void) | undefined;
@@ -139,12 +142,18 @@ export class RelayBody implements QueueableHandler, ListenerObject {
   onComplete(rawTrailers: RawHeaders | null): void {
     this.#ended = true;
     this.#rawTrailers = rawTrailers ?? [];
-    if (this.#target !== undefined && this.#held === undefined) this.#deliverEnd(this.#target);
-    this.#finish();
-    this.#bodyEnded(false);
+    try {
+      if (this.#target !== undefined && this.#held === undefined) this.#deliverEnd(this.#target);
+      this.#finish();
+      this.#bodyEnded(false);
+    } finally {
+      // Handed back once the caller's handler is done with this end (see ResponseHandler).
+      leaveConnection(this);
+    }
   }
 
   onError(err: Error): void {
+    leaveConnection(this);
     const reject = this.#reject;
     if (reject !== undefined) {
       this.#resolve = this.#reject = undefined;

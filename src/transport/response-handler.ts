@@ -6,6 +6,7 @@ import type { EndpointView } from '../core/endpoint.js';
 import { isFailedStatus } from '../core/failure-flags.js';
 import type { Listener, ListenerObject } from '../core/listener-list.js';
 import { TransportBody } from './body-readable.js';
+import { type ConnectionTenant, leaveConnection, type PooledConnection } from './connection-pool.js';
 import type { QueueableHandler, QueuedDispatch } from './endpoint-sender.js';
 import { abortQuietly } from './quiet-abort.js';
 import { abortedError, toTransportError } from './transport-errors.js';
@@ -27,9 +28,11 @@ function noop(): void {}
  * throwing from `onConnect` (undici then drops the request and moves on to the next one on that
  * same connection), so an expired request never goes out and never costs a connection.
  */
-export class ResponseHandler implements QueueableHandler, ListenerObject {
+export class ResponseHandler implements QueueableHandler, ConnectionTenant, ListenerObject {
   /** Its place in the endpoint's queue while it waits for a connection (see `EndpointSender`). */
   queued: QueuedDispatch | undefined = undefined;
+  /** The pooled connection carrying the request, handed back when the answer ends (see `ConnectionPool`). */
+  connection: PooledConnection | null = null;
   readonly #ctx: RequestContext;
   #resolve: ((response: Dispatcher.ResponseData) => void) | undefined;
   #reject: ((err: Error) => void) | undefined;
@@ -131,12 +134,17 @@ export class ResponseHandler implements QueueableHandler, ListenerObject {
   }
 
   onComplete(rawTrailers: RawHeaders | null): void {
-    this.#release();
-    if (rawTrailers) util.parseHeaders(rawTrailers, this.#trailers);
-    const body = this.#body;
-    body?.push(null);
-    this.#bodyEnded(false);
-    body?.over();
+    // The connection is handed back last, once the callbacks this end runs are done with it.
+    try {
+      this.#release();
+      if (rawTrailers) util.parseHeaders(rawTrailers, this.#trailers);
+      const body = this.#body;
+      body?.push(null);
+      this.#bodyEnded(false);
+      body?.over();
+    } finally {
+      leaveConnection(this);
+    }
   }
 
   /** Tells the endpoint, once, how the body of its answer ended (see `EndpointView.bodyEnded`). */
@@ -148,6 +156,7 @@ export class ResponseHandler implements QueueableHandler, ListenerObject {
   }
 
   onError(err: Error): void {
+    leaveConnection(this);
     this.#release();
     const ctx = this.#ctx;
     const reject = this.#reject;
