@@ -1,4 +1,4 @@
-// The mesh's own CPU per request with the network taken out: undici's `Pool.prototype.dispatch`
+// The mesh's own CPU per request with the network taken out: undici's `Client.prototype.dispatch`
 // is replaced, in this process only, by one that answers every request with the same canned
 // response (headers, no body) on the next microtask, calling the handler as undici's Client does.
 // Then `mesh.request()` (the whole default stack, which sends with `dispatch` and its own

@@ -1,5 +1,6 @@
 // The production path's own client CPU per request with the socket taken out: in this process
-// only, undici's `Pool.prototype.dispatch` answers every request with the same small response
+// only, undici's `Client.prototype.dispatch` (where undici's Pool and the mesh's connection pool
+// both end) answers every request with the same small response
 // (headers, a 32-byte body, completion), through the handler undici's `request()` gave it. The
 // answers come in batches from one `setImmediate`, as a socket read delivers them: the event loop
 // turns, so the immediates and timers undici and the mesh schedule run as they would. Everything above the socket still runs: undici's request API (its abort
@@ -13,7 +14,7 @@
 //   node --cpu-prof --cpu-prof-dir=bench/results/prof --cpu-prof-interval=50 \
 //     bench/production-cost.mjs --only=production && node bench/profile-summary.mjs --attribute=trellis/ <file>
 import { parseArgs } from 'node:util';
-import { Pool } from 'undici';
+import { Client } from 'undici';
 import { meshDefault, meshMetrics, meshProduction, meshTimeout } from './clients/production.mjs';
 import { undiciPool } from './clients/undici.mjs';
 import { median } from './lib/aggregate.mjs';
@@ -50,7 +51,7 @@ function answerPending() {
     handler.onComplete(NO_TRAILERS);
   }
 }
-Pool.prototype.dispatch = function cannedDispatch(_opts, handler) {
+Client.prototype.dispatch = function cannedDispatch(_opts, handler) {
   if (pending.push(handler) === 1) setImmediate(answerPending);
   return true;
 };

@@ -1,5 +1,5 @@
 // Many services in one mesh (issue 12): build time, memory, and the cost of a request's pick as
-// the number of services grows, with the network taken out (undici's Pool.prototype.dispatch
+// the number of services grows, with the network taken out (undici's Client.prototype.dispatch
 // answers a canned response on the next microtask, as in bench/overhead.mjs; no socket opens).
 //   npm run build && node --expose-gc bench/discovery/mesh-scale.mjs [--services=1,10,100,1000] [--endpoints=10] [--requests=200000]
 // For each size: a fresh mesh of `services` services with `endpoints` static endpoints each;

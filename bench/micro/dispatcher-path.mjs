@@ -1,6 +1,6 @@
 // Micro-benchmark: the CPU the mesh itself adds on the dispatcher path (Node's fetch on
 // `mesh.dispatcher()`), without the network or fetch around it, so differences of a few hundred
-// ns show through. The endpoint's undici Pool is swapped for a STAND-IN that answers every
+// ns show through. The endpoint's undici Clients are swapped for a STAND-IN that answers every
 // dispatch on the next turn (onConnect at once, then onHeaders, one onData and onComplete, as
 // undici calls a handler), and a handler of each generation plays the caller:
 //   - "raw": the stand-in's dispatch called directly, what a plain undici Pool costs around it;
@@ -11,7 +11,7 @@
 // Each --mesh adds a build of trellis to compare (a copy of clients/mesh.mjs importing it); all
 // clients take turns in one process, so the builds' figures can be compared with each other.
 import { parseArgs } from 'node:util';
-import { Pool } from 'undici';
+import { Client } from 'undici';
 import { turnOrder } from '../lib/turns.mjs';
 
 const { values } = parseArgs({
@@ -111,8 +111,8 @@ function run(dispatch) {
 }
 
 const pool = new AnsweringPool();
-// Every undici Pool in this process (the mesh's endpoints' pools) answers through the stand-in.
-Pool.prototype.dispatch = function standInDispatch(opts, handler) {
+// Every undici Client in this process (the mesh's endpoints' connections) answers through the stand-in.
+Client.prototype.dispatch = function standInDispatch(opts, handler) {
   return pool.dispatch(opts, handler);
 };
 const options = { origin: 'http://bench', path: '/', method: 'GET', headers: [] };
@@ -120,7 +120,7 @@ const clients = { 'stand-in pool, raw dispatch': (handler) => pool.dispatch(opti
 const meshes = [];
 for (const [i, module] of meshModules.entries()) {
   const { benchMesh, coreService } = await import(module);
-  const mesh = benchMesh(['http://127.0.0.1:1'], 1, coreService);
+  const mesh = benchMesh(['http://127.0.0.1:1'], IN_FLIGHT, coreService);
   const dispatcher = mesh.dispatcher();
   const name =
     meshModules.length === 1 ? 'through mesh.dispatcher()' : `mesh.dispatcher() of ${values.mesh[i]}`;
