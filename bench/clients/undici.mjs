@@ -1,7 +1,7 @@
 // Reference clients without trellis: raw undici and both fetch implementations. Each factory gets
 // { targets, path, concurrency, options } and returns { request, close }; `request()` reads the
 // body and resolves with the status code (see bench/lib/client.mjs).
-import { BalancedPool, Pool, fetch as undiciFetch } from 'undici';
+import { BalancedPool, Client, Pool, fetch as undiciFetch } from 'undici';
 import { bundledNodeFetch } from './node-fetch.mjs';
 
 /** Raw undici `Pool.request` to the first target: the in-process floor every ratio is measured against. */
@@ -33,6 +33,34 @@ export async function undiciPoolRotated({ targets, path, concurrency }) {
       return statusCode;
     },
     close: () => Promise.all(pools.map((pool) => pool.close())),
+  };
+}
+
+/**
+ * undici `Client`s (one connection each) per target, kept on a stack: each request takes the one
+ * handed back last, and hands it back once its body is read; targets taken in turn. No pool
+ * logic, no cap, no queue: the floor of what the mesh's `ConnectionPool` does below its layers,
+ * to tell the transport's gain over undici's `Pool` from the layers' cost (bench/RESULTS.md,
+ * thirteenth session).
+ */
+export async function undiciClientsStacked({ targets, path }) {
+  const stacks = targets.map((target) => ({ target, free: [], all: [] }));
+  let next = 0;
+  return {
+    async request() {
+      const stack = stacks[next];
+      next = next + 1 === stacks.length ? 0 : next + 1;
+      let client = stack.free.pop();
+      if (client === undefined) {
+        client = new Client(stack.target);
+        stack.all.push(client);
+      }
+      const { statusCode, body } = await client.request({ method: 'GET', path });
+      await body.text();
+      stack.free.push(client);
+      return statusCode;
+    },
+    close: () => Promise.all(stacks.flatMap((stack) => stack.all.map((client) => client.close()))),
   };
 }
 
