@@ -142,6 +142,9 @@ export class ConnectionPool extends Dispatcher {
    * contract: the pool emits `drain` when there is room again).
    */
   override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    if (handler === null || typeof handler !== 'object') {
+      throw new errors.InvalidArgumentError('handler must be an object');
+    }
     if (this.#closing !== undefined || this.#destroyed) {
       refuse(handler, this.#destroyed ? new errors.ClientDestroyedError() : new errors.ClientClosedError());
       return false;
@@ -238,7 +241,7 @@ export class ConnectionPool extends Dispatcher {
     options: Dispatcher.DispatchOptions,
     handler: Dispatcher.DispatchHandler,
   ): void {
-    connection.inflight++;
+    const inflight = ++connection.inflight;
     let carried: Dispatcher.DispatchHandler;
     if (isTenant(handler)) {
       handler.connection = connection;
@@ -247,7 +250,8 @@ export class ConnectionPool extends Dispatcher {
       carried = tenantFor(handler, connection);
     }
     const roomy = connection.client.dispatch(options, carried);
-    if (!roomy && this.#honoursBusy) connection.saturated = true;
+    // A request undici refused at once (invalid options) has already ended: no drain will follow.
+    if (!roomy && this.#honoursBusy && connection.inflight === inflight) connection.saturated = true;
     this.#restack(connection);
   }
 

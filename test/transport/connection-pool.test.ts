@@ -109,6 +109,18 @@ describe('ConnectionPool (undici Clients to a real upstream process)', () => {
     expect(pool.opened).toBe(1);
   });
 
+  it('counts a request undici refuses at once (invalid options) as over, so its connection stays usable', async () => {
+    const pool = poolOf(1);
+    await expect(pool.request({ method: 'GET', path: 'no-leading-slash' })).rejects.toBeInstanceOf(
+      errors.InvalidArgumentError,
+    );
+    for (let i = 0; i < 3; i++) expect(await meshGet(pool, '/')).toBe('ok pooled');
+    expect(pool.waiting).toBe(0);
+    expect(() => pool.dispatch({ method: 'GET', path: '/' }, null as never)).toThrow(
+      errors.InvalidArgumentError,
+    );
+  });
+
   it('holds requests beyond the cap in order, answers false while full, and emits drain when there is room', async () => {
     const pool = poolOf(2);
     let drains = 0;
