@@ -1,4 +1,5 @@
 import { Client, Dispatcher, errors } from 'undici';
+import { DispatchQueue } from './dispatch-queue.js';
 import { tenantFor } from './foreign-tenant.js';
 
 /**
@@ -86,9 +87,8 @@ export class ConnectionPool extends Dispatcher {
   readonly #all: PooledConnection[] = [];
   /** Connections with room, the one freed last on top. */
   readonly #stack: PooledConnection[] = [];
-  /** Requests waiting for room, as option and handler pairs, oldest first from `#head`. */
-  #waiting: Array<Dispatcher.DispatchOptions | Dispatcher.DispatchHandler> = [];
-  #head = 0;
+  /** Requests waiting for room; the mesh's own leave it the moment they are cancelled. */
+  readonly #waiting = new DispatchQueue();
   #needDrain = false;
   #closing: Promise<void> | undefined = undefined;
   #closeWaiting: (() => void) | undefined = undefined;
@@ -133,7 +133,7 @@ export class ConnectionPool extends Dispatcher {
 
   /** Requests waiting for room on a connection. */
   get waiting(): number {
-    return (this.#waiting.length - this.#head) / 2;
+    return this.#waiting.length;
   }
 
   /**
@@ -149,7 +149,7 @@ export class ConnectionPool extends Dispatcher {
       refuse(handler, this.#destroyed ? new errors.ClientDestroyedError() : new errors.ClientClosedError());
       return false;
     }
-    const connection = this.#head < this.#waiting.length ? undefined : this.#take();
+    const connection = this.#waiting.length > 0 ? undefined : this.#take();
     if (connection === undefined) {
       this.#waiting.push(options, handler);
       this.#needDrain = true;
@@ -163,7 +163,7 @@ export class ConnectionPool extends Dispatcher {
   /** A connection may have room again: the waiting requests get it first, then the stack. */
   offer(connection: PooledConnection): void {
     if (!this.#restack(connection)) return;
-    if (this.#head < this.#waiting.length) {
+    if (this.#waiting.length > 0) {
       // Sent a microtask later: this runs inside undici's parser callback for the answer that
       // just ended, and the connection is reused once the parser is done with it.
       if (!this.#pumping) {
@@ -180,7 +180,7 @@ export class ConnectionPool extends Dispatcher {
   override close(callback: () => void): void;
   override close(callback?: () => void): Promise<void> | void {
     this.#closing ??= new Promise<void>((resolve) => {
-      if (this.#head < this.#waiting.length) this.#closeWaiting = resolve;
+      if (this.#waiting.length > 0) this.#closeWaiting = resolve;
       else resolve();
     }).then(() => Promise.all(this.#all.map((c) => c.client.close())).then(() => undefined));
     if (callback === undefined) return this.#closing;
@@ -199,11 +199,8 @@ export class ConnectionPool extends Dispatcher {
     const err =
       (typeof errOrCallback === 'function' ? null : errOrCallback) ?? new errors.ClientDestroyedError();
     this.#destroyed = true;
-    const waiting = this.#waiting;
-    this.#waiting = [];
-    for (let i = this.#head + 1; i < waiting.length; i += 2)
-      refuse(waiting[i] as Dispatcher.DispatchHandler, err);
-    this.#head = 0;
+    for (let entry = this.#waiting.shift(); entry !== undefined; entry = this.#waiting.shift())
+      refuse(entry.handler, err);
     this.#closeWaiting?.();
     this.#stack.length = 0;
     const all = this.#all.splice(0);
@@ -256,18 +253,12 @@ export class ConnectionPool extends Dispatcher {
   }
 
   #sendWaiting(): void {
-    const waiting = this.#waiting;
-    while (this.#head < waiting.length) {
+    while (this.#waiting.length > 0) {
       const connection = this.#take();
       if (connection === undefined) return;
-      const options = waiting[this.#head] as Dispatcher.DispatchOptions;
-      const handler = waiting[this.#head + 1] as Dispatcher.DispatchHandler;
-      waiting[this.#head] = waiting[this.#head + 1] = undefined as never;
-      this.#head += 2;
-      this.#send(connection, options, handler);
+      const entry = this.#waiting.shift()!;
+      this.#send(connection, entry.options, entry.handler);
     }
-    this.#waiting = [];
-    this.#head = 0;
     if (this.#closeWaiting !== undefined) {
       this.#closeWaiting();
       this.#closeWaiting = undefined;
@@ -304,7 +295,7 @@ export class ConnectionPool extends Dispatcher {
     const at = this.#all.indexOf(connection);
     if (at >= 0) this.#all.splice(at, 1);
     // A stacked copy is skipped when taken; room under the cap may let a waiting request dial.
-    if (this.#head < this.#waiting.length && !this.#pumping) {
+    if (this.#waiting.length > 0 && !this.#pumping) {
       this.#pumping = true;
       queueMicrotask(this.#pump);
     }

@@ -1,31 +1,6 @@
 import type { Dispatcher } from 'undici';
 import type { EndpointView } from '../core/endpoint.js';
-
-/**
- * A dispatch handler (undici's handler API, the generation its Client speaks) that can wait in an
- * {@link EndpointSender}'s queue.
- */
-export interface QueueableHandler {
-  /** Its place in the queue while it waits for a connection; set and cleared by the sender. */
-  queued: QueuedDispatch | undefined;
-}
-
-/** One request waiting for a free connection: a node of the sender's queue. */
-export class QueuedDispatch {
-  prev: QueuedDispatch | undefined = undefined;
-  next: QueuedDispatch | undefined = undefined;
-
-  constructor(
-    readonly sender: EndpointSender,
-    readonly options: Dispatcher.DispatchOptions,
-    readonly handler: QueueableHandler,
-  ) {}
-
-  /** Takes the request out of the queue (it was cancelled): it is never sent, nor dialled for. */
-  leave(): void {
-    this.sender.remove(this);
-  }
-}
+import { DispatchQueue, type QueueableHandler } from './dispatch-queue.js';
 
 /**
  * Sends one endpoint's attempts to its connection pool, and holds them in a queue of its own
@@ -33,7 +8,7 @@ export class QueuedDispatch {
  * queue them too, but a request cancelled there stays until a connection takes it: when the
  * deadline of 10,000 queued requests passed, undici re-dialled every aborted connection only to
  * drop the dead requests one by one, and calls behind them settled up to 180 ms late. Here a
- * cancelled request leaves the queue at once (its handler calls {@link QueuedDispatch.leave}),
+ * cancelled request leaves the queue at once (its handler calls `QueuedDispatch.leave`),
  * and the queue is pumped when the pool emits `drain`. A request costs one flag check while the
  * pool has room; the queue node is made only for requests that wait.
  */
@@ -44,9 +19,7 @@ export class EndpointSender {
   #saturated = false;
   /** Set once the endpoint is leaving: from then on the pool queues (or refuses) everything itself. */
   #leaving = false;
-  #head: QueuedDispatch | undefined = undefined;
-  #tail: QueuedDispatch | undefined = undefined;
-  #waiting = 0;
+  readonly #queue = new DispatchQueue();
   /** Whether a pump is scheduled. */
   #pumping = false;
   readonly #pumpNow = (): void => {
@@ -60,7 +33,7 @@ export class EndpointSender {
    */
   readonly #pump = (): void => {
     this.#saturated = false;
-    if (this.#pumping || this.#head === undefined) return;
+    if (this.#pumping || this.#queue.length === 0) return;
     this.#pumping = true;
     queueMicrotask(this.#pumpNow);
   };
@@ -71,36 +44,17 @@ export class EndpointSender {
 
   /** Requests waiting for a connection. */
   get waiting(): number {
-    return this.#waiting;
+    return this.#queue.length;
   }
 
   /** Sends the request now if the pool has room, or queues it behind those already waiting. */
   send(options: Dispatcher.DispatchOptions, handler: QueueableHandler): void {
-    if (this.#leaving || (this.#head === undefined && !this.#saturated)) {
-      this.#saturated = !this.#poolOf().dispatch(options, handler as unknown as Dispatcher.DispatchHandler);
+    const dispatchable = handler as unknown as Dispatcher.DispatchHandler;
+    if (this.#leaving || (this.#queue.length === 0 && !this.#saturated)) {
+      this.#saturated = !this.#poolOf().dispatch(options, dispatchable);
       return;
     }
-    const entry = new QueuedDispatch(this, options, handler);
-    handler.queued = entry;
-    if (this.#tail === undefined) this.#head = entry;
-    else {
-      this.#tail.next = entry;
-      entry.prev = this.#tail;
-    }
-    this.#tail = entry;
-    this.#waiting++;
-  }
-
-  /** Unlinks a waiting request (see {@link QueuedDispatch.leave}). */
-  remove(entry: QueuedDispatch): void {
-    if (entry.handler.queued !== entry) return;
-    entry.handler.queued = undefined;
-    if (entry.prev === undefined) this.#head = entry.next;
-    else entry.prev.next = entry.next;
-    if (entry.next === undefined) this.#tail = entry.prev;
-    else entry.next.prev = entry.prev;
-    entry.prev = entry.next = undefined;
-    this.#waiting--;
+    this.#queue.push(options, dispatchable);
   }
 
   /**
@@ -114,13 +68,9 @@ export class EndpointSender {
   }
 
   #sendWaiting(all: boolean): void {
-    while (this.#head !== undefined && (all || !this.#saturated)) {
-      const entry = this.#head;
-      this.remove(entry);
-      this.#saturated = !this.#poolOf().dispatch(
-        entry.options,
-        entry.handler as unknown as Dispatcher.DispatchHandler,
-      );
+    while (this.#queue.length > 0 && (all || !this.#saturated)) {
+      const entry = this.#queue.shift()!;
+      this.#saturated = !this.#poolOf().dispatch(entry.options, entry.handler);
     }
   }
 

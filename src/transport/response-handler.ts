@@ -7,7 +7,7 @@ import { isFailedStatus } from '../core/failure-flags.js';
 import type { Listener, ListenerObject } from '../core/listener-list.js';
 import { TransportBody } from './body-readable.js';
 import { type ConnectionTenant, leaveConnection, type PooledConnection } from './connection-pool.js';
-import type { QueueableHandler, QueuedDispatch } from './endpoint-sender.js';
+import type { QueueableHandler, QueuedDispatch } from './dispatch-queue.js';
 import { abortQuietly } from './quiet-abort.js';
 import { abortedError, toTransportError } from './transport-errors.js';
 

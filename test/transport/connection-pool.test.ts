@@ -143,6 +143,29 @@ describe('ConnectionPool (undici Clients to a real upstream process)', () => {
     expect(drains).toBeGreaterThanOrEqual(1);
   });
 
+  it('lets a request cancelled while it waits for room leave the queue at once, unsent', async () => {
+    const pool = poolOf(1);
+    const holder = meshGet(pool, '/slow?ms=80');
+    const controller = new AbortController();
+    const ctx = new RequestContext({
+      service: 'pooled',
+      method: 'GET',
+      path: '/',
+      signal: controller.signal,
+    });
+    const cancelled = new Promise<Dispatcher.ResponseData>((resolve, reject) => {
+      const handler = new ResponseHandler(ctx, resolve, reject);
+      pool.dispatch({ method: 'GET', path: '/' }, handler as unknown as Dispatcher.DispatchHandler);
+    });
+    expect(pool.waiting).toBe(1);
+    controller.abort();
+    expect(pool.waiting).toBe(0);
+    await expect(cancelled).rejects.toMatchObject({ code: 'TRELLIS_ABORTED' });
+    expect(await holder).toBe('slow pooled');
+    expect(await meshGet(pool, '/')).toBe('ok pooled');
+    expect(pool.opened).toBe(1);
+  });
+
   it('re-dials after the server cut a connection mid-body, and never reuses the dead one', async () => {
     const pool = poolOf(4);
     await expect(meshGet(pool, '/close-mid')).rejects.toThrow();
