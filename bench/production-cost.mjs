@@ -1,6 +1,6 @@
 // The production path's own client CPU per request with the socket taken out: in this process
 // only, undici's `Client.prototype.dispatch` (where undici's Pool and the mesh's connection pool
-// both end) answers every request with the same small response
+// both end) answers every request with the same small response (bench/lib/canned-dispatch.mjs)
 // (headers, a 32-byte body, completion), through the handler undici's `request()` gave it. The
 // answers come in batches from one `setImmediate`, as a socket read delivers them: the event loop
 // turns, so the immediates and timers undici and the mesh schedule run as they would. Everything above the socket still runs: undici's request API (its abort
@@ -14,10 +14,10 @@
 //   node --cpu-prof --cpu-prof-dir=bench/results/prof --cpu-prof-interval=50 \
 //     bench/production-cost.mjs --only=production && node bench/profile-summary.mjs --attribute=trellis/ <file>
 import { parseArgs } from 'node:util';
-import { Client } from 'undici';
 import { meshDefault, meshMetrics, meshProduction, meshTimeout } from './clients/production.mjs';
 import { undiciPool } from './clients/undici.mjs';
 import { median } from './lib/aggregate.mjs';
+import { cannedBatchDispatch } from './lib/canned-dispatch.mjs';
 import { turnOrder } from './lib/turns.mjs';
 
 const { values } = parseArgs({
@@ -31,30 +31,7 @@ const rounds = Number(values.rounds);
 const requests = Number(values.requests);
 const CONCURRENCY = 64;
 
-const RAW_HEADERS = [
-  Buffer.from('content-type'),
-  Buffer.from('text/plain'),
-  Buffer.from('content-length'),
-  Buffer.from('32'),
-];
-const BODY = Buffer.alloc(32, 'x');
-const NO_TRAILERS = [];
-const noop = () => {};
-let pending = [];
-function answerPending() {
-  const handlers = pending;
-  pending = [];
-  for (const handler of handlers) {
-    handler.onConnect(noop, undefined);
-    handler.onHeaders(200, RAW_HEADERS, noop, 'OK');
-    handler.onData(BODY);
-    handler.onComplete(NO_TRAILERS);
-  }
-}
-Client.prototype.dispatch = function cannedDispatch(_opts, handler) {
-  if (pending.push(handler) === 1) setImmediate(answerPending);
-  return true;
-};
+cannedBatchDispatch();
 
 // Never contacted (the stub answers): three endpoints, as in scenarios/production.mjs.
 const targets = ['http://127.0.0.1:9', 'http://127.0.0.2:9', 'http://127.0.0.3:9'];

@@ -1,6 +1,6 @@
 // Instructions per request, counted by valgrind rather than timed, for the fetch front-end and
 // the request path with the socket stubbed (undici's `Client.prototype.dispatch` answers every
-// request from one `setImmediate` per batch, as bench/production-cost.mjs does). The paired fetch
+// request from one `setImmediate` per batch: bench/lib/canned-dispatch.mjs). The paired fetch
 // figures swing by ±0.08 between runs on a 2-core machine (bench/RESULTS.md, thirteenth session);
 // an instruction count does not depend on the load. One client per process; run each twice and
 // take the difference, so start-up and warm-up cancel:
@@ -19,32 +19,11 @@ import { Mesh } from 'trellis';
 import { staticEndpoints } from 'trellis/discovery';
 import { deadlines } from 'trellis/resilience';
 import { metrics } from 'trellis/telemetry';
-import { Agent, Client, Pool, fetch as undiciFetch } from 'undici';
+import { Agent, Pool, fetch as undiciFetch } from 'undici';
+import { cannedBatchDispatch } from '../lib/canned-dispatch.mjs';
 
 const [which, count] = process.argv.slice(2);
-const RAW_HEADERS = [
-  Buffer.from('content-type'),
-  Buffer.from('text/plain'),
-  Buffer.from('content-length'),
-  Buffer.from('32'),
-];
-const BODY = Buffer.alloc(32, 'x');
-const noop = () => {};
-let pending = [];
-function answerPending() {
-  const handlers = pending;
-  pending = [];
-  for (const handler of handlers) {
-    handler.onConnect(noop);
-    handler.onHeaders(200, RAW_HEADERS, noop, 'OK');
-    handler.onData(BODY);
-    handler.onComplete([]);
-  }
-}
-Client.prototype.dispatch = function cannedDispatch(_options, handler) {
-  if (pending.push(handler) === 1) setImmediate(answerPending);
-  return true;
-};
+cannedBatchDispatch();
 
 // Never contacted (the stub answers); fetch refuses port 9, so another one.
 const ORIGINS = ['127.0.0.1:19999', '127.0.0.2:19999', '127.0.0.3:19999'];

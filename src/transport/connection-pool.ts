@@ -163,17 +163,10 @@ export class ConnectionPool extends Dispatcher {
   /** A connection may have room again: the waiting requests get it first, then the stack. */
   offer(connection: PooledConnection): void {
     if (!this.#restack(connection)) return;
-    if (this.#waiting.length > 0) {
-      // Sent a microtask later: this runs inside undici's parser callback for the answer that
-      // just ended, and the connection is reused once the parser is done with it.
-      if (!this.#pumping) {
-        this.#pumping = true;
-        queueMicrotask(this.#pump);
-      }
-    } else if (this.#needDrain) {
-      this.#needDrain = false;
-      this.emit('drain', this.#url);
-    }
+    // Sent a microtask later: this runs inside undici's parser callback for the answer that
+    // just ended, and the connection is reused once the parser is done with it.
+    if (this.#waiting.length > 0) this.#schedulePump();
+    else this.#announceRoom();
   }
 
   override close(): Promise<void>;
@@ -262,10 +255,22 @@ export class ConnectionPool extends Dispatcher {
     if (this.#closeWaiting !== undefined) {
       this.#closeWaiting();
       this.#closeWaiting = undefined;
-    } else if (this.#needDrain && this.#stack.length > 0) {
-      this.#needDrain = false;
-      this.emit('drain', this.#url);
+    } else if (this.#stack.length > 0) {
+      this.#announceRoom();
     }
+  }
+
+  /** Emits `drain` if a dispatch answered `false` since the last one (there is room now). */
+  #announceRoom(): void {
+    if (!this.#needDrain) return;
+    this.#needDrain = false;
+    this.emit('drain', this.#url);
+  }
+
+  #schedulePump(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    queueMicrotask(this.#pump);
   }
 
   #open(): PooledConnection {
@@ -295,10 +300,7 @@ export class ConnectionPool extends Dispatcher {
     const at = this.#all.indexOf(connection);
     if (at >= 0) this.#all.splice(at, 1);
     // A stacked copy is skipped when taken; room under the cap may let a waiting request dial.
-    if (this.#waiting.length > 0 && !this.#pumping) {
-      this.#pumping = true;
-      queueMicrotask(this.#pump);
-    }
+    if (this.#waiting.length > 0) this.#schedulePump();
   }
 }
 

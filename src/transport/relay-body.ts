@@ -43,7 +43,7 @@ export interface RelayTarget {
  * still look at the status and throw the response away (`dump`, `destroy`) to retry.
  */
 export class RelayBody implements QueueableHandler, ConnectionTenant, ListenerObject {
-  /** Its place in the endpoint's queue while it waits for a connection (see `EndpointSender`). */
+  /** Its place in a queue while it waits for a connection (see `DispatchQueue`). */
   queued: QueuedDispatch | undefined = undefined;
   /** The pooled connection carrying the request, handed back when the answer ends (see `ConnectionPool`). */
   connection: PooledConnection | null = null;

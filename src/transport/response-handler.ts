@@ -29,7 +29,7 @@ function noop(): void {}
  * same connection), so an expired request never goes out and never costs a connection.
  */
 export class ResponseHandler implements QueueableHandler, ConnectionTenant, ListenerObject {
-  /** Its place in the endpoint's queue while it waits for a connection (see `EndpointSender`). */
+  /** Its place in a queue while it waits for a connection (see `DispatchQueue`). */
   queued: QueuedDispatch | undefined = undefined;
   /** The pooled connection carrying the request, handed back when the answer ends (see `ConnectionPool`). */
   connection: PooledConnection | null = null;
