@@ -7,6 +7,7 @@
 //   undici-fetch the undici package's fetch on the same Agent, rotated (what mesh.fetch() runs on)
 //   mesh-fetch   mesh.fetch() on the production stack (2 s default timeout, metrics layer)
 //   mesh-global  Node's fetch after setGlobalDispatcher(mesh.dispatcher()), same stack
+//   bare-global  the same with every removable layer removed: the front-end and transport alone
 // The global dispatcher is switched before each round of a Node's-fetch client.
 //   npm run build && node bench/fetch-paired.mjs [--rounds=7] [--requests=20000] [--only=a,b]
 // (--only=<one client> with --cpu-prof profiles that client alone; ratios are then to the first named).
@@ -20,6 +21,7 @@ import { deadlines } from 'trellis/resilience';
 import { metrics } from 'trellis/telemetry';
 import { Agent, setGlobalDispatcher, fetch as undiciFetch } from 'undici';
 import { median } from './lib/aggregate.mjs';
+import { bareStack } from './lib/bare-stack.mjs';
 import { startUpstream } from './lib/processes.mjs';
 import { turnOrder } from './lib/turns.mjs';
 
@@ -46,6 +48,13 @@ const mesh = Mesh.builder()
   )
   .build();
 const meshDispatcher = mesh.dispatcher();
+// The same mesh with every removable layer removed: what the front-end and transport cost alone.
+const bareMesh = Mesh.builder()
+  .service('bench', (s) =>
+    s.discovery(staticEndpoints(upstreams.map((u) => `127.0.0.1:${u.port}`))).stack(bareStack),
+  )
+  .build();
+const bareDispatcher = bareMesh.dispatcher();
 
 const urls = upstreams.map((u) => `${u.url}/`);
 let turn = 0;
@@ -59,6 +68,7 @@ const clients = {
   'undici-fetch': { call: () => undiciFetch(rotated(), { dispatcher: agent }) },
   'mesh-fetch': { call: () => mesh.fetch('http://bench/') },
   'mesh-global': { global: meshDispatcher, call: () => globalThis.fetch('http://bench/') },
+  'bare-global': { global: bareDispatcher, call: () => globalThis.fetch('http://bench/') },
 };
 
 async function cpuPerRequest({ global, call }, n) {
@@ -88,6 +98,7 @@ try {
   }
 } finally {
   await mesh.close();
+  await bareMesh.close();
   await agent.close();
   await Promise.all(upstreams.map((u) => u.stop()));
 }
