@@ -15,3 +15,23 @@ export async function bundledNodeFetch({ targets, path }) {
     close: async () => {},
   };
 }
+
+/**
+ * Node's built-in `fetch` with Node's bundled dispatcher over every target in turn, one URL per
+ * request: Node's fetch as a service without the undici package has it, spread over the same
+ * targets as the mesh's front-ends (the like-for-like "as shipped" reference).
+ */
+export async function bundledNodeFetchRotated({ targets, path }) {
+  const urls = targets.map((target) => `${target}${path}`);
+  let next = 0;
+  return {
+    async request() {
+      const url = urls[next];
+      next = next + 1 === urls.length ? 0 : next + 1;
+      const response = await globalThis.fetch(url);
+      await response.text();
+      return response.status;
+    },
+    close: async () => {},
+  };
+}

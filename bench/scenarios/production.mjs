@@ -6,7 +6,9 @@
 // BalancedPool; mesh.fetch() and the global-dispatcher path >= 1.0x Node's fetch on Node 24 and
 // >= 1.2x on Node 20 (run with --node=<binary> for another Node). Node's fetch is measured on one
 // endpoint (as the issue's figures were) and over all three in turn (`node-fetch-rotated`, the
-// like-for-like reference for front-ends that spread over the same three).
+// like-for-like reference for front-ends that spread over the same three), on the undici
+// package's Agent (what it runs on in any process that has loaded trellis) and on Node's bundled
+// dispatcher (`node-fetch-bundled-rotated`: Node's fetch as a service without trellis has it).
 import { haproxyUnavailable, startHaproxy } from '../lib/haproxy.mjs';
 import { clientModule } from '../lib/registry.mjs';
 
@@ -18,7 +20,7 @@ export default {
   name: 'production',
   title: 'Issue 15: production path (3 upstreams, default stack, timeout, metrics)',
   baseline: 'undici-pool',
-  compareTo: ['undici-balanced', 'haproxy', 'node-fetch', 'node-fetch-rotated'],
+  compareTo: ['undici-balanced', 'haproxy', 'node-fetch', 'node-fetch-rotated', 'node-fetch-bundled-rotated'],
   upstreams: [
     { name: 'a', profile: {} },
     { name: 'b', profile: {} },
@@ -98,6 +100,12 @@ export default {
       module: bundled,
       factory: 'bundledNodeFetch',
       upstreams: ['a'],
+    },
+    {
+      id: 'node-fetch-bundled-rotated',
+      label: "Node's fetch (bundled dispatcher) over a, b, c in turn",
+      module: bundled,
+      factory: 'bundledNodeFetchRotated',
     },
     {
       id: 'mesh-fetch',
