@@ -1,13 +1,16 @@
 // Instructions per request, counted by valgrind rather than timed, for the fetch front-ends and
 // the request path with the socket stubbed (undici's `Client.prototype.dispatch` answers every
-// request from one `setImmediate` per batch: bench/lib/canned-dispatch.mjs). The paired fetch
-// figures swing by ±0.08 between runs on a 2-core machine (bench/RESULTS.md, thirteenth session);
-// an instruction count does not depend on the load. One client per process, run for two request
-// counts, so start-up and warm-up cancel; bench/micro/instructions.sh does that and splits the
-// count into garbage collection, compilation and the rest:
-//   bench/micro/instructions.sh [--node=path] node-mesh 5000 15000
-// `--single-threaded` (which the script passes) makes V8 compile and collect on the main thread,
-// so valgrind sees that work too. Clients:
+// request from one `setImmediate` per batch: bench/lib/canned-dispatch.mjs). One client per
+// process; run each twice and take the difference, so start-up cancels:
+//   for n in 10000 30000; do valgrind --tool=callgrind --smc-check=all-non-file \
+//     --callgrind-out-file=/tmp/cg.$n node --single-threaded bench/micro/fetch-instructions.mjs undici-mesh $n \
+//     2>&1 | grep 'I   refs'; done
+// then (refs at 30000 - refs at 10000) / 20000. The count does not depend on the machine's load,
+// but it is not exact either: V8 collects and compiles on its own schedule, and repeated runs of
+// one client have read from 0.2% to 15% apart (bench/RESULTS.md, thirteenth and fourteenth
+// sessions), so compare runs made together and repeat them.
+// `--single-threaded` makes V8 compile and collect on the main thread, so optimized code runs
+// under valgrind as it does natively. Clients:
 //   undici-agent   undici's fetch on an undici Agent, the three origins in turn (the reference)
 //   undici-mesh    undici's fetch on mesh.dispatcher(), production stack (2 s timeout, metrics)
 //   undici-bare    the same, with every removable layer removed (balance and transport remain)
