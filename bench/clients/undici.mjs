@@ -2,7 +2,7 @@
 // { targets, path, concurrency, options } and returns { request, close }; `request()` reads the
 // body and resolves with the status code (see bench/lib/client.mjs).
 import { BalancedPool, Client, Pool, fetch as undiciFetch } from 'undici';
-import { bundledNodeFetch } from './node-fetch.mjs';
+import { bundledNodeFetch, bundledNodeFetchRotated } from './node-fetch.mjs';
 
 /** Raw undici `Pool.request` to the first target: the in-process floor every ratio is measured against. */
 export async function undiciPool({ targets, path, concurrency }) {
@@ -104,17 +104,4 @@ export const nodeFetch = bundledNodeFetch;
  * their requests over the same targets (on a 2-core machine, three busy upstreams cost any client
  * more per request than one: see the rotated raw pools).
  */
-export async function nodeFetchRotated({ targets, path }) {
-  const urls = targets.map((target) => `${target}${path}`);
-  let next = 0;
-  return {
-    async request() {
-      const url = urls[next];
-      next = next + 1 === urls.length ? 0 : next + 1;
-      const response = await globalThis.fetch(url);
-      await response.text();
-      return response.status;
-    },
-    close: async () => {},
-  };
-}
+export const nodeFetchRotated = bundledNodeFetchRotated;
