@@ -38,9 +38,10 @@ const IN_FLIGHT = 64;
 
 const upstreams = await Promise.all(['a', 'b', 'c'].map((name) => startUpstream(name)));
 const agent = new Agent();
+const endpoints = upstreams.map((u) => `127.0.0.1:${u.port}`);
 const mesh = Mesh.builder()
   .service('bench', (s) =>
-    s.discovery(staticEndpoints(upstreams.map((u) => `127.0.0.1:${u.port}`))).stack((st) =>
+    s.discovery(staticEndpoints(endpoints)).stack((st) =>
       metrics({ registry: new Registry() })
         .install(st)
         .replace(deadlines({ timeoutMs: 2000 })),
@@ -50,9 +51,7 @@ const mesh = Mesh.builder()
 const meshDispatcher = mesh.dispatcher();
 // The same mesh with every removable layer removed: what the front-end and transport cost alone.
 const bareMesh = Mesh.builder()
-  .service('bench', (s) =>
-    s.discovery(staticEndpoints(upstreams.map((u) => `127.0.0.1:${u.port}`))).stack(bareStack),
-  )
+  .service('bench', (s) => s.discovery(staticEndpoints(endpoints)).stack(bareStack))
   .build();
 const bareDispatcher = bareMesh.dispatcher();
 

@@ -37,11 +37,11 @@ cannedBatchDispatch();
 const ORIGINS = ['127.0.0.1:19999', '127.0.0.2:19999', '127.0.0.3:19999'];
 const TIMEOUT_MS = 2000;
 let turn = 0;
-/** The origins in turn, as the mesh's balancer spreads its requests over them. */
-const rotated = () => {
-  const origin = ORIGINS[turn];
+/** The index of the next origin in turn, as the mesh's balancer spreads its requests over them. */
+const nextTurn = () => {
+  const index = turn;
   turn = turn + 1 === ORIGINS.length ? 0 : turn + 1;
-  return origin;
+  return index;
 };
 const meshOf = (edit) =>
   Mesh.builder()
@@ -56,7 +56,7 @@ function client(name) {
   if (name === 'undici-agent') {
     const agent = new Agent({ connections: 64 });
     return {
-      call: () => undiciFetch(`http://${rotated()}/`, { dispatcher: agent }),
+      call: () => undiciFetch(`http://${ORIGINS[nextTurn()]}/`, { dispatcher: agent }),
       close: () => agent.close(),
     };
   }
@@ -68,7 +68,7 @@ function client(name) {
   if (name === 'node-agent') {
     const agent = new Agent({ connections: 64 });
     setGlobalDispatcher(agent);
-    return { call: () => globalThis.fetch(`http://${rotated()}/`), close: () => agent.close() };
+    return { call: () => globalThis.fetch(`http://${ORIGINS[nextTurn()]}/`), close: () => agent.close() };
   }
   if (name === 'node-mesh' || name === 'node-bare') {
     const mesh = meshOf(name === 'node-mesh' ? production : bare);
@@ -77,12 +77,9 @@ function client(name) {
   }
   if (name === 'request-pool') {
     const pools = ORIGINS.map((origin) => new Pool(`http://${origin}`, { connections: 64 }));
-    let next = 0;
     return {
       call: async () => {
-        const pool = pools[next];
-        next = next + 1 === pools.length ? 0 : next + 1;
-        const { body } = await pool.request({ method: 'GET', path: '/' });
+        const { body } = await pools[nextTurn()].request({ method: 'GET', path: '/' });
         return { text: () => body.text() };
       },
       close: () => Promise.all(pools.map((pool) => pool.close())),
